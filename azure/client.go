@@ -1,0 +1,106 @@
+package azure
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+)
+
+// Options says where Resource Manager is and how to reach it.
+type Options struct {
+	// Endpoint of Resource Manager; empty means public Azure.
+	Endpoint string
+	// HTTPClient carries requests; nil means the SDK default. The sandbox
+	// passes one that trusts its self-signed certificate.
+	HTTPClient *http.Client
+	// PollInterval between polls of a long-running operation when the
+	// service gives no Retry-After; zero means 5 s.
+	PollInterval time.Duration
+	// Retry overrides the SDK's retry policy (tests and the sandbox shorten it).
+	Retry *policy.RetryOptions
+	// UserAgent is appended to the SDK's telemetry value.
+	UserAgent string
+}
+
+// Client is the facade. It is safe for concurrent use.
+type Client struct {
+	cred azcore.TokenCredential
+	opts *arm.ClientOptions
+	poll time.Duration
+}
+
+// New returns a facade that authenticates with cred.
+func New(cred azcore.TokenCredential, o Options) *Client {
+	co := &arm.ClientOptions{}
+	if o.Endpoint != "" {
+		co.Cloud = cloud.Configuration{
+			ActiveDirectoryAuthorityHost: o.Endpoint,
+			Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
+				cloud.ResourceManager: {Endpoint: o.Endpoint, Audience: "https://management.core.windows.net/"},
+			},
+		}
+		co.DisableRPRegistration = true
+	}
+	if o.HTTPClient != nil {
+		co.Transport = o.HTTPClient
+	}
+	if o.Retry != nil {
+		co.Retry = *o.Retry
+	}
+	co.Telemetry.ApplicationID = "amlattach"
+	if o.UserAgent != "" {
+		co.Telemetry.ApplicationID = o.UserAgent
+	}
+	p := o.PollInterval
+	if p <= 0 {
+		p = 5 * time.Second
+	}
+	return &Client{cred: markingCredential{cred}, opts: co, poll: p}
+}
+
+// StaticCredential is the credential used against the sandbox, which accepts
+// any bearer token. It must never be used with real Azure.
+type StaticCredential struct{}
+
+// GetToken returns a fixed token that expires in an hour.
+func (StaticCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: "sandbox", ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// DefaultCredential is azidentity's DefaultAzureCredential (environment,
+// workload identity, managed identity, Azure CLI, Azure Developer CLI).
+func DefaultCredential() (azcore.TokenCredential, error) {
+	return azidentity.NewDefaultAzureCredential(nil)
+}
+
+// CredentialError is a failure to get a token: nobody is signed in, or the
+// sign-in expired. It is not an answer from Azure.
+type CredentialError struct{ Err error }
+
+func (e *CredentialError) Error() string { return "no usable Azure credential: " + e.Err.Error() }
+func (e *CredentialError) Unwrap() error { return e.Err }
+
+// IsCredentialError reports whether err comes from failing to get a token.
+func IsCredentialError(err error) bool {
+	var ce *CredentialError
+	return errors.As(err, &ce)
+}
+
+// markingCredential wraps every token failure in CredentialError so that the
+// facade's callers can tell "sign in first" from "Azure said no".
+type markingCredential struct{ inner azcore.TokenCredential }
+
+func (m markingCredential) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	t, err := m.inner.GetToken(ctx, o)
+	if err != nil && ctx.Err() == nil {
+		return t, &CredentialError{Err: err}
+	}
+	return t, err
+}

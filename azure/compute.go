@@ -1,0 +1,396 @@
+package azure
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	ml "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
+)
+
+// Workspace identifies an Azure ML workspace.
+type Workspace struct {
+	SubscriptionID string
+	ResourceGroup  string
+	Name           string
+	Location       string // filled by GetWorkspace
+	ID             string // filled by GetWorkspace
+}
+
+func (w Workspace) String() string {
+	return fmt.Sprintf("%s (resource group %s, subscription %s)", w.Name, w.ResourceGroup, w.SubscriptionID)
+}
+
+// ProvisioningError is one entry of a compute's provisioningErrors, kept word for word.
+type ProvisioningError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Compute is an attached compute as the workspace reports it. It never holds secrets.
+type Compute struct {
+	Name               string
+	ID                 string
+	Type               string // computeType: VirtualMachine, HDInsight, ...
+	ResourceID         string
+	ProvisioningState  string
+	ProvisioningErrors []ProvisioningError
+	IsAttached         bool
+	CreatedOn          time.Time
+	Address            string // VirtualMachine and HDInsight
+	SSHPort            int
+	Username           string
+}
+
+// VMCredentials is what Azure ML needs to log in to a VM. Exactly one of
+// Password and PrivateKey is set.
+type VMCredentials struct {
+	Username   string
+	Password   string
+	PrivateKey string // the private key file's text
+}
+
+// VMAttach is the request that attaches a VM.
+type VMAttach struct {
+	Name       string
+	ResourceID string
+	SSHPort    int
+	Creds      VMCredentials
+}
+
+// Progress reports what an attach or detach is doing.
+type Progress struct {
+	Phase string // "submitted", "polling", "done"
+	State string // the provisioning state or the operation status
+}
+
+// ErrComputeNotFound is returned (wrapped) when the workspace has no compute of that name.
+var ErrComputeNotFound = errors.New("compute not found")
+
+// AttachError is an attach that Azure accepted and that then ended Failed or Canceled.
+type AttachError struct {
+	Compute Compute // read after the failure, with every provisioning error
+	Cause   error   // the operation's own error
+}
+
+func (e *AttachError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "attach of %q ended %s", e.Compute.Name, e.Compute.ProvisioningState)
+	for _, pe := range e.Compute.ProvisioningErrors {
+		fmt.Fprintf(&b, "; %s: %s", pe.Code, pe.Message)
+	}
+	return b.String()
+}
+func (e *AttachError) Unwrap() error { return e.Cause }
+
+func (c *Client) computes(sub string) (*ml.ComputeClient, error) {
+	return ml.NewComputeClient(sub, c.cred, c.opts)
+}
+
+// GetWorkspace reads the workspace (its location is the attach's location).
+func (c *Client) GetWorkspace(ctx context.Context, w Workspace) (Workspace, error) {
+	wc, err := ml.NewWorkspacesClient(w.SubscriptionID, c.cred, c.opts)
+	if err != nil {
+		return w, err
+	}
+	r, err := wc.Get(ctx, w.ResourceGroup, w.Name, nil)
+	if err != nil {
+		return w, fmt.Errorf("get workspace %s: %w", w.Name, err)
+	}
+	w.Location = str(r.Location)
+	w.ID = str(r.ID)
+	return w, nil
+}
+
+// ListComputes returns every compute of the workspace, following nextLink.
+func (c *Client) ListComputes(ctx context.Context, w Workspace) ([]Compute, error) {
+	cc, err := c.computes(w.SubscriptionID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Compute
+	pg := cc.NewListPager(w.ResourceGroup, w.Name, nil)
+	for pg.More() {
+		page, err := pg.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list computes of %s: %w", w.Name, err)
+		}
+		for _, r := range page.Value {
+			if r != nil {
+				out = append(out, computeFrom(r))
+			}
+		}
+	}
+	return out, nil
+}
+
+// GetCompute reads one compute; a missing one is ErrComputeNotFound.
+func (c *Client) GetCompute(ctx context.Context, w Workspace, name string) (Compute, error) {
+	cc, err := c.computes(w.SubscriptionID)
+	if err != nil {
+		return Compute{}, err
+	}
+	r, err := cc.Get(ctx, w.ResourceGroup, w.Name, name, nil)
+	if err != nil {
+		if IsNotFound(err) {
+			return Compute{}, fmt.Errorf("compute %q in workspace %s: %w", name, w.Name, ErrComputeNotFound)
+		}
+		return Compute{}, fmt.Errorf("get compute %s: %w", name, err)
+	}
+	return computeFrom(&r.ComputeResource), nil
+}
+
+// AttachVM sends PUT .../computes/{name} with a VirtualMachine body and follows
+// the long-running operation until it ends or ctx is done. The location is the
+// workspace's. It reports each change of state through progress.
+func (c *Client) AttachVM(ctx context.Context, w Workspace, req VMAttach, progress func(Progress)) (Compute, error) {
+	admin := &ml.VirtualMachineSSHCredentials{Username: to.Ptr(req.Creds.Username)}
+	if req.Creds.Password != "" {
+		admin.Password = to.Ptr(req.Creds.Password)
+	}
+	if req.Creds.PrivateKey != "" {
+		admin.PrivateKeyData = to.Ptr(req.Creds.PrivateKey)
+	}
+	body := ml.ComputeResource{
+		Location: to.Ptr(w.Location),
+		Properties: &ml.VirtualMachine{
+			ComputeType: to.Ptr(ml.ComputeTypeVirtualMachine),
+			ResourceID:  to.Ptr(req.ResourceID),
+			Properties: &ml.VirtualMachineSchemaProperties{
+				SSHPort:              to.Ptr(int32(req.SSHPort)),
+				AdministratorAccount: admin,
+			},
+		},
+	}
+	return c.attach(ctx, w, req.Name, body, progress)
+}
+
+func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.ComputeResource, progress func(Progress)) (Compute, error) {
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	cc, err := c.computes(w.SubscriptionID)
+	if err != nil {
+		return Compute{}, err
+	}
+	var first *http.Response
+	poller, err := cc.BeginCreateOrUpdate(policy.WithCaptureResponse(ctx, &first), w.ResourceGroup, w.Name, name, body, nil)
+	if err != nil {
+		return Compute{}, fmt.Errorf("attach %s: %w", name, err)
+	}
+	state := stateFromBody(first)
+	if state == "" {
+		state = "Creating"
+	}
+	progress(Progress{Phase: "submitted", State: state})
+	if err := c.follow(ctx, poller, state, progress); err != nil {
+		if ctx.Err() != nil {
+			return Compute{Name: name, ProvisioningState: state}, ctx.Err()
+		}
+		var re *azcore.ResponseError
+		if !errors.As(err, &re) {
+			return Compute{}, fmt.Errorf("attach %s: following the operation: %w", name, err)
+		}
+		// The operation ended badly: read the compute to report every
+		// provisioning error, not only the operation's first one.
+		got, gerr := c.GetCompute(ctx, w, name)
+		if gerr != nil {
+			got = Compute{Name: name}
+		}
+		if len(got.ProvisioningErrors) == 0 {
+			got.ProvisioningErrors = []ProvisioningError{{Code: re.ErrorCode, Message: responseMessage(re)}}
+		}
+		if got.ProvisioningState != "Failed" && got.ProvisioningState != "Canceled" {
+			got.ProvisioningState = "Failed"
+		}
+		progress(Progress{Phase: "done", State: got.ProvisioningState})
+		return got, &AttachError{Compute: got, Cause: err}
+	}
+	res, err := poller.Result(ctx)
+	if err != nil {
+		return Compute{}, fmt.Errorf("attach %s: %w", name, err)
+	}
+	got := computeFrom(&res.ComputeResource)
+	if got.ProvisioningState == "Failed" || got.ProvisioningState == "Canceled" {
+		return got, &AttachError{Compute: got}
+	}
+	progress(Progress{Phase: "done", State: got.ProvisioningState})
+	return got, nil
+}
+
+type pollable interface {
+	Done() bool
+	Poll(ctx context.Context) (*http.Response, error)
+}
+
+// follow polls until the operation is terminal, reporting status changes.
+func (c *Client) follow(ctx context.Context, p pollable, last string, progress func(Progress)) error {
+	for !p.Done() {
+		wait := c.poll
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		resp, err := p.Poll(ctx)
+		if err != nil {
+			return err
+		}
+		st := stateFromBody(resp)
+		if st != "" && st != last {
+			last = st
+			progress(Progress{Phase: "polling", State: st})
+		}
+		if ra := retryAfter(resp); ra > 0 && ra < time.Minute {
+			c.poll = max(ra, c.poll)
+		}
+	}
+	return nil
+}
+
+// Detach removes the compute from the workspace (underlyingResourceAction=Detach);
+// the resource behind it is untouched. A missing compute is ErrComputeNotFound.
+func (c *Client) Detach(ctx context.Context, w Workspace, name string, progress func(Progress)) error {
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	if _, err := c.GetCompute(ctx, w, name); err != nil {
+		return err
+	}
+	cc, err := c.computes(w.SubscriptionID)
+	if err != nil {
+		return err
+	}
+	poller, err := cc.BeginDelete(ctx, w.ResourceGroup, w.Name, name, ml.UnderlyingResourceActionDetach, nil)
+	if err != nil {
+		return fmt.Errorf("detach %s: %w", name, err)
+	}
+	progress(Progress{Phase: "submitted", State: "Deleting"})
+	if err := c.follow(ctx, poller, "Deleting", progress); err != nil {
+		return fmt.Errorf("detach %s: %w", name, err)
+	}
+	if _, err := poller.Result(ctx); err != nil {
+		return fmt.Errorf("detach %s: %w", name, err)
+	}
+	progress(Progress{Phase: "done", State: "Detached"})
+	return nil
+}
+
+// VMSecrets are the credentials Azure ML stored for a VM or HDInsight compute.
+type VMSecrets struct {
+	Username   string
+	Password   string
+	PrivateKey string
+}
+
+// ListKeys reads the secrets Azure ML stored for the compute (POST listKeys).
+func (c *Client) ListKeys(ctx context.Context, w Workspace, name string) (VMSecrets, error) {
+	cc, err := c.computes(w.SubscriptionID)
+	if err != nil {
+		return VMSecrets{}, err
+	}
+	r, err := cc.ListKeys(ctx, w.ResourceGroup, w.Name, name, nil)
+	if err != nil {
+		return VMSecrets{}, fmt.Errorf("list keys of %s: %w", name, err)
+	}
+	if v, ok := r.ComputeSecretsClassification.(*ml.VirtualMachineSecrets); ok && v.AdministratorAccount != nil {
+		a := v.AdministratorAccount
+		return VMSecrets{Username: str(a.Username), Password: str(a.Password), PrivateKey: str(a.PrivateKeyData)}, nil
+	}
+	return VMSecrets{}, fmt.Errorf("list keys of %s: no administrator account in the answer", name)
+}
+
+func computeFrom(r *ml.ComputeResource) Compute {
+	c := Compute{Name: str(r.Name), ID: str(r.ID)}
+	if r.Properties == nil {
+		return c
+	}
+	base := r.Properties.GetCompute()
+	if base.ComputeType != nil {
+		c.Type = string(*base.ComputeType)
+	}
+	c.ResourceID = str(base.ResourceID)
+	if base.ProvisioningState != nil {
+		c.ProvisioningState = string(*base.ProvisioningState)
+	}
+	c.IsAttached = base.IsAttachedCompute != nil && *base.IsAttachedCompute
+	if base.CreatedOn != nil {
+		c.CreatedOn = *base.CreatedOn
+	}
+	for _, e := range base.ProvisioningErrors {
+		if e != nil && e.Error != nil {
+			c.ProvisioningErrors = append(c.ProvisioningErrors, ProvisioningError{Code: str(e.Error.Code), Message: str(e.Error.Message)})
+		}
+	}
+	switch p := r.Properties.(type) {
+	case *ml.VirtualMachine:
+		if p.Properties != nil {
+			c.Address = str(p.Properties.Address)
+			if p.Properties.SSHPort != nil {
+				c.SSHPort = int(*p.Properties.SSHPort)
+			}
+			if p.Properties.AdministratorAccount != nil {
+				c.Username = str(p.Properties.AdministratorAccount.Username)
+			}
+		}
+	case *ml.HDInsight:
+		if p.Properties != nil {
+			c.Address = str(p.Properties.Address)
+			if p.Properties.SSHPort != nil {
+				c.SSHPort = int(*p.Properties.SSHPort)
+			}
+			if p.Properties.AdministratorAccount != nil {
+				c.Username = str(p.Properties.AdministratorAccount.Username)
+			}
+		}
+	}
+	return c
+}
+
+// stateFromBody reads provisioningState (resource bodies) or status (async
+// operation bodies) from a response without consuming it for the SDK.
+func stateFromBody(resp *http.Response) string {
+	if resp == nil || resp.Body == nil {
+		return ""
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(strings.NewReader(string(data)))
+	if err != nil {
+		return ""
+	}
+	var v struct {
+		Status     string `json:"status"`
+		Properties struct {
+			ProvisioningState string `json:"provisioningState"`
+		} `json:"properties"`
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return ""
+	}
+	if v.Properties.ProvisioningState != "" {
+		return v.Properties.ProvisioningState
+	}
+	return v.Status
+}
+
+func retryAfter(resp *http.Response) time.Duration {
+	if resp == nil {
+		return 0
+	}
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 0
+}

@@ -1,0 +1,175 @@
+package probes
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"amlattach/azure"
+)
+
+// AzureMLTag is the service tag Azure ML's traffic comes from.
+const AzureMLTag = "AzureMachineLearning"
+
+// NSGVerdict is what one NSG does with TCP traffic from Azure ML to a port.
+type NSGVerdict struct {
+	Allowed bool
+	Rule    azure.SecurityRule // the deciding rule; zero when the NSG has no matching rule
+}
+
+// EvaluateNSG applies the NSG's inbound rules in priority order to TCP
+// traffic from the AzureMachineLearning service tag to port, as Azure does:
+// the first matching rule decides. With no matching rule (not even Azure's
+// DenyAllInBound default), traffic is denied.
+func EvaluateNSG(g azure.NSG, port int) NSGVerdict {
+	rules := append([]azure.SecurityRule(nil), g.Rules...)
+	sort.SliceStable(rules, func(i, j int) bool { return rules[i].Priority < rules[j].Priority })
+	for _, r := range rules {
+		if !r.Inbound || !protoMatches(r.Protocol) || !portMatches(r.Ports, port) || !sourceMatchesAzureML(r.Sources) {
+			continue
+		}
+		return NSGVerdict{Allowed: r.Allow, Rule: r}
+	}
+	return NSGVerdict{}
+}
+
+func protoMatches(p string) bool {
+	switch strings.ToLower(p) {
+	case "tcp", "*", "any", "":
+		return true
+	}
+	return false
+}
+
+func portMatches(ranges []string, port int) bool {
+	for _, r := range ranges {
+		for _, part := range strings.Split(r, ",") {
+			part = strings.TrimSpace(part)
+			if part == "*" || strings.EqualFold(part, "any") {
+				return true
+			}
+			lo, hi, isRange := strings.Cut(part, "-")
+			a, err1 := strconv.Atoi(strings.TrimSpace(lo))
+			if err1 != nil {
+				continue
+			}
+			b := a
+			if isRange {
+				var err error
+				if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil {
+					continue
+				}
+			}
+			if port >= a && port <= b {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sourceMatchesAzureML: "*", "Any", "Internet" and the AzureMachineLearning
+// tag (also its regional forms) cover Azure ML's addresses. Address prefixes
+// are not resolved: we cannot know from here whether they hold Azure ML's.
+func sourceMatchesAzureML(srcs []string) bool {
+	for _, s := range srcs {
+		l := strings.ToLower(strings.TrimSpace(s))
+		if l == "*" || l == "any" || l == "internet" || l == "0.0.0.0/0" || l == strings.ToLower(AzureMLTag) || strings.HasPrefix(l, strings.ToLower(AzureMLTag)+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// NSGSSH checks that the NSGs on the VM's primary NIC and on its subnet both
+// let Azure ML in on TCP port (the SSH port).
+func NSGSSH(ctx context.Context, r NetworkReader, vm azure.VM, port int) Result {
+	if len(vm.NICIDs) == 0 {
+		return failf(FieldNone, "attach a network interface with a public IP to the VM", "%s has no network interface", vm.Name)
+	}
+	nicID, err := azure.ParseResourceID(vm.NICIDs[0])
+	if err != nil {
+		return failf(FieldNone, "report this: Azure returned a malformed NIC ID", "NIC ID %q: %v", vm.NICIDs[0], err)
+	}
+	nic, err := r.GetNIC(ctx, nicID)
+	if err != nil {
+		return readFail("network interface "+nicID.Name, err)
+	}
+	type scoped struct {
+		where string
+		id    string
+	}
+	var groups []scoped
+	// Inbound traffic meets the subnet's NSG first, then the NIC's.
+	seen := map[string]bool{}
+	for _, ic := range nic.IPConfigs {
+		if ic.SubnetID == "" || seen[strings.ToLower(ic.SubnetID)] {
+			continue
+		}
+		seen[strings.ToLower(ic.SubnetID)] = true
+		sid, err := azure.ParseResourceID(ic.SubnetID)
+		if err != nil {
+			continue
+		}
+		nsgID, err := r.SubnetNSG(ctx, sid)
+		if err != nil {
+			return readFail("subnet "+sid.ChildName, err)
+		}
+		if nsgID != "" {
+			groups = append(groups, scoped{"subnet " + sid.ChildName, nsgID})
+		}
+	}
+	if nic.NSGID != "" {
+		groups = append(groups, scoped{"NIC " + nic.Name, nic.NSGID})
+	}
+	if len(groups) == 0 {
+		return passf("no network security group on %s or its subnet: Azure does not filter inbound TCP %d", nic.Name, port)
+	}
+	var allowed []string
+	for _, g := range groups {
+		gid, err := azure.ParseResourceID(g.id)
+		if err != nil {
+			return failf(FieldNone, "report this: Azure returned a malformed NSG ID", "NSG ID %q: %v", g.id, err)
+		}
+		nsg, err := r.GetNSG(ctx, gid)
+		if err != nil {
+			return readFail("network security group "+gid.Name, err)
+		}
+		v := EvaluateNSG(nsg, port)
+		if !v.Allowed {
+			why := "no rule allows it"
+			prio := 1000
+			if v.Rule.Name != "" {
+				why = fmt.Sprintf("rule %s (priority %d) denies it", v.Rule.Name, v.Rule.Priority)
+				prio = freePriority(nsg, v.Rule.Priority)
+			}
+			return failf(FieldPort,
+				fmt.Sprintf("allow it: az network nsg rule create -g %s --nsg-name %s -n AllowAzureMLSSH --priority %d --direction Inbound --access Allow --protocol Tcp --source-address-prefixes %s --destination-port-ranges %d",
+					gid.ResourceGroup, nsg.Name, prio, AzureMLTag, port),
+				"NSG %s on %s blocks TCP %d from %s: %s", nsg.Name, g.where, port, AzureMLTag, why)
+		}
+		src := strings.Join(v.Rule.Sources, ",")
+		allowed = append(allowed, fmt.Sprintf("%s on %s allows it (rule %s, priority %d, source %s)", nsg.Name, g.where, v.Rule.Name, v.Rule.Priority, src))
+	}
+	return passf("TCP %d from %s: %s", port, AzureMLTag, strings.Join(allowed, "; "))
+}
+
+// freePriority picks an unused priority just below the denying rule's.
+func freePriority(g azure.NSG, deny int) int {
+	used := map[int]bool{}
+	for _, r := range g.Rules {
+		used[r.Priority] = true
+	}
+	start := deny - 10
+	if deny > 4096 { // a default rule
+		start = 1000
+	}
+	for p := start; p >= 100; p-- {
+		if !used[p] {
+			return p
+		}
+	}
+	return 100
+}
