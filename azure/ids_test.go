@@ -1,0 +1,35 @@
+package azure
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestParseResourceID(t *testing.T) {
+	id, err := ParseResourceIDOf("/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/ml-rg/providers/microsoft.compute/virtualmachines/dsvm1", "Microsoft.Compute/virtualMachines")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := id.String(); got != "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/ml-rg/providers/Microsoft.Compute/virtualMachines/dsvm1" {
+		t.Fatalf("not normalised: %s", got)
+	}
+	bad := map[string]string{
+		"":      "shape",
+		"dsvm1": "shape",
+		"/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm":                              "subscription",
+		"/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.Compute/virtualMachines/vm":                      "resource group",
+		"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines":       "name",
+		"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic": "provider",
+		"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/disks/d":               "type",
+	}
+	for in, part := range bad {
+		_, err := ParseResourceIDOf(in, "Microsoft.Compute/virtualMachines")
+		var ie *IDError
+		if !errors.As(err, &ie) || ie.Part != part {
+			t.Errorf("%q: got %v, want an error about the %s", in, err, part)
+		}
+	}
+	if !SameResource("/subscriptions/A/resourceGroups/B/x", "/SUBSCRIPTIONS/a/resourcegroups/b/X/") {
+		t.Error("SameResource must ignore case and a trailing slash")
+	}
+}

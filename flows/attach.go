@@ -1,0 +1,157 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"amlattach/azure"
+	"amlattach/probes"
+)
+
+// ProbeVM runs the VM preflight and returns its results in plan order.
+func ProbeVM(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, emit Emit) []probes.Result {
+	steps, cleanup := VMSteps(d, ws, p)
+	defer cleanup()
+	return RunGraph(ctx, steps, d.Now, emit)
+}
+
+// AttachOptions govern the attach after the preflight.
+type AttachOptions struct {
+	Force bool // attach even though a probe failed (never over an existing name)
+	// Confirm asks the user to go ahead, showing the request; nil means yes.
+	Confirm func(req AttachSummary) (bool, error)
+}
+
+// AttachSummary is the request about to be sent, with secrets masked.
+type AttachSummary struct {
+	Workspace   azure.Workspace
+	Name        string
+	ComputeType string
+	ResourceID  string
+	Location    string
+	Fields      [][2]string // name, value (masked where secret)
+	Warnings    []string
+}
+
+// Lines renders the summary for a terminal prompt.
+func (s AttachSummary) Lines() []string {
+	out := []string{
+		fmt.Sprintf("PUT compute %q (%s) in workspace %s, location %s", s.Name, s.ComputeType, s.Workspace.Name, s.Location),
+		"  resourceId: " + s.ResourceID,
+	}
+	for _, f := range s.Fields {
+		out = append(out, fmt.Sprintf("  %s: %s", f[0], f[1]))
+	}
+	for _, w := range s.Warnings {
+		out = append(out, "  note: "+w)
+	}
+	return out
+}
+
+// AttachVM runs the preflight, then (unless a probe failed and Force is off,
+// or the user declines) attaches and follows the operation to its end.
+func AttachVM(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, o AttachOptions, emit Emit) (*Report, error) {
+	rs := ProbeVM(ctx, d, ws, p, emit)
+	rep := NewReport("vm", p.In.Name, p.ID.String(), rs)
+	if ctx.Err() != nil {
+		return rep, &Error{Kind: KindInterrupted, Msg: "interrupted during the preflight; nothing was sent to Azure", Err: ctx.Err()}
+	}
+	for _, r := range rs {
+		if r.ID == probes.IDWsName && r.Status == probes.Fail {
+			return rep, &Error{Kind: KindProbeFailed, Msg: "nothing was sent: " + r.Detail, Fix: r.Remedy}
+		}
+	}
+	if AnyFailed(rs) && !o.Force {
+		return rep, &Error{Kind: KindProbeFailed, Msg: "a probe failed; nothing was sent to Azure", Fix: "fix what the failed probes say and run again, or attach anyway with --force"}
+	}
+	sum := AttachSummary{Workspace: ws, Name: p.In.Name, ComputeType: "VirtualMachine", ResourceID: p.ID.String(), Location: ws.Location}
+	sum.Fields = append(sum.Fields, [2]string{"sshPort", fmt.Sprint(p.In.SSHPort)}, [2]string{"administratorAccount.username", p.In.Username})
+	if p.Key != nil {
+		sum.Fields = append(sum.Fields, [2]string{"administratorAccount.privateKeyData", "(contents of " + p.Key.Path + ", hidden)"})
+	} else {
+		sum.Fields = append(sum.Fields, [2]string{"administratorAccount.password", "********"})
+	}
+	sum.Warnings = append(sum.Warnings, "attach each resource once: a second attachment of the same VM breaks the earlier one")
+	if AnyFailed(rs) {
+		var failed []string
+		for _, r := range rs {
+			if r.Status == probes.Fail {
+				failed = append(failed, r.ID)
+			}
+		}
+		sum.Warnings = append(sum.Warnings, "--force: attaching although these probes failed: "+strings.Join(failed, ", "))
+	}
+	if o.Confirm != nil {
+		ok, err := o.Confirm(sum)
+		if err != nil {
+			return rep, err
+		}
+		if !ok {
+			return rep, &Error{Kind: KindInput, Msg: "not confirmed; nothing was sent to Azure"}
+		}
+	}
+	// The name may have been taken since the preflight: Azure's PUT would overwrite it.
+	gctx, cancel := d.withTimeout(ctx)
+	_, err := d.Azure.GetCompute(gctx, ws, p.In.Name)
+	cancel()
+	switch {
+	case err == nil:
+		return rep, &Error{Kind: KindProbeFailed, Field: "--name", Msg: fmt.Sprintf("compute %q appeared in %s during the preflight; it was not overwritten", p.In.Name, ws.Name), Fix: "choose another --name"}
+	case !errors.Is(err, azure.ErrComputeNotFound):
+		return rep, FromAzure("check the compute name", err)
+	}
+	actx, acancel := context.WithTimeout(ctx, d.attachTimeout())
+	defer acancel()
+	creds := azure.VMCredentials{Username: p.In.Username, Password: p.In.Password}
+	if p.Key != nil {
+		creds = azure.VMCredentials{Username: p.In.Username, PrivateKey: p.Key.Text}
+	}
+	c, err := d.Azure.AttachVM(actx, ws, azure.VMAttach{Name: p.In.Name, ResourceID: p.ID.String(), SSHPort: p.In.SSHPort, Creds: creds},
+		func(pr azure.Progress) {
+			if emit != nil {
+				emit(Event{Kind: AttachProgress, Phase: pr.Phase, State: pr.State, At: d.now()})
+			}
+		})
+	return finishAttach(ctx, actx, rep, p.In.Name, c, err, d)
+}
+
+func finishAttach(ctx, actx context.Context, rep *Report, name string, c azure.Compute, err error, d Deps) (*Report, error) {
+	var ae *azure.AttachError
+	switch {
+	case err == nil:
+		rep.Compute = ComputeToJSON(c)
+		return rep, nil
+	case errors.As(err, &ae):
+		rep.Compute = ComputeToJSON(ae.Compute)
+		rep.OK = false
+		var msgs []string
+		for _, pe := range ae.Compute.ProvisioningErrors {
+			msgs = append(msgs, pe.Code+": "+pe.Message)
+		}
+		return rep, &Error{Kind: KindAzure, Msg: fmt.Sprintf("the attach of %q ended %s: %s", name, ae.Compute.ProvisioningState, strings.Join(msgs, "; ")),
+			Fix: FixFor(ae.Compute.ProvisioningErrors) + "; then detach it (amlattach detach " + name + ") and attach again", Err: err}
+	case ctx.Err() != nil:
+		rep.OK = false
+		return rep, &Error{Kind: KindInterrupted, Msg: fmt.Sprintf("stopped watching: the attach of %q goes on in Azure", name), Fix: "check it with: amlattach list", Err: ctx.Err()}
+	case actx.Err() != nil:
+		rep.OK = false
+		return rep, &Error{Kind: KindAzure, Msg: fmt.Sprintf("the attach of %q did not end within %s; it may still finish in Azure", name, d.attachTimeout()), Fix: "check it with: amlattach list", Err: err}
+	}
+	rep.OK = false
+	return rep, FromAzure("attach "+name, err)
+}
+
+// FixFor suggests a fix for known provisioning errors.
+func FixFor(errs []azure.ProvisioningError) string {
+	for _, e := range errs {
+		switch {
+		case strings.Contains(e.Message, "Connection failed to establish within"):
+			return "Azure ML could not reach the VM over SSH: give it a public IP, allow inbound TCP on the SSH port from the AzureMachineLearning service tag in its NSG, and check that sshd runs"
+		case strings.Contains(strings.ToLower(e.Message), "authentication") || strings.Contains(strings.ToLower(e.Message), "password"):
+			return "Azure ML could not log in: check the user name and the password or key"
+		}
+	}
+	return "read the errors above"
+}

@@ -1,0 +1,54 @@
+package flows
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"amlattach/azure"
+	"amlattach/probes"
+)
+
+// Deps is everything a flow needs from the outside world.
+type Deps struct {
+	Azure   *azure.Client
+	Dial    probes.DialFunc // nil means a plain net.Dialer
+	Now     func() time.Time
+	Timeout time.Duration // every network step; zero means 15 s
+	// AttachTimeout bounds the wait for an attach or detach to end; zero means 30 min.
+	AttachTimeout time.Duration
+}
+
+func (d Deps) dial() probes.DialFunc {
+	if d.Dial != nil {
+		return d.Dial
+	}
+	var nd net.Dialer
+	return nd.DialContext
+}
+
+func (d Deps) timeout() time.Duration {
+	if d.Timeout > 0 {
+		return d.Timeout
+	}
+	return 15 * time.Second
+}
+
+func (d Deps) attachTimeout() time.Duration {
+	if d.AttachTimeout > 0 {
+		return d.AttachTimeout
+	}
+	return 30 * time.Minute
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// withTimeout bounds one network step.
+func (d Deps) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d.timeout())
+}

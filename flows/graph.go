@@ -1,0 +1,139 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"amlattach/probes"
+)
+
+// Step is one probe in a plan: its ID, the probes it needs, and its check.
+type Step struct {
+	ID    string
+	Needs []string
+	Run   func(ctx context.Context) probes.Result
+}
+
+// EventKind names what happened.
+type EventKind string
+
+const (
+	ProbeStarted   EventKind = "probe.started"
+	ProbeFinished  EventKind = "probe.finished"
+	AttachProgress EventKind = "attach.progress"
+)
+
+// Event is what flows report while they run.
+type Event struct {
+	Kind   EventKind
+	Result probes.Result // for probe events (ID and Title set when started)
+	State  string        // for attach progress: Creating, Succeeded, ...
+	Phase  string        // submitted, polling, done
+	At     time.Time
+}
+
+// Emit receives events; it is called from several goroutines, one call at a time.
+type Emit func(Event)
+
+// RunGraph runs the plan: every step whose needs have passed (or warned) runs
+// at once; a step whose need failed or was skipped is skipped with the reason.
+// Results come back in plan order. Cancelling ctx skips what has not finished.
+func RunGraph(ctx context.Context, steps []Step, now func() time.Time, emit Emit) []probes.Result {
+	if now == nil {
+		now = time.Now
+	}
+	var mu sync.Mutex
+	safeEmit := func(e Event) {
+		if emit == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		emit(e)
+	}
+	index := map[string]int{}
+	for i, s := range steps {
+		if _, dup := index[s.ID]; dup {
+			panic("flows: duplicate step " + s.ID)
+		}
+		index[s.ID] = i
+	}
+	for _, s := range steps {
+		for _, n := range s.Needs {
+			if _, ok := index[n]; !ok {
+				panic(fmt.Sprintf("flows: step %s needs unknown step %s", s.ID, n))
+			}
+		}
+	}
+	results := make([]probes.Result, len(steps))
+	done := make([]chan struct{}, len(steps))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	var wg sync.WaitGroup
+	for i, s := range steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[i])
+			var r probes.Result
+			for _, n := range s.Needs {
+				j := index[n]
+				select {
+				case <-done[j]:
+				case <-ctx.Done():
+				}
+				select {
+				case <-done[j]:
+				default:
+					r = probes.Skipped("interrupted")
+				}
+				if r.Status == "" {
+					switch results[j].Status {
+					case probes.Fail:
+						r = probes.Skipped("skipped: " + probes.Title(n) + " failed")
+					case probes.Skip:
+						r = probes.Skipped("skipped: " + probes.Title(n) + " did not run")
+					}
+				}
+				if r.Status != "" {
+					break
+				}
+			}
+			if r.Status == "" && ctx.Err() != nil {
+				r = probes.Skipped("interrupted")
+			}
+			r.ID, r.Title = s.ID, probes.Title(s.ID)
+			if r.Status == "" {
+				safeEmit(Event{Kind: ProbeStarted, Result: r, At: now()})
+				start := now()
+				r = s.Run(ctx)
+				r.Duration = now().Sub(start)
+				r.ID, r.Title = s.ID, probes.Title(s.ID)
+				if r.Status == "" {
+					r.Status = probes.Fail
+					r.Detail = "the probe returned no status (a bug: please report it)"
+				}
+				if ctx.Err() != nil && r.Status == probes.Fail {
+					r = probes.Result{ID: s.ID, Title: r.Title, Status: probes.Skip, Detail: "interrupted", Duration: r.Duration}
+				}
+			}
+			results[i] = r
+			safeEmit(Event{Kind: ProbeFinished, Result: r, At: now()})
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// AnyFailed reports whether a result failed.
+func AnyFailed(rs []probes.Result) bool {
+	for _, r := range rs {
+		if r.Status == probes.Fail {
+			return true
+		}
+	}
+	return false
+}
