@@ -248,10 +248,13 @@ func (c *Client) follow(ctx context.Context, p pollable, last string, progress f
 			return err
 		}
 		st := stateFromBody(resp)
-		if st != "" && st != last {
-			last = st
-			progress(Progress{Phase: "polling", State: st})
+		if st == "" || strings.EqualFold(st, "InProgress") {
+			// The operation status says only "InProgress": the compute's
+			// state is still the one the PUT or DELETE started.
+			st = last
 		}
+		last = st
+		progress(Progress{Phase: "polling", State: st})
 		if ra := retryAfter(resp); ra > 0 && ra < time.Minute {
 			c.poll = max(ra, c.poll)
 		}
