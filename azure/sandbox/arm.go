@@ -1,0 +1,369 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// API versions the SDK modules amlattach builds with send; the server
+// accepts exactly these, as Resource Manager accepts only the versions a
+// resource type supports.
+const (
+	apiSubscriptions = "2022-12-01" // armsubscriptions v2
+	apiResources     = "2025-04-01" // armresources v4
+	apiML            = "2024-04-01" // armmachinelearning v4
+	apiCompute       = "2026-04-01" // armcompute v8
+	apiNetwork       = "2025-09-01" // armnetwork v11
+)
+
+// handler serves one method of one route.
+type handler func(w http.ResponseWriter, r *http.Request, m *match)
+
+// route is a path pattern: literal segments are compared case-insensitively,
+// "{}" captures one segment. The first capture is the subscription; when the
+// pattern has resourceGroups/{}, the second is the resource group.
+type route struct {
+	segs    []string
+	hasRG   bool
+	api     string
+	methods map[string]handler
+}
+
+// match is a request that found its route and whose subscription (and
+// resource group) exist.
+type match struct {
+	sub  *Subscription
+	rg   *ResourceGroup
+	vars []string // the captures after the subscription and resource group
+	api  string
+}
+
+func (s *Server) armRoutes() []route {
+	mk := func(pattern, api string, methods map[string]handler) route {
+		segs := strings.Split(pattern, "/")
+		rt := route{segs: segs, api: api, methods: methods}
+		for i := 0; i+1 < len(segs); i++ {
+			if strings.EqualFold(segs[i], "resourceGroups") && segs[i+1] == "{}" {
+				rt.hasRG = true
+			}
+		}
+		return rt
+	}
+	get := func(h handler) map[string]handler { return map[string]handler{http.MethodGet: h} }
+	const (
+		sub  = "subscriptions/{}"
+		rg   = sub + "/resourceGroups/{}"
+		ml   = "/providers/Microsoft.MachineLearningServices"
+		comp = "/providers/Microsoft.Compute"
+		netw = "/providers/Microsoft.Network"
+	)
+	rts := []route{
+		mk("subscriptions", apiSubscriptions, get(s.listSubscriptions)),
+		mk(sub, apiSubscriptions, get(s.getSubscription)),
+		mk(sub+"/resourcegroups", apiResources, get(s.listResourceGroups)),
+		mk(rg, apiResources, get(s.getResourceGroup)),
+
+		mk(sub+ml+"/workspaces", apiML, get(s.listWorkspaces)),
+		mk(rg+ml+"/workspaces", apiML, get(s.listWorkspaces)),
+		mk(rg+ml+"/workspaces/{}", apiML, get(s.getWorkspace)),
+		mk(rg+ml+"/workspaces/{}/computes", apiML, get(s.listComputes)),
+		mk(rg+ml+"/workspaces/{}/computes/{}", apiML, map[string]handler{
+			http.MethodGet: s.getCompute, http.MethodPut: s.putCompute, http.MethodDelete: s.deleteCompute,
+		}),
+		mk(rg+ml+"/workspaces/{}/computes/{}/listKeys", apiML, map[string]handler{http.MethodPost: s.listKeys}),
+		mk(sub+ml+"/locations/{}/computeOperationsStatus/{}", apiML, get(s.operationStatus)),
+		mk(sub+ml+"/locations/{}/computeOperationsResults/{}", apiML, get(s.operationResult)),
+
+		mk(sub+comp+"/virtualMachines", apiCompute, get(s.listVMs)),
+		mk(rg+comp+"/virtualMachines", apiCompute, get(s.listVMs)),
+		mk(rg+comp+"/virtualMachines/{}", apiCompute, get(s.getVM)),
+		mk(rg+comp+"/virtualMachines/{}/instanceView", apiCompute, get(s.getInstanceView)),
+	}
+	for _, t := range []string{"networkInterfaces", "publicIPAddresses", "networkSecurityGroups", "virtualNetworks"} {
+		rts = append(rts,
+			mk(sub+netw+"/"+t, apiNetwork, get(s.listNetwork(t))),
+			mk(rg+netw+"/"+t, apiNetwork, get(s.listNetwork(t))),
+			mk(rg+netw+"/"+t+"/{}", apiNetwork, get(s.getNetwork(t))),
+		)
+	}
+	rts = append(rts,
+		mk(rg+netw+"/virtualNetworks/{}/subnets", apiNetwork, get(s.listSubnets)),
+		mk(rg+netw+"/virtualNetworks/{}/subnets/{}", apiNetwork, get(s.getSubnet)),
+	)
+	return rts
+}
+
+// knownNamespaces are the resource providers the sandbox simulates.
+var knownNamespaces = []string{"Microsoft.MachineLearningServices", "Microsoft.Compute", "Microsoft.Network", "Microsoft.Resources"}
+
+// armHandler serves Resource Manager requests; it keeps ServeHTTP off
+// Server's exported API.
+type armHandler struct{ s *Server }
+
+func (h armHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.s.serveARM(w, r) }
+
+// serveARM answers one ARM request.
+func (s *Server) serveARM(w http.ResponseWriter, r *http.Request) {
+	reqID := randomUUID()
+	w.Header().Set("x-ms-request-id", reqID)
+	w.Header().Set("x-ms-correlation-request-id", reqID)
+	if ms := s.world.Faults.ARMLatencyMs; ms > 0 {
+		t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	auth := r.Header.Get("Authorization")
+	scheme, token, _ := strings.Cut(auth, " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="The access token is missing or invalid."`)
+		armError(w, http.StatusUnauthorized, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.")
+		return
+	}
+	api := r.URL.Query().Get("api-version")
+	if api == "" {
+		armError(w, http.StatusBadRequest, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
+		return
+	}
+	segs := splitPath(r.URL.EscapedPath())
+	rt, caps := s.findRoute(segs)
+	if rt == nil {
+		s.noRoute(w, segs, api)
+		return
+	}
+	if api != rt.api {
+		armError(w, http.StatusBadRequest, "InvalidApiVersionParameter",
+			fmt.Sprintf("The api-version '%s' is invalid. The supported versions are '%s'.", api, rt.api))
+		return
+	}
+	h, ok := rt.methods[r.Method]
+	if !ok {
+		var allow []string
+		for m := range rt.methods {
+			allow = append(allow, m)
+		}
+		sort.Strings(allow)
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		armError(w, http.StatusMethodNotAllowed, "MethodNotAllowed",
+			fmt.Sprintf("The requested resource does not support http method '%s'.", r.Method))
+		return
+	}
+	m := &match{api: api}
+	if len(caps) > 0 {
+		m.sub = s.findSub(caps[0])
+		if m.sub == nil {
+			armError(w, http.StatusNotFound, "SubscriptionNotFound", fmt.Sprintf("The subscription '%s' could not be found.", caps[0]))
+			return
+		}
+		caps = caps[1:]
+	}
+	if rt.hasRG {
+		m.rg = findRG(m.sub, caps[0])
+		if m.rg == nil {
+			armError(w, http.StatusNotFound, "ResourceGroupNotFound", fmt.Sprintf("Resource group '%s' could not be found.", caps[0]))
+			return
+		}
+		caps = caps[1:]
+	}
+	m.vars = caps
+	h(w, r, m)
+}
+
+func splitPath(escaped string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.Trim(escaped, "/"), "/") {
+		if p == "" {
+			continue
+		}
+		if u, err := url.PathUnescape(p); err == nil {
+			p = u
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func (s *Server) findRoute(segs []string) (*route, []string) {
+	for i := range s.routes {
+		rt := &s.routes[i]
+		if len(rt.segs) != len(segs) {
+			continue
+		}
+		var caps []string
+		ok := true
+		for j, p := range rt.segs {
+			if p == "{}" {
+				caps = append(caps, segs[j])
+			} else if !strings.EqualFold(p, segs[j]) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return rt, caps
+		}
+	}
+	return nil, nil
+}
+
+func (s *Server) noRoute(w http.ResponseWriter, segs []string, api string) {
+	for i, seg := range segs {
+		if !strings.EqualFold(seg, "providers") || i+1 >= len(segs) {
+			continue
+		}
+		ns := segs[i+1]
+		known := false
+		for _, k := range knownNamespaces {
+			known = known || strings.EqualFold(k, ns)
+		}
+		if !known {
+			armError(w, http.StatusNotFound, "NoRegisteredProviderFound",
+				fmt.Sprintf("No registered resource provider found for namespace '%s' and API version '%s'. The sandbox simulates %s.", ns, api, strings.Join(knownNamespaces, ", ")))
+			return
+		}
+		var types []string
+		for j := i + 2; j < len(segs); j += 2 {
+			types = append(types, segs[j])
+		}
+		armError(w, http.StatusNotFound, "InvalidResourceType",
+			fmt.Sprintf("The resource type '%s' could not be found in the namespace '%s' for api version '%s'.", strings.Join(types, "/"), ns, api))
+		return
+	}
+	armError(w, http.StatusNotFound, "InvalidRequestUri",
+		fmt.Sprintf("The request URI '/%s' is not a Resource Manager path the sandbox serves.", strings.Join(segs, "/")))
+}
+
+func (s *Server) findSub(id string) *Subscription {
+	for i := range s.world.Subscriptions {
+		if strings.EqualFold(s.world.Subscriptions[i].ID, id) {
+			return &s.world.Subscriptions[i]
+		}
+	}
+	return nil
+}
+
+func findRG(sub *Subscription, name string) *ResourceGroup {
+	for i := range sub.ResourceGroups {
+		if strings.EqualFold(sub.ResourceGroups[i].Name, name) {
+			return &sub.ResourceGroups[i]
+		}
+	}
+	return nil
+}
+
+// armError writes Resource Manager's error envelope.
+func armError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("x-ms-error-code", code)
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg}})
+}
+
+// notFound is ResourceNotFound for typ/name (typ like "Microsoft.Compute/virtualMachines").
+func notFound(w http.ResponseWriter, typ, name, rg string) {
+	armError(w, http.StatusNotFound, "ResourceNotFound",
+		fmt.Sprintf("The Resource '%s/%s' under resource group '%s' was not found.", typ, name, rg))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writePage writes one page of a list: faults.pageSize items from $skip on,
+// with a nextLink (carrying api-version and the next $skip) while more remain.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, items []any) {
+	q := r.URL.Query()
+	skip, err := strconv.Atoi(q.Get("$skip"))
+	if q.Get("$skip") != "" && (err != nil || skip < 0) {
+		armError(w, http.StatusBadRequest, "InvalidQueryParameterValue", "The value of $skip must be a non-negative whole number.")
+		return
+	}
+	size := s.world.Faults.PageSize
+	if size <= 0 {
+		size = 10
+	}
+	skip = min(skip, len(items))
+	end := min(skip+size, len(items))
+	page := items[skip:end]
+	if page == nil {
+		page = []any{}
+	}
+	body := map[string]any{"value": page}
+	if end < len(items) {
+		q.Set("$skip", strconv.Itoa(end))
+		body["nextLink"] = s.endpoint + r.URL.EscapedPath() + "?" + q.Encode()
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+const tenantID = "00000000-0000-0000-0000-0000000000a1"
+
+func subscriptionJSON(sub *Subscription) map[string]any {
+	return map[string]any{
+		"id":                  "/subscriptions/" + sub.ID,
+		"subscriptionId":      sub.ID,
+		"displayName":         sub.Name,
+		"state":               "Enabled",
+		"tenantId":            tenantID,
+		"authorizationSource": "RoleBased",
+		"managedByTenants":    []any{},
+		"tags":                map[string]any{},
+		"subscriptionPolicies": map[string]any{
+			"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off",
+		},
+	}
+}
+
+func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request, _ *match) {
+	var items []any
+	for i := range s.world.Subscriptions {
+		items = append(items, subscriptionJSON(&s.world.Subscriptions[i]))
+	}
+	s.writePage(w, r, items)
+}
+
+func (s *Server) getSubscription(w http.ResponseWriter, _ *http.Request, m *match) {
+	writeJSON(w, http.StatusOK, subscriptionJSON(m.sub))
+}
+
+func rgJSON(sub *Subscription, g *ResourceGroup) map[string]any {
+	return map[string]any{
+		"id":         fmt.Sprintf("/subscriptions/%s/resourceGroups/%s", sub.ID, g.Name),
+		"name":       g.Name,
+		"type":       "Microsoft.Resources/resourceGroups",
+		"location":   g.Location,
+		"properties": map[string]any{"provisioningState": "Succeeded"},
+	}
+}
+
+func (s *Server) listResourceGroups(w http.ResponseWriter, r *http.Request, m *match) {
+	var items []any
+	for i := range m.sub.ResourceGroups {
+		items = append(items, rgJSON(m.sub, &m.sub.ResourceGroups[i]))
+	}
+	s.writePage(w, r, items)
+}
+
+func (s *Server) getResourceGroup(w http.ResponseWriter, _ *http.Request, m *match) {
+	writeJSON(w, http.StatusOK, rgJSON(m.sub, m.rg))
+}
+
+// rgPrefix is the ID prefix of a resource group.
+func rgPrefix(sub *Subscription, g *ResourceGroup) string {
+	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s", sub.ID, g.Name)
+}

@@ -1,0 +1,291 @@
+package sandbox
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+)
+
+// netRes is one generated network resource.
+type netRes struct {
+	sub  *Subscription
+	rg   *ResourceGroup
+	typ  string // networkInterfaces, publicIPAddresses, networkSecurityGroups, virtualNetworks
+	name string
+	body map[string]any
+}
+
+// Generated names, after the portal's defaults.
+func nicName(vm *VM) string       { return vm.Name + "-nic" }
+func pipName(vm *VM) string       { return vm.Name + "-ip" }
+func nsgName(vm *VM) string       { return vm.Name + "-nsg" }
+func vnetName(vm *VM) string      { return vm.Name + "-vnet" }
+func subnetNSGName(vm *VM) string { return vnetName(vm) + "-default-nsg" }
+
+func netID(e *vmEntry, typ, name string) string {
+	return rgPrefix(e.sub, e.rg) + "/providers/Microsoft.Network/" + typ + "/" + name
+}
+
+func nicID(e *vmEntry) string { return netID(e, "networkInterfaces", nicName(e.vm)) }
+
+func ref(id string) map[string]any { return map[string]any{"id": id} }
+
+// addNetwork generates the NIC, public IP, NSGs and virtual network of a VM.
+func (s *Server) addNetwork(e *vmEntry) {
+	vm := e.vm
+	nic := nicID(e)
+	ipcfg := nic + "/ipConfigurations/ipconfig1"
+	vnet := netID(e, "virtualNetworks", vnetName(vm))
+	subnet := vnet + "/subnets/default"
+	etag := func(id string) string { return `W/"` + stableUUID(id+"etag") + `"` }
+	add := func(typ, name string, body map[string]any) {
+		body["type"] = "Microsoft.Network/" + typ
+		body["etag"] = etag(body["id"].(string))
+		s.netList = append(s.netList, &netRes{sub: e.sub, rg: e.rg, typ: typ, name: name, body: body})
+	}
+
+	ipProps := map[string]any{
+		"privateIPAddress":          vm.PrivateIP,
+		"privateIPAllocationMethod": "Dynamic",
+		"privateIPAddressVersion":   "IPv4",
+		"primary":                   true,
+		"provisioningState":         "Succeeded",
+		"subnet":                    ref(subnet),
+	}
+	if vm.PublicIP != "" {
+		pip := netID(e, "publicIPAddresses", pipName(vm))
+		ipProps["publicIPAddress"] = ref(pip)
+		add("publicIPAddresses", pipName(vm), map[string]any{
+			"id": pip, "name": pipName(vm), "location": vm.Location,
+			"sku": map[string]any{"name": "Standard", "tier": "Regional"},
+			"properties": map[string]any{
+				"provisioningState":        "Succeeded",
+				"resourceGuid":             stableUUID(pip),
+				"ipAddress":                vm.PublicIP,
+				"publicIPAddressVersion":   "IPv4",
+				"publicIPAllocationMethod": "Static",
+				"idleTimeoutInMinutes":     4,
+				"ipConfiguration":          ref(ipcfg),
+			},
+		})
+	}
+	nicProps := map[string]any{
+		"provisioningState": "Succeeded",
+		"resourceGuid":      stableUUID(nic),
+		"ipConfigurations": []any{map[string]any{
+			"id": ipcfg, "name": "ipconfig1", "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
+			"properties": ipProps,
+		}},
+		"macAddress":                  macAddress(nic),
+		"primary":                     true,
+		"enableAcceleratedNetworking": false,
+		"enableIPForwarding":          false,
+		"nicType":                     "Standard",
+		"virtualMachine":              ref(e.id()),
+		"dnsSettings":                 map[string]any{"dnsServers": []any{}, "appliedDnsServers": []any{}},
+	}
+	if vm.NSGRules != nil {
+		nsg := netID(e, "networkSecurityGroups", nsgName(vm))
+		nicProps["networkSecurityGroup"] = ref(nsg)
+		body := nsgJSON(nsg, nsgName(vm), vm.Location, *vm.NSGRules)
+		body["properties"].(map[string]any)["networkInterfaces"] = []any{ref(nic)}
+		add("networkSecurityGroups", nsgName(vm), body)
+	}
+	add("networkInterfaces", nicName(vm), map[string]any{
+		"id": nic, "name": nicName(vm), "location": vm.Location, "kind": "Regular", "properties": nicProps,
+	})
+
+	subnetProps := map[string]any{
+		"provisioningState":                 "Succeeded",
+		"addressPrefix":                     subnetPrefix(vm.PrivateIP),
+		"ipConfigurations":                  []any{ref(ipcfg)},
+		"privateEndpointNetworkPolicies":    "Disabled",
+		"privateLinkServiceNetworkPolicies": "Enabled",
+	}
+	if vm.SubnetNSGRules != nil {
+		nsg := netID(e, "networkSecurityGroups", subnetNSGName(vm))
+		subnetProps["networkSecurityGroup"] = ref(nsg)
+		body := nsgJSON(nsg, subnetNSGName(vm), vm.Location, *vm.SubnetNSGRules)
+		body["properties"].(map[string]any)["subnets"] = []any{ref(subnet)}
+		add("networkSecurityGroups", subnetNSGName(vm), body)
+	}
+	add("virtualNetworks", vnetName(vm), map[string]any{
+		"id": vnet, "name": vnetName(vm), "location": vm.Location,
+		"properties": map[string]any{
+			"provisioningState": "Succeeded",
+			"resourceGuid":      stableUUID(vnet),
+			"addressSpace":      map[string]any{"addressPrefixes": []any{vnetPrefix(vm.PrivateIP)}},
+			"subnets": []any{map[string]any{
+				"id": subnet, "name": "default", "type": "Microsoft.Network/virtualNetworks/subnets",
+				"etag": etag(subnet), "properties": subnetProps,
+			}},
+			"virtualNetworkPeerings": []any{},
+			"enableDdosProtection":   false,
+		},
+	})
+}
+
+func macAddress(id string) string {
+	u := strings.ReplaceAll(stableUUID(id), "-", "")
+	return strings.ToUpper(fmt.Sprintf("00-0D-3A-%s-%s-%s", u[0:2], u[2:4], u[4:6]))
+}
+
+// subnetPrefix is the /24 around a private IP; vnetPrefix the /16.
+func subnetPrefix(ip string) string { return maskedPrefix(ip, 24) }
+func vnetPrefix(ip string) string   { return maskedPrefix(ip, 16) }
+
+func maskedPrefix(ip string, bits int) string {
+	p := net.ParseIP(ip).To4()
+	if p == nil {
+		return "10.0.0.0/" + itoa(bits)
+	}
+	n := &net.IPNet{IP: p.Mask(net.CIDRMask(bits, 32)), Mask: net.CIDRMask(bits, 32)}
+	return n.String()
+}
+
+func ruleJSON(nsgID, kind string, r NSGRule, desc string) map[string]any {
+	props := map[string]any{
+		"provisioningState":          "Succeeded",
+		"priority":                   r.Priority,
+		"direction":                  r.Direction,
+		"access":                     r.Access,
+		"protocol":                   r.Protocol,
+		"sourcePortRange":            "*",
+		"destinationAddressPrefix":   "*",
+		"sourceAddressPrefixes":      []any{},
+		"destinationAddressPrefixes": []any{},
+		"sourcePortRanges":           []any{},
+		"destinationPortRanges":      []any{},
+	}
+	if desc != "" {
+		props["description"] = desc
+	}
+	if src := splitList(r.Source); len(src) == 1 {
+		props["sourceAddressPrefix"] = src[0]
+	} else {
+		props["sourceAddressPrefixes"] = toAny(src)
+	}
+	if ports := splitList(r.Ports); len(ports) == 1 {
+		props["destinationPortRange"] = ports[0]
+	} else {
+		props["destinationPortRanges"] = toAny(ports)
+	}
+	return map[string]any{
+		"id":         nsgID + "/" + kind + "/" + r.Name,
+		"name":       r.Name,
+		"type":       "Microsoft.Network/networkSecurityGroups/" + kind,
+		"properties": props,
+	}
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// defaultRules are the rules Azure puts in every network security group.
+func defaultRules() []struct {
+	rule NSGRule
+	desc string
+	dest string
+} {
+	return []struct {
+		rule NSGRule
+		desc string
+		dest string
+	}{
+		{NSGRule{Name: "AllowVnetInBound", Priority: 65000, Direction: "Inbound", Access: "Allow", Source: "VirtualNetwork", Protocol: "*", Ports: "*"}, "Allow inbound traffic from all VMs in VNET", "VirtualNetwork"},
+		{NSGRule{Name: "AllowAzureLoadBalancerInBound", Priority: 65001, Direction: "Inbound", Access: "Allow", Source: "AzureLoadBalancer", Protocol: "*", Ports: "*"}, "Allow inbound traffic from azure load balancer", "*"},
+		{NSGRule{Name: "DenyAllInBound", Priority: 65500, Direction: "Inbound", Access: "Deny", Source: "*", Protocol: "*", Ports: "*"}, "Deny all inbound traffic", "*"},
+		{NSGRule{Name: "AllowVnetOutBound", Priority: 65000, Direction: "Outbound", Access: "Allow", Source: "VirtualNetwork", Protocol: "*", Ports: "*"}, "Allow outbound traffic from all VMs to all VMs in VNET", "VirtualNetwork"},
+		{NSGRule{Name: "AllowInternetOutBound", Priority: 65001, Direction: "Outbound", Access: "Allow", Source: "*", Protocol: "*", Ports: "*"}, "Allow outbound traffic from all VMs to Internet", "Internet"},
+		{NSGRule{Name: "DenyAllOutBound", Priority: 65500, Direction: "Outbound", Access: "Deny", Source: "*", Protocol: "*", Ports: "*"}, "Deny all outbound traffic", "*"},
+	}
+}
+
+func nsgJSON(id, name, location string, rules []NSGRule) map[string]any {
+	custom := []any{}
+	for _, r := range rules {
+		custom = append(custom, ruleJSON(id, "securityRules", r, ""))
+	}
+	defs := []any{}
+	for _, d := range defaultRules() {
+		j := ruleJSON(id, "defaultSecurityRules", d.rule, d.desc)
+		j["properties"].(map[string]any)["destinationAddressPrefix"] = d.dest
+		defs = append(defs, j)
+	}
+	return map[string]any{
+		"id": id, "name": name, "location": location,
+		"properties": map[string]any{
+			"provisioningState":    "Succeeded",
+			"resourceGuid":         stableUUID(id),
+			"securityRules":        custom,
+			"defaultSecurityRules": defs,
+		},
+	}
+}
+
+func (s *Server) listNetwork(typ string) handler {
+	return func(w http.ResponseWriter, r *http.Request, m *match) {
+		var items []any
+		for _, n := range s.netList {
+			if n.typ == typ && n.sub == m.sub && (m.rg == nil || n.rg == m.rg) {
+				items = append(items, n.body)
+			}
+		}
+		s.writePage(w, r, items)
+	}
+}
+
+func (s *Server) findNet(m *match, typ, name string) *netRes {
+	for _, n := range s.netList {
+		if n.typ == typ && n.sub == m.sub && n.rg == m.rg && strings.EqualFold(n.name, name) {
+			return n
+		}
+	}
+	return nil
+}
+
+func (s *Server) getNetwork(typ string) handler {
+	return func(w http.ResponseWriter, _ *http.Request, m *match) {
+		n := s.findNet(m, typ, m.vars[0])
+		if n == nil {
+			notFound(w, "Microsoft.Network/"+typ, m.vars[0], m.rg.Name)
+			return
+		}
+		writeJSON(w, http.StatusOK, n.body)
+	}
+}
+
+func (s *Server) subnets(w http.ResponseWriter, m *match) []any {
+	n := s.findNet(m, "virtualNetworks", m.vars[0])
+	if n == nil {
+		notFound(w, "Microsoft.Network/virtualNetworks", m.vars[0], m.rg.Name)
+		return nil
+	}
+	return n.body["properties"].(map[string]any)["subnets"].([]any)
+}
+
+func (s *Server) listSubnets(w http.ResponseWriter, r *http.Request, m *match) {
+	if subs := s.subnets(w, m); subs != nil {
+		s.writePage(w, r, subs)
+	}
+}
+
+func (s *Server) getSubnet(w http.ResponseWriter, _ *http.Request, m *match) {
+	subs := s.subnets(w, m)
+	if subs == nil {
+		return
+	}
+	for _, sn := range subs {
+		if strings.EqualFold(sn.(map[string]any)["name"].(string), m.vars[1]) {
+			writeJSON(w, http.StatusOK, sn)
+			return
+		}
+	}
+	notFound(w, "Microsoft.Network/virtualNetworks/"+m.vars[0]+"/subnets", m.vars[1], m.rg.Name)
+}

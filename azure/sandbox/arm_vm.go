@@ -1,0 +1,191 @@
+package sandbox
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+)
+
+const vmType = "Microsoft.Compute/virtualMachines"
+
+func (s *Server) listVMs(w http.ResponseWriter, r *http.Request, m *match) {
+	expand := strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView")
+	var items []any
+	for gi := range m.sub.ResourceGroups {
+		g := &m.sub.ResourceGroups[gi]
+		if m.rg != nil && m.rg != g {
+			continue
+		}
+		for vi := range g.VirtualMachines {
+			e := s.vms[key(m.sub.ID, g.Name, g.VirtualMachines[vi].Name)]
+			items = append(items, s.vmJSON(e, expand))
+		}
+	}
+	s.writePage(w, r, items)
+}
+
+func (s *Server) vmEntry(w http.ResponseWriter, m *match) *vmEntry {
+	e := s.vms[key(m.sub.ID, m.rg.Name, m.vars[0])]
+	if e == nil {
+		notFound(w, vmType, m.vars[0], m.rg.Name)
+	}
+	return e
+}
+
+func (s *Server) getVM(w http.ResponseWriter, r *http.Request, m *match) {
+	e := s.vmEntry(w, m)
+	if e == nil {
+		return
+	}
+	expand := r.URL.Query().Get("$expand")
+	if expand != "" && !strings.EqualFold(expand, "instanceView") && !strings.EqualFold(expand, "userData") && !strings.EqualFold(expand, "resiliencyView") {
+		armError(w, http.StatusBadRequest, "InvalidParameter",
+			"The value '"+expand+"' of parameter '$expand' is not allowed. Allowed values are 'instanceView', 'userData', 'resiliencyView'.")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.vmJSON(e, strings.EqualFold(expand, "instanceView")))
+}
+
+func (s *Server) getInstanceView(w http.ResponseWriter, _ *http.Request, m *match) {
+	if e := s.vmEntry(w, m); e != nil {
+		writeJSON(w, http.StatusOK, s.instanceView(e))
+	}
+}
+
+func (s *Server) vmJSON(e *vmEntry, expand bool) map[string]any {
+	vm := e.vm
+	id := e.id()
+	var image map[string]any
+	if vm.Image.ID != "" {
+		image = map[string]any{"id": vm.Image.ID}
+	} else {
+		image = map[string]any{
+			"publisher": vm.Image.Publisher, "offer": vm.Image.Offer, "sku": vm.Image.SKU, "version": vm.Image.Version,
+		}
+		if vm.Image.Version == "latest" {
+			image["exactVersion"] = "20240110.0.0"
+		} else {
+			image["exactVersion"] = vm.Image.Version
+		}
+	}
+	disk := vm.Name + "_OsDisk_1_" + strings.ReplaceAll(stableUUID(id+"disk"), "-", "")
+	props := map[string]any{
+		"vmId":            stableUUID(id),
+		"hardwareProfile": map[string]any{"vmSize": vm.Size},
+		"storageProfile": map[string]any{
+			"imageReference": image,
+			"osDisk": map[string]any{
+				"osType": "Linux", "name": disk, "createOption": "FromImage", "caching": "ReadWrite",
+				"deleteOption": "Delete", "diskSizeGB": 128,
+				"managedDisk": map[string]any{
+					"storageAccountType": "Premium_LRS",
+					"id":                 rgPrefix(e.sub, e.rg) + "/providers/Microsoft.Compute/disks/" + disk,
+				},
+			},
+			"dataDisks": []any{},
+		},
+		"osProfile": map[string]any{
+			"computerName":  vm.Name,
+			"adminUsername": vm.AdminUsername,
+			"linuxConfiguration": map[string]any{
+				"disablePasswordAuthentication": passwordAuthDisabled(vm),
+				"provisionVMAgent":              true,
+				"patchSettings":                 map[string]any{"patchMode": "ImageDefault", "assessmentMode": "ImageDefault"},
+			},
+			"secrets":                  []any{},
+			"allowExtensionOperations": true,
+		},
+		"networkProfile": map[string]any{
+			"networkInterfaces": []any{map[string]any{
+				"id":         nicID(e),
+				"properties": map[string]any{"primary": true, "deleteOption": "Detach"},
+			}},
+		},
+		"provisioningState": "Succeeded",
+		"timeCreated":       s.started.Add(-30 * 24 * time.Hour).UTC().Format(time.RFC3339Nano),
+	}
+	if expand {
+		props["instanceView"] = s.instanceView(e)
+	}
+	return map[string]any{
+		"id":         id,
+		"name":       vm.Name,
+		"type":       vmType,
+		"location":   vm.Location,
+		"tags":       map[string]any{},
+		"properties": props,
+	}
+}
+
+var powerDisplay = map[string]string{"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated"}
+
+func (s *Server) instanceView(e *vmEntry) map[string]any {
+	vm := e.vm
+	t := s.started.Add(-2 * time.Hour).UTC().Format(time.RFC3339Nano)
+	iv := map[string]any{
+		"computerName":     vm.Name,
+		"hyperVGeneration": "V2",
+		"statuses": []any{
+			map[string]any{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded", "time": t},
+			map[string]any{"code": "PowerState/" + vm.PowerState, "level": "Info", "displayStatus": powerDisplay[vm.PowerState]},
+		},
+	}
+	if vm.PowerState == "running" {
+		// The VM agent reports the OS only while the VM runs.
+		name, version := vmOS(vm)
+		if name != "" {
+			iv["osName"], iv["osVersion"] = name, version
+		}
+		iv["vmAgent"] = map[string]any{
+			"vmAgentVersion": "2.10.0.8",
+			"statuses": []any{map[string]any{
+				"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Ready",
+				"message": "Guest Agent is running", "time": s.now().UTC().Format(time.RFC3339Nano),
+			}},
+		}
+	}
+	return iv
+}
+
+var (
+	twoPartVersionRE = regexp.MustCompile(`(\d{2})[_.-]?(\d{2})`)
+	dottedVersionRE  = regexp.MustCompile(`(\d+)[_.](\d+)`)
+	majorRE          = regexp.MustCompile(`(\d+)`)
+)
+
+// vmOS is what the VM agent would report as osName and osVersion: from the
+// simulated host when there is one, else guessed from the image.
+func vmOS(vm *VM) (string, string) {
+	if vm.SSH.Sim != nil {
+		return splitOS(vm.SSH.Sim.OS)
+	}
+	im := vm.Image
+	text := strings.ToLower(im.Publisher + " " + im.Offer + " " + im.SKU)
+	switch {
+	case strings.Contains(text, "ubuntu") || strings.EqualFold(im.Publisher, "Canonical"):
+		for _, s := range []string{im.SKU, im.Offer} {
+			if m := twoPartVersionRE.FindStringSubmatch(s); m != nil {
+				return "ubuntu", m[1] + "." + m[2]
+			}
+		}
+		return "ubuntu", ""
+	case strings.Contains(text, "centos"), strings.Contains(text, "rhel"), strings.Contains(text, "almalinux"), strings.Contains(text, "rocky"):
+		name := "centos"
+		for _, n := range []string{"rhel", "almalinux", "rocky"} {
+			if strings.Contains(text, n) {
+				name = n
+			}
+		}
+		if m := dottedVersionRE.FindStringSubmatch(im.SKU); m != nil {
+			return name, m[1] + "." + m[2]
+		}
+		return name, ""
+	case strings.Contains(text, "debian"):
+		if m := majorRE.FindStringSubmatch(im.SKU); m != nil {
+			return "debian", m[1]
+		}
+		return "debian", ""
+	}
+	return "", ""
+}

@@ -1,0 +1,573 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"gopkg.in/yaml.v3"
+)
+
+// The world file is decoded by walking the YAML node tree alongside the Go
+// types, so that every problem can name its line and the key it is about.
+// Struct tags drive it:
+//
+//	yaml:"key"       the key (yaml:"-" and untagged fields are not keys)
+//	required:"true"  the key must be present
+//	default:"v"      value when the key is absent
+//	oneof:"A|B"      allowed values, matched case-insensitively and stored as written here
+//	check:"name"     a value check (see checkValue)
+//
+// A struct field named Line receives the line the struct starts on.
+
+const maxProblems = 20
+
+// problem is one error in a world file.
+type problem struct {
+	source string
+	line   int
+	msg    string
+}
+
+func (p *problem) Error() string {
+	if p.line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.source, p.line, p.msg)
+	}
+	return fmt.Sprintf("%s: %s", p.source, p.msg)
+}
+
+type decoder struct {
+	source string
+	errs   []error
+}
+
+func (d *decoder) errorf(line int, format string, args ...any) {
+	if len(d.errs) == maxProblems {
+		d.errs = append(d.errs, &problem{source: d.source, msg: "too many problems; stopping here"})
+	}
+	if len(d.errs) > maxProblems {
+		return
+	}
+	d.errs = append(d.errs, &problem{source: d.source, line: line, msg: fmt.Sprintf(format, args...)})
+}
+
+func (d *decoder) err() error {
+	if len(d.errs) == 0 {
+		return nil
+	}
+	return errors.Join(d.errs...)
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func (d *decoder) decodeDocument(data []byte, w *World) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		msg := err.Error()
+		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			d.errorf(n, "%s", m[2])
+		} else {
+			d.errorf(0, "%s", strings.TrimPrefix(msg, "yaml: "))
+		}
+		return
+	}
+	v := reflect.ValueOf(w).Elem()
+	setDefaults(v)
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		d.errorf(0, "the world file is empty")
+		return
+	}
+	d.decodeValue(doc.Content[0], v, nil)
+}
+
+// collections are the list keys whose elements are resources: a location in
+// a message is given from the innermost one, e.g. "virtualMachines[0].ssh".
+var collections = []string{"subscriptions[", "resourceGroups[", "workspaces[", "computes[", "virtualMachines["}
+
+func where(path []string) string {
+	if len(path) == 0 {
+		return "at the top level"
+	}
+	start := 0
+	for i, seg := range path {
+		for _, c := range collections {
+			if strings.HasPrefix(seg, c) {
+				start = i
+			}
+		}
+	}
+	return "in " + strings.Join(path[start:], ".")
+}
+
+// at names a key for a value message: `powerState in virtualMachines[0]`.
+func at(path []string) string {
+	if len(path) == 0 {
+		return "the document"
+	}
+	last := path[len(path)-1]
+	if len(path) == 1 {
+		return last
+	}
+	return last + " " + where(path[:len(path)-1])
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return strconv.Quote(n.Value)
+	}
+	return "something else"
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+type pair struct {
+	key, val *yaml.Node
+	merged   bool
+}
+
+// seenKeys finds duplicate keys in a mapping. A key written in the mapping
+// may override one that came from a merge (<<), as YAML allows.
+type seenKeys map[string]pair
+
+func (s seenKeys) add(p pair) (firstLine int, dup bool) {
+	prev, ok := s[p.key.Value]
+	s[p.key.Value] = p
+	if ok && !prev.merged && !p.merged {
+		return prev.key.Line, true
+	}
+	return 0, false
+}
+
+// pairs returns a mapping's key/value pairs, merged ones ("<<: *anchor") first.
+func (d *decoder) pairs(n *yaml.Node, merged bool) []pair {
+	var own, fromMerge []pair
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+			for v.Kind == yaml.AliasNode {
+				v = v.Alias
+			}
+			switch v.Kind {
+			case yaml.MappingNode:
+				fromMerge = append(fromMerge, d.pairs(v, true)...)
+			case yaml.SequenceNode:
+				for _, m := range v.Content {
+					for m.Kind == yaml.AliasNode {
+						m = m.Alias
+					}
+					if m.Kind == yaml.MappingNode {
+						fromMerge = append(fromMerge, d.pairs(m, true)...)
+					}
+				}
+			default:
+				d.errorf(k.Line, "a merge (<<) needs a mapping, got %s", describe(v))
+			}
+			continue
+		}
+		own = append(own, pair{key: k, val: v, merged: merged})
+	}
+	return append(fromMerge, own...)
+}
+
+func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if isNull(n) {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		nv := reflect.New(v.Type().Elem())
+		setDefaults(nv.Elem())
+		d.decodeValue(n, nv.Elem(), path)
+		v.Set(nv)
+	case reflect.Struct:
+		d.decodeStruct(n, v, path)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			d.errorf(n.Line, "%s: want a list, got %s", at(path), describe(n))
+			return
+		}
+		last := "items"
+		if len(path) > 0 {
+			last = path[len(path)-1]
+		}
+		parent := path[:max(len(path)-1, 0)]
+		s := reflect.MakeSlice(v.Type(), 0, len(n.Content))
+		for i, c := range n.Content {
+			e := reflect.New(v.Type().Elem()).Elem()
+			setDefaults(e)
+			d.decodeValue(c, e, appendPath(parent, fmt.Sprintf("%s[%d]", last, i)))
+			s = reflect.Append(s, e)
+		}
+		v.Set(s)
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			d.errorf(n.Line, "%s: want a mapping, got %s", at(path), describe(n))
+			return
+		}
+		m := reflect.MakeMap(v.Type())
+		seen := seenKeys{}
+		for _, p := range d.pairs(n, false) {
+			k := p.key.Value
+			if p.key.Kind != yaml.ScalarNode || k == "" {
+				d.errorf(p.key.Line, "%s: keys must be plain names", at(path))
+				continue
+			}
+			if l, dup := seen.add(p); dup {
+				d.errorf(p.key.Line, "duplicate key %q %s (first at line %d)", k, where(path), l)
+				continue
+			}
+			e := reflect.New(v.Type().Elem()).Elem()
+			setDefaults(e)
+			d.decodeValue(p.val, e, appendPath(path[:max(len(path)-1, 0)], lastOf(path)+"."+k))
+			if f := e.FieldByName("Line"); e.Kind() == reflect.Struct && f.IsValid() && f.Int() == 0 {
+				f.SetInt(int64(p.key.Line))
+			}
+			m.SetMapIndex(reflect.ValueOf(k), e)
+		}
+		v.Set(m)
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			d.errorf(n.Line, "%s: want a text value, got %s", at(path), describe(n))
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(strings.ToLower(n.Value))
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || err != nil {
+			d.errorf(n.Line, "%s: want true or false, got %s", at(path), describe(n))
+			return
+		}
+		v.SetBool(b)
+	case reflect.Int:
+		i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || err != nil {
+			d.errorf(n.Line, "%s: want a whole number, got %s", at(path), describe(n))
+			return
+		}
+		v.SetInt(i)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+		tag := n.ShortTag()
+		if n.Kind != yaml.ScalarNode || (tag != "!!int" && tag != "!!float") || err != nil {
+			d.errorf(n.Line, "%s: want a number, got %s", at(path), describe(n))
+			return
+		}
+		v.SetFloat(f)
+	default:
+		d.errorf(n.Line, "%s: cannot be decoded (internal: %s)", at(path), v.Kind())
+	}
+}
+
+func lastOf(path []string) string {
+	if len(path) == 0 {
+		return ""
+	}
+	return path[len(path)-1]
+}
+
+func appendPath(path []string, seg string) []string {
+	out := make([]string, 0, len(path)+1)
+	return append(append(out, path...), seg)
+}
+
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path []string) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n.Line, "%s: want a mapping (key: value), got %s", at(path), describe(n))
+		return
+	}
+	t := v.Type()
+	if f := v.FieldByName("Line"); f.IsValid() && f.Kind() == reflect.Int {
+		f.SetInt(int64(n.Line))
+	}
+	fields := map[string]int{}
+	var names []string
+	for i := range t.NumField() {
+		tag := t.Field(i).Tag.Get("yaml")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		fields[tag] = i
+		names = append(names, tag)
+	}
+	seen := seenKeys{}
+	for _, p := range d.pairs(n, false) {
+		k := p.key.Value
+		if p.key.Kind != yaml.ScalarNode {
+			d.errorf(p.key.Line, "keys must be plain names %s", where(path))
+			continue
+		}
+		idx, ok := fields[k]
+		if !ok {
+			d.errorf(p.key.Line, "unknown key %q %s%s", k, where(path), suggest(k, names))
+			continue
+		}
+		if l, dup := seen.add(p); dup {
+			d.errorf(p.key.Line, "duplicate key %q %s (first at line %d)", k, where(path), l)
+			continue
+		}
+		sf := t.Field(idx)
+		fv := v.Field(idx)
+		kp := appendPath(path, k)
+		before := len(d.errs)
+		val := p.val
+		for val.Kind == yaml.AliasNode {
+			val = val.Alias
+		}
+		if isNull(val) && sf.Tag.Get("required") == "true" {
+			d.errorf(val.Line, "%s: a value is required", at(kp))
+			continue
+		}
+		d.decodeValue(val, fv, kp)
+		if len(d.errs) == before && !isNull(val) {
+			d.checkValue(sf, fv, val, kp)
+		}
+	}
+	for _, name := range names {
+		sf := t.Field(fields[name])
+		if sf.Tag.Get("required") == "true" {
+			if _, ok := seen[name]; !ok {
+				d.errorf(n.Line, "missing key %q %s", name, where(path))
+			}
+		}
+	}
+}
+
+// setDefaults fills the default-tagged fields of a struct, and of the
+// structs it holds by value.
+func setDefaults(v reflect.Value) {
+	if v.Kind() != reflect.Struct {
+		return
+	}
+	t := v.Type()
+	for i := range t.NumField() {
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct {
+			setDefaults(f)
+			continue
+		}
+		def, ok := t.Field(i).Tag.Lookup("default")
+		if !ok {
+			continue
+		}
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(def)
+		case reflect.Int:
+			n, _ := strconv.Atoi(def)
+			f.SetInt(int64(n))
+		case reflect.Float64:
+			x, _ := strconv.ParseFloat(def, 64)
+			f.SetFloat(x)
+		case reflect.Bool:
+			f.SetBool(def == "true")
+		}
+	}
+}
+
+var (
+	nameRE       = regexp.MustCompile(`^[A-Za-z0-9_.()-]+$`)
+	serviceTagRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$`)
+)
+
+// checkValue applies the oneof and check tags to a decoded field.
+func (d *decoder) checkValue(sf reflect.StructField, v reflect.Value, n *yaml.Node, path []string) {
+	if opts, ok := sf.Tag.Lookup("oneof"); ok {
+		s := v.String()
+		found := false
+		for _, o := range strings.Split(opts, "|") {
+			if strings.EqualFold(o, s) {
+				v.SetString(o)
+				found = true
+				break
+			}
+		}
+		if !found {
+			d.errorf(n.Line, "%s: %q is not one of %s", at(path), s, strings.ReplaceAll(opts, "|", ", "))
+		}
+	}
+	check := sf.Tag.Get("check")
+	if check == "" {
+		return
+	}
+	bad := func(format string, args ...any) {
+		d.errorf(n.Line, "%s: %s", at(path), fmt.Sprintf(format, args...))
+	}
+	switch check {
+	case "subscription":
+		s := v.String()
+		if s == "" || strings.ContainsAny(s, "/?#% \t") {
+			bad("%q is not a subscription ID (e.g. 00000000-0000-0000-0000-000000000001)", s)
+		}
+	case "name":
+		if s := v.String(); !nameRE.MatchString(s) {
+			bad("%q is not a valid name (letters, digits, - _ . ( ) only)", s)
+		}
+	case "time":
+		if s := v.String(); s != "" {
+			if _, err := time.Parse(time.RFC3339, s); err != nil {
+				bad("%q is not an RFC 3339 time (e.g. 2024-05-01T09:30:00Z)", s)
+			}
+		}
+	case "port0":
+		if p := v.Int(); p < 0 || p > 65535 {
+			bad("%d is not a port (1-65535)", p)
+		}
+	case "ip":
+		if s := v.String(); s != "" && net.ParseIP(s) == nil {
+			bad("%q is not an IP address", s)
+		}
+	case "hostport":
+		s := v.String()
+		if s == "" {
+			return
+		}
+		host, port, err := net.SplitHostPort(s)
+		pn, perr := strconv.Atoi(port)
+		if err != nil || host == "" || perr != nil || pn < 1 || pn > 65535 {
+			bad("%q is not host:port (e.g. 127.0.0.1:2222)", s)
+		}
+	case "source":
+		for _, src := range splitList(v.String()) {
+			if !validSource(src) {
+				bad("%q is not a source (a service tag such as AzureMachineLearning or Internet, *, an IP address or a CIDR)", src)
+			}
+		}
+		if len(splitList(v.String())) == 0 {
+			bad("empty source; use * for any")
+		}
+	case "ports":
+		if _, err := parsePorts(v.String()); err != nil {
+			bad("%v", err)
+		}
+	case "os":
+		f := strings.Fields(v.String())
+		if len(f) != 2 {
+			bad("%q: want \"<distro> <version>\", e.g. \"ubuntu 20.04\"", v.String())
+		}
+	case "nonneg":
+		if (v.Kind() == reflect.Int && v.Int() < 0) || (v.Kind() == reflect.Float64 && v.Float() < 0) {
+			bad("must not be negative")
+		}
+	case "positive":
+		if v.Int() <= 0 {
+			bad("must be at least 1")
+		}
+	case "authkeys":
+		for i := range v.Len() {
+			line := n.Line
+			if i < len(n.Content) {
+				line = n.Content[i].Line
+			}
+			if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(v.Index(i).String())); err != nil {
+				d.errorf(line, "%s[%d]: not an authorized_keys line (e.g. \"ssh-ed25519 AAAA... me@laptop\"): %v", at(path), i, err)
+			}
+		}
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func validSource(s string) bool {
+	if s == "*" || serviceTagRE.MatchString(s) {
+		return true
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	_, err := netip.ParsePrefix(s)
+	return err == nil
+}
+
+// portRange is an inclusive destination port range.
+type portRange struct{ lo, hi int }
+
+// parsePorts reads "22", "22,2222", "1000-2000" or "*".
+func parsePorts(s string) ([]portRange, error) {
+	items := splitList(s)
+	if len(items) == 0 {
+		return nil, errors.New(`empty ports; use "*" for any`)
+	}
+	var out []portRange
+	for _, it := range items {
+		if it == "*" {
+			out = append(out, portRange{0, 65535})
+			continue
+		}
+		lo, hi, isRange := strings.Cut(it, "-")
+		a, err1 := strconv.Atoi(strings.TrimSpace(lo))
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.Atoi(strings.TrimSpace(hi))
+		}
+		if err1 != nil || err2 != nil || a < 0 || b > 65535 || a > b {
+			return nil, fmt.Errorf("%q is not a port, a range like 1000-2000, or *", it)
+		}
+		out = append(out, portRange{a, b})
+	}
+	return out, nil
+}
+
+// suggest returns ` (did you mean "x"?)` for the closest known key, if any is close.
+func suggest(k string, names []string) string {
+	limit := max(2, len(k)/3)
+	best, bestD := "", limit+1
+	for _, n := range names {
+		if strings.EqualFold(n, k) {
+			return fmt.Sprintf(" (did you mean %q?)", n)
+		}
+		if dd := levenshtein(strings.ToLower(k), strings.ToLower(n)); dd < bestD && dd < len(k) {
+			best, bestD = n, dd
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

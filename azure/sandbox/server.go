@@ -1,0 +1,283 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server is a running sandbox: the ARM server and the simulated SSH hosts.
+// It is safe for concurrent use.
+type Server struct {
+	world    *World
+	now      func() time.Time
+	started  time.Time
+	endpoint string
+	pool     *x509.CertPool
+	client   *http.Client
+	http     *http.Server
+	ln       net.Listener
+	routes   []route
+
+	vms     map[string]*vmEntry // by lower(sub/rg/name)
+	byIP    map[string]*vmEntry // by public IP
+	netList []*netRes           // generated network resources, in world order
+
+	sims []*simHost
+
+	closeOnce sync.Once
+	closeErr  error
+	wg        sync.WaitGroup
+
+	// mu guards everything below: the state the ARM server changes.
+	mu         sync.Mutex
+	workspaces map[string]*wsState // by lower(sub/rg/ws)
+	ops        map[string]*operation
+	opSeq      int
+}
+
+// vmEntry is a world VM with where it lives.
+type vmEntry struct {
+	sub *Subscription
+	rg  *ResourceGroup
+	vm  *VM
+	sim *simHost
+}
+
+func (e *vmEntry) id() string {
+	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s", e.sub.ID, e.rg.Name, e.vm.Name)
+}
+
+func key(parts ...string) string { return strings.ToLower(strings.Join(parts, "/")) }
+
+// Start starts the ARM server and one SSH listener per simulated host, all
+// on 127.0.0.1 with ports chosen by the system. The server works on its own
+// copy of w. Close stops it.
+func Start(w *World) (*Server, error) {
+	if w == nil {
+		return nil, errors.New("sandbox: no world")
+	}
+	w = cloneWorld(w)
+	s := &Server{
+		world: w, now: time.Now,
+		vms: map[string]*vmEntry{}, byIP: map[string]*vmEntry{},
+		workspaces: map[string]*wsState{}, ops: map[string]*operation{},
+	}
+	s.started = s.now()
+	s.routes = s.armRoutes()
+	for si := range w.Subscriptions {
+		sub := &w.Subscriptions[si]
+		for gi := range sub.ResourceGroups {
+			g := &sub.ResourceGroups[gi]
+			for wi := range g.Workspaces {
+				s.addWorkspace(sub, g, &g.Workspaces[wi])
+			}
+			for vi := range g.VirtualMachines {
+				e := &vmEntry{sub: sub, rg: g, vm: &g.VirtualMachines[vi]}
+				s.vms[key(sub.ID, g.Name, e.vm.Name)] = e
+				if e.vm.PublicIP != "" {
+					s.byIP[net.ParseIP(e.vm.PublicIP).String()] = e
+				}
+				s.addNetwork(e)
+			}
+		}
+	}
+
+	for _, e := range s.vms {
+		if e.vm.SSH.Sim == nil {
+			continue
+		}
+		h, err := startSimHost(e)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sandbox: start the simulated host of VM %s: %w", e.vm.Name, err)
+		}
+		e.sim = h
+		s.sims = append(s.sims, h)
+	}
+	cert, pool, err := selfSignedCert(s.now())
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.pool = pool
+	s.client = &http.Client{Transport: &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2:   true,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     30 * time.Second,
+	}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sandbox: listen: %w", err)
+	}
+	s.endpoint = "https://" + ln.Addr().String()
+	s.http = &http.Server{
+		Handler:           armHandler{s},
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0), // no handshake noise on the user's terminal
+	}
+	s.ln = ln
+	tlsLn := tls.NewListener(ln, s.http.TLSConfig)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = s.http.Serve(tlsLn)
+	}()
+
+	return s, nil
+}
+
+// Endpoint is the Resource Manager endpoint, "https://127.0.0.1:PORT".
+func (s *Server) Endpoint() string { return s.endpoint }
+
+// CertPool trusts the server's self-signed certificate.
+func (s *Server) CertPool() *x509.CertPool { return s.pool }
+
+// HTTPClient is a client that trusts the server's certificate; pass it as
+// the SDK's ClientOptions.Transport.
+func (s *Server) HTTPClient() *http.Client { return s.client }
+
+// Dial connects like net.Dialer.DialContext, except that an address whose
+// host is the public IP of a world VM (any port) goes to that VM's SSH side:
+// its ssh.address, or its simulated host. A VM that is not running, or that
+// has neither, does not answer.
+func (s *Server) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err == nil {
+		if ip := net.ParseIP(host); ip != nil {
+			if e, ok := s.byIP[ip.String()]; ok {
+				return s.dialVM(ctx, network, addr, e)
+			}
+		}
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// timeoutError is what dialing a machine that does not answer returns.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+func (s *Server) dialVM(ctx context.Context, network, addr string, e *vmEntry) (net.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+	}
+	var target string
+	switch {
+	case e.vm.PowerState != "running":
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: staticAddr(addr), Err: timeoutError{}}
+	case e.vm.SSH.Address != "":
+		target = e.vm.SSH.Address
+	case e.sim != nil:
+		target = e.sim.addr()
+	default:
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: staticAddr(addr), Err: errors.New("connect: connection refused")}
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, target)
+}
+
+type staticAddr string
+
+func (a staticAddr) Network() string { return "tcp" }
+func (a staticAddr) String() string  { return string(a) }
+
+// Close stops the servers and waits for their goroutines.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.http != nil {
+			if err := s.http.Close(); err != nil {
+				errs = append(errs, err)
+			}
+			s.ln.Close() // in case Serve had not started yet
+		}
+		for _, h := range s.sims {
+			h.close()
+		}
+		if s.client != nil {
+			s.client.CloseIdleConnections()
+		}
+		s.wg.Wait()
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// selfSignedCert makes an ECDSA P-256 certificate for 127.0.0.1 and
+// localhost, valid for a day, and a pool that trusts it.
+func selfSignedCert(now time.Time) (tls.Certificate, *x509.CertPool, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("sandbox: key: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "amlattach sandbox", Organization: []string{"amlattach sandbox"}},
+		NotBefore:             now.Add(-time.Minute),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("sandbox: certificate: %w", err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, nil
+}
+
+// stableUUID derives a UUID-shaped string from a name, so that IDs such as
+// a VM's vmId stay the same across runs.
+func stableUUID(name string) string {
+	h := sha256.Sum256([]byte(strings.ToLower(name)))
+	h[6] = (h[6] & 0x0f) | 0x40
+	h[8] = (h[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+// randomUUID is a fresh version-4 UUID.
+func randomUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,188 @@
+package sandbox
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// simHost is the SSH server of one simulated VM.
+type simHost struct {
+	e   *vmEntry
+	ln  net.Listener
+	cfg *ssh.ServerConfig
+	wg  sync.WaitGroup
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+// hostKey derives the host's ed25519 key from its seed (or its VM's
+// subscription/group/name), so that known_hosts entries stay valid across runs.
+func hostKey(e *vmEntry) (ssh.Signer, error) {
+	seed := e.vm.SSH.Sim.HostKeySeed
+	if seed == "" {
+		seed = e.sub.ID + "/" + e.rg.Name + "/" + e.vm.Name
+	}
+	sum := sha256.Sum256([]byte(seed))
+	return ssh.NewSignerFromKey(ed25519.NewKeyFromSeed(sum[:]))
+}
+
+func startSimHost(e *vmEntry) (*simHost, error) {
+	signer, err := hostKey(e)
+	if err != nil {
+		return nil, err
+	}
+	sim := e.vm.SSH.Sim
+	denied := errors.New("permission denied")
+	cfg := &ssh.ServerConfig{
+		ServerVersion: "SSH-2.0-" + sshdVersion(sim.OS),
+		MaxAuthTries:  6,
+		PublicKeyCallback: func(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			if u, ok := sim.Users[c.User()]; ok && authorized(u, key) {
+				return &ssh.Permissions{}, nil
+			}
+			return nil, denied
+		},
+	}
+	if !passwordAuthDisabled(e.vm) {
+		cfg.PasswordCallback = func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
+			if u, ok := sim.Users[c.User()]; ok && u.Password != "" && subtle.ConstantTimeCompare(pw, []byte(u.Password)) == 1 {
+				return &ssh.Permissions{}, nil
+			}
+			return nil, denied
+		}
+	}
+	cfg.AddHostKey(signer)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	h := &simHost{e: e, ln: ln, cfg: cfg, conns: map[net.Conn]struct{}{}}
+	h.wg.Add(1)
+	go h.serve()
+	return h, nil
+}
+
+func (h *simHost) addr() string { return h.ln.Addr().String() }
+
+func (h *simHost) serve() {
+	defer h.wg.Done()
+	for {
+		c, err := h.ln.Accept()
+		if err != nil {
+			return
+		}
+		h.mu.Lock()
+		if h.closed {
+			h.mu.Unlock()
+			c.Close()
+			return
+		}
+		h.conns[c] = struct{}{}
+		h.wg.Add(1)
+		h.mu.Unlock()
+		go func() {
+			defer h.wg.Done()
+			h.handle(c)
+			h.mu.Lock()
+			delete(h.conns, c)
+			h.mu.Unlock()
+		}()
+	}
+}
+
+func (h *simHost) close() {
+	h.mu.Lock()
+	h.closed = true
+	h.ln.Close()
+	for c := range h.conns {
+		c.Close()
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+}
+
+func (h *simHost) handle(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	sc, chans, reqs, err := ssh.NewServerConn(c, h.cfg)
+	if err != nil {
+		return
+	}
+	_ = c.SetDeadline(time.Time{})
+	defer sc.Close()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ssh.DiscardRequests(reqs)
+	}()
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			_ = nc.Reject(ssh.UnknownChannelType, "only session channels are supported")
+			continue
+		}
+		ch, creqs, err := nc.Accept()
+		if err != nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.session(sc.User(), ch, creqs)
+		}()
+	}
+	wg.Wait()
+}
+
+type exitStatus struct{ Status uint32 }
+
+// session serves one session channel: exec runs a command; shells,
+// terminals and environment variables are refused.
+func (h *simHost) session(user string, ch ssh.Channel, reqs <-chan *ssh.Request) {
+	defer ch.Close()
+	finished := false
+	finish := func(stdout, stderr string, code int) {
+		_, _ = ch.Write([]byte(stdout))
+		_, _ = ch.Stderr().Write([]byte(stderr))
+		_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{uint32(code)}))
+		_ = ch.CloseWrite()
+		_ = ch.Close()
+		finished = true
+	}
+	for req := range reqs {
+		if finished {
+			if req.WantReply {
+				_ = req.Reply(false, nil)
+			}
+			continue
+		}
+		switch req.Type {
+		case "exec":
+			var p struct{ Command string }
+			if err := ssh.Unmarshal(req.Payload, &p); err != nil {
+				_ = req.Reply(false, nil)
+				continue
+			}
+			_ = req.Reply(true, nil)
+			out, errOut, code := h.run(user, p.Command)
+			finish(out, errOut, code)
+		case "shell":
+			_ = req.Reply(true, nil)
+			finish("", fmt.Sprintf("%s is a simulated host: it runs single commands (ssh %s@host 'command'), not interactive shells.\n", h.e.vm.Name, user), 1)
+		default: // pty-req, env, subsystem, x11-req, ...
+			if req.WantReply {
+				_ = req.Reply(false, nil)
+			}
+		}
+	}
+}

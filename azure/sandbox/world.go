@@ -1,0 +1,243 @@
+package sandbox
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+)
+
+// World is the parsed world file. Its fields mirror the YAML keys (see
+// docs/world.md). Line fields say where an item starts in the file (0 when
+// the item was built in code). A World is not changed by Start or by the
+// server: the server copies what it mutates.
+type World struct {
+	Subscriptions []Subscription `yaml:"subscriptions"`
+	Faults        Faults         `yaml:"faults"`
+	// Source names the file the world came from, for messages.
+	Source string `yaml:"-"`
+}
+
+// Subscription is an Azure subscription.
+type Subscription struct {
+	ID             string          `yaml:"id" required:"true" check:"subscription"`
+	Name           string          `yaml:"name"`
+	ResourceGroups []ResourceGroup `yaml:"resourceGroups"`
+	Line           int             `yaml:"-"`
+}
+
+// ResourceGroup is a resource group with the resources the sandbox knows.
+type ResourceGroup struct {
+	Name            string      `yaml:"name" required:"true" check:"name"`
+	Location        string      `yaml:"location" required:"true"`
+	Workspaces      []Workspace `yaml:"workspaces"`
+	VirtualMachines []VM        `yaml:"virtualMachines"`
+	Line            int         `yaml:"-"`
+}
+
+// Workspace is an Azure ML workspace.
+type Workspace struct {
+	Name string `yaml:"name" required:"true" check:"name"`
+	// Location defaults to the resource group's.
+	Location     string    `yaml:"location"`
+	FriendlyName string    `yaml:"friendlyName"`
+	Computes     []Compute `yaml:"computes"`
+	Line         int       `yaml:"-"`
+}
+
+// Compute is an attachment that already exists when the sandbox starts.
+type Compute struct {
+	Name               string              `yaml:"name" required:"true" check:"name"`
+	Type               string              `yaml:"type" default:"VirtualMachine" oneof:"AKS|Kubernetes|AmlCompute|ComputeInstance|DataFactory|VirtualMachine|HDInsight|Databricks|DataLakeAnalytics|SynapseSpark"`
+	ResourceID         string              `yaml:"resourceId"`
+	Description        string              `yaml:"description"`
+	ProvisioningState  string              `yaml:"provisioningState" default:"Succeeded" oneof:"Unknown|Updating|Creating|Deleting|Succeeded|Failed|Canceled"`
+	ProvisioningErrors []ProvisioningError `yaml:"provisioningErrors"`
+	CreatedOn          string              `yaml:"createdOn" check:"time"`
+	Properties         ComputeProperties   `yaml:"properties"`
+	Line               int                 `yaml:"-"`
+}
+
+// ProvisioningError is one entry of a compute's provisioningErrors.
+type ProvisioningError struct {
+	Code    string `yaml:"code" required:"true"`
+	Message string `yaml:"message"`
+}
+
+// ComputeProperties is what Azure ML stored for a VM or HDInsight compute.
+type ComputeProperties struct {
+	Address              string       `yaml:"address"`
+	SSHPort              int          `yaml:"sshPort" check:"port0"`
+	AdministratorAccount AdminAccount `yaml:"administratorAccount"`
+}
+
+// AdminAccount is the login Azure ML uses; the secrets are only ever
+// returned by listKeys.
+type AdminAccount struct {
+	Username       string `yaml:"username"`
+	Password       string `yaml:"password"`
+	PrivateKeyData string `yaml:"privateKeyData"`
+	PublicKeyData  string `yaml:"publicKeyData"`
+}
+
+// VM is a virtual machine with its generated network resources.
+type VM struct {
+	Name string `yaml:"name" required:"true" check:"name"`
+	// Location defaults to the resource group's.
+	Location   string `yaml:"location"`
+	Size       string `yaml:"size" default:"Standard_D4s_v3"`
+	PowerState string `yaml:"powerState" default:"running" oneof:"running|stopped|deallocated"`
+	Image      Image  `yaml:"image"`
+	PublicIP   string `yaml:"publicIP" check:"ip"`
+	PrivateIP  string `yaml:"privateIP" check:"ip"`
+	// AdminUsername defaults to the first sim user (by name), else azureuser.
+	AdminUsername string `yaml:"adminUsername"`
+	// DisablePasswordAuthentication is reported in osProfile.linuxConfiguration;
+	// nil means: true when no sim user has a password.
+	DisablePasswordAuthentication *bool `yaml:"disablePasswordAuthentication"`
+	// NSGRules: nil means no NSG on the NIC; an empty list means an NSG
+	// with only Azure's default rules.
+	NSGRules *[]NSGRule `yaml:"nsgRules"`
+	// SubnetNSGRules is the same for an NSG on the VM's subnet.
+	SubnetNSGRules *[]NSGRule `yaml:"subnetNsgRules"`
+	SSH            SSH        `yaml:"ssh"`
+	Line           int        `yaml:"-"`
+}
+
+// Image is a marketplace image reference, or a custom image by ID.
+type Image struct {
+	Publisher string `yaml:"publisher"`
+	Offer     string `yaml:"offer"`
+	SKU       string `yaml:"sku"`
+	Version   string `yaml:"version"`
+	ID        string `yaml:"id"`
+	Line      int    `yaml:"-"`
+}
+
+// NSGRule is one custom security rule.
+type NSGRule struct {
+	Name      string `yaml:"name" required:"true"`
+	Priority  int    `yaml:"priority" required:"true"`
+	Direction string `yaml:"direction" default:"Inbound" oneof:"Inbound|Outbound"`
+	Access    string `yaml:"access" required:"true" oneof:"Allow|Deny"`
+	// Source is a service tag, "*", or an IP or CIDR; several may be given
+	// separated by commas.
+	Source   string `yaml:"source" default:"*" check:"source"`
+	Protocol string `yaml:"protocol" default:"*" oneof:"Tcp|Udp|Icmp|*"`
+	// Ports are destination ports: "22", "22,2222", "1000-2000" or "*".
+	Ports string `yaml:"ports" default:"*" check:"ports"`
+	Line  int    `yaml:"-"`
+}
+
+// SSH says what answers on the VM's public IP.
+type SSH struct {
+	// Address of a real SSH server (host:port) to dial instead.
+	Address string `yaml:"address" check:"hostport"`
+	// Sim describes a simulated host.
+	Sim  *Sim `yaml:"sim"`
+	Line int  `yaml:"-"`
+}
+
+// Sim describes a simulated SSH host.
+type Sim struct {
+	// OS is "<distro> <version>", e.g. "ubuntu 20.04", "debian 12", "centos 7".
+	OS string `yaml:"os" default:"ubuntu 20.04" check:"os"`
+	// Docker is the installed version; "" means not installed.
+	Docker            string             `yaml:"docker"`
+	DockerDaemon      bool               `yaml:"dockerDaemon"`
+	DockerSudoOnly    bool               `yaml:"dockerSudoOnly"`
+	SudoNeedsPassword bool               `yaml:"sudoNeedsPassword"`
+	GPU               string             `yaml:"gpu"`
+	FreeDiskGB        int                `yaml:"freeDiskGB" default:"80" check:"nonneg"`
+	Users             map[string]SimUser `yaml:"users"`
+	HostKeySeed       string             `yaml:"hostKeySeed"`
+	Line              int                `yaml:"-"`
+}
+
+// SimUser is a login on a simulated host.
+type SimUser struct {
+	Password       string   `yaml:"password"`
+	AuthorizedKeys []string `yaml:"authorizedKeys" check:"authkeys"`
+	Line           int      `yaml:"-"`
+}
+
+// Faults change how the simulated Azure behaves.
+type Faults struct {
+	// AttachSeconds is how long an attach stays Creating.
+	AttachSeconds float64 `yaml:"attachSeconds" default:"3" check:"nonneg"`
+	// DetachSeconds is how long a detach stays Deleting.
+	DetachSeconds float64     `yaml:"detachSeconds" default:"1" check:"nonneg"`
+	AttachError   AttachFault `yaml:"attachError"`
+	// ARMLatencyMs delays every ARM request.
+	ARMLatencyMs int `yaml:"armLatencyMs" check:"nonneg"`
+	// PageSize is the number of items in each page of a list.
+	PageSize int `yaml:"pageSize" default:"10" check:"positive"`
+}
+
+// AttachFault makes the attach of one compute name end Failed.
+type AttachFault struct {
+	Compute string `yaml:"compute"`
+	Code    string `yaml:"code"`
+	Message string `yaml:"message"`
+}
+
+// WorkspaceRef locates a workspace of the world.
+type WorkspaceRef struct{ SubscriptionID, SubscriptionName, ResourceGroup, Name, Location string }
+
+// Workspaces lists the world's workspaces in file order.
+func (w *World) Workspaces() []WorkspaceRef {
+	var out []WorkspaceRef
+	for _, s := range w.Subscriptions {
+		for _, g := range s.ResourceGroups {
+			for _, ws := range g.Workspaces {
+				out = append(out, WorkspaceRef{
+					SubscriptionID: s.ID, SubscriptionName: s.Name,
+					ResourceGroup: g.Name, Name: ws.Name, Location: ws.Location,
+				})
+			}
+		}
+	}
+	return out
+}
+
+//go:embed demo.yaml
+var demoYAML []byte
+
+// DemoWorld is the built-in world (`--world demo`, `amlattach demo`).
+func DemoWorld() *World {
+	w, err := ParseWorld(demoYAML, "demo.yaml")
+	if err != nil {
+		// The embedded file is checked by the tests; reaching this is a build mistake.
+		panic("sandbox: the built-in world does not parse: " + err.Error())
+	}
+	return w
+}
+
+// LoadWorldFile reads and parses a world file.
+func LoadWorldFile(path string) (*World, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read world file: %w", err)
+	}
+	return ParseWorld(data, path)
+}
+
+// ParseWorld parses and checks a world file. Unknown keys, values of the
+// wrong kind and inconsistent contents are errors that name source and line;
+// when there are several, they are joined one per line. source is used only
+// in messages.
+func ParseWorld(data []byte, source string) (*World, error) {
+	if source == "" {
+		source = "world"
+	}
+	w := &World{}
+	d := &decoder{source: source}
+	d.decodeDocument(data, w)
+	if len(d.errs) == 0 {
+		d.validate(w)
+	}
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	w.Source = source
+	return w, nil
+}

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	azlog "github.com/Azure/azure-sdk-for-go/sdk/azcore/log"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/spf13/cobra"
+
+	"amlattach/azure"
+	"amlattach/azure/sandbox"
+	"amlattach/flows"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = ""
+)
+
+// app holds what every command shares: streams, environment, global flags,
+// and the dependencies built from them.
+type app struct {
+	ctx    context.Context
+	io     *streams
+	out    *redactor // stdout, scrubbed of secrets
+	errw   *redactor // stderr, scrubbed of secrets
+	getenv func(string) string
+
+	wsFlags flows.WorkspaceFlags
+	output  string
+	world   string
+	debug   string
+	timeout time.Duration
+
+	debugW  *redactor
+	closers []func()
+}
+
+func (a *app) addSecrets(s ...string) {
+	a.out.add(s...)
+	a.errw.add(s...)
+	if a.debugW != nil {
+		a.debugW.add(s...)
+	}
+}
+
+func (a *app) json() bool { return a.output == "json" }
+
+// env is a built environment: the deps and the workspace.
+type env struct {
+	deps    flows.Deps
+	ws      azure.Workspace
+	sources flows.WorkspaceSources
+	sandbox *sandbox.Server
+}
+
+// setup builds the dependencies: the sandbox when --world is given, real
+// Azure otherwise; then resolves the workspace and reads it.
+func (a *app) setup(needWorkspace bool) (*env, error) {
+	if a.output != "text" && a.output != "json" {
+		return nil, &flows.Error{Kind: flows.KindInput, Field: "-o/--output", Msg: fmt.Sprintf("%q is not an output format", a.output), Fix: "use -o text or -o json"}
+	}
+	if a.timeout <= 0 {
+		return nil, &flows.Error{Kind: flows.KindInput, Field: "--timeout", Msg: "must be positive", Fix: "e.g. --timeout 15s"}
+	}
+	if err := a.openDebug(); err != nil {
+		return nil, err
+	}
+	e := &env{deps: flows.Deps{Timeout: a.timeout}}
+	if a.world != "" {
+		var w *sandbox.World
+		var err error
+		if a.world == "demo" {
+			w = sandbox.DemoWorld()
+		} else {
+			w, err = sandbox.LoadWorldFile(a.world)
+			if err != nil {
+				return nil, &flows.Error{Kind: flows.KindInput, Field: "--world", Msg: err.Error(), Fix: "fix the world file (see docs/world.md)", Err: err}
+			}
+		}
+		srv, err := sandbox.Start(w)
+		if err != nil {
+			return nil, fmt.Errorf("start the sandbox: %w", err)
+		}
+		a.closers = append(a.closers, func() { srv.Close() })
+		e.sandbox = srv
+		e.deps.Azure = azure.New(azure.StaticCredential{}, azure.Options{
+			Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: 200 * time.Millisecond,
+			Retry: &policy.RetryOptions{MaxRetries: 2, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond},
+		})
+		e.deps.Dial = srv.Dial
+		if !needWorkspace {
+			return e, nil
+		}
+		var all []azure.Workspace
+		for _, r := range w.Workspaces() {
+			all = append(all, azure.Workspace{SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup, Name: r.Name})
+		}
+		ws, err := flows.PickWorldWorkspace(a.wsFlags, all)
+		if err != nil {
+			return nil, err
+		}
+		e.ws = ws
+		e.sources = flows.WorkspaceSources{Subscription: "--world", ResourceGroup: "--world", Workspace: "--world"}
+	} else {
+		cred, err := azure.DefaultCredential()
+		if err != nil {
+			return nil, &flows.Error{Kind: flows.KindCredential, Msg: "no usable Azure credential: " + err.Error(), Fix: "sign in with: az login", Err: err}
+		}
+		e.deps.Azure = azure.New(cred, azure.Options{UserAgent: "amlattach/" + version})
+		if !needWorkspace {
+			return e, nil
+		}
+		cwd, _ := os.Getwd()
+		ws, src, err := flows.ResolveWorkspace(a.wsFlags, cwd, a.getenv)
+		if err != nil {
+			return nil, err
+		}
+		e.ws, e.sources = ws, src
+	}
+	ctx, cancel := context.WithTimeout(a.ctx, a.timeout)
+	defer cancel()
+	ws, err := e.deps.Azure.GetWorkspace(ctx, e.ws)
+	if err != nil {
+		if azure.IsNotFound(err) {
+			ae, _ := azure.AsAzureError(err)
+			return nil, &flows.Error{Kind: flows.KindInput, Field: "-w/--workspace", Msg: fmt.Sprintf("workspace %s not found: %s: %s", e.ws, ae.Code, ae.Message),
+				Fix: "check --subscription, -g and -w (az ml workspace list -o table)", Err: err}
+		}
+		return nil, flows.FromAzure("read workspace "+e.ws.Name, err)
+	}
+	e.ws = ws
+	a.debugf("workspace %s/%s/%s (location %s) from subscription:%s group:%s workspace:%s", ws.SubscriptionID, ws.ResourceGroup, ws.Name, ws.Location, e.sources.Subscription, e.sources.ResourceGroup, e.sources.Workspace)
+	return e, nil
+}
+
+// openDebug starts the --debug trace: our events and the SDK's log (which
+// redacts headers and never logs bodies), in a 0600 file.
+func (a *app) openDebug() error {
+	if a.debug == "" || a.debugW != nil {
+		return nil
+	}
+	f, err := os.OpenFile(a.debug, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return &flows.Error{Kind: flows.KindInput, Field: "--debug", Msg: err.Error(), Fix: "give a writable file path"}
+	}
+	a.closers = append(a.closers, func() { f.Close() })
+	a.debugW = &redactor{w: f}
+	a.debugW.secrets = append(a.debugW.secrets, a.out.secrets...)
+	azlog.SetListener(func(ev azlog.Event, msg string) {
+		fmt.Fprintf(a.debugW, "%s %s: %s\n", time.Now().UTC().Format(time.RFC3339Nano), ev, msg)
+	})
+	a.closers = append(a.closers, func() { azlog.SetListener(nil) })
+	return nil
+}
+
+func (a *app) debugf(format string, args ...any) {
+	if a.debugW != nil {
+		fmt.Fprintf(a.debugW, "%s amlattach: %s\n", time.Now().UTC().Format(time.RFC3339Nano), fmt.Sprintf(format, args...))
+	}
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}
+
+// defaultKnownHosts is ~/.ssh/known_hosts for real Azure. Against a sandbox
+// world it is a file of amlattach's own, so that simulated hosts never land
+// in the user's real known_hosts.
+func (a *app) defaultKnownHosts() string {
+	if a.world != "" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		return filepath.Join(dir, "amlattach", "sandbox_known_hosts")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".ssh", "known_hosts")
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
+}
+
+// run executes the command line and returns the exit code.
+func run(ctx context.Context, args []string, s *streams, getenv func(string) string) int {
+	a := &app{ctx: ctx, io: s, getenv: getenv, out: &redactor{w: s.Out}, errw: &redactor{w: s.Err}}
+	defer a.close()
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(s.In)
+	root.SetOut(a.out)
+	root.SetErr(a.errw)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	a.printError(err)
+	code := flows.ExitCode(err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		code = 2
+	}
+	return code
+}
+
+// usageError marks cobra's own usage errors (unknown flag, wrong args).
+type usageError struct{ error }
+
+func (a *app) printError(err error) {
+	var fe *flows.Error
+	if errors.As(err, &fe) {
+		fmt.Fprintf(a.errw, "error: %s\n", fe.Error())
+		if fe.Fix != "" {
+			fmt.Fprintf(a.errw, "  fix: %s\n", fe.Fix)
+		}
+		return
+	}
+	fmt.Fprintf(a.errw, "error: %v\n", err)
+}
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "amlattach",
+		Short: "Attach existing compute to an Azure Machine Learning workspace, checked first",
+		Long: `amlattach attaches existing compute (an Ubuntu VM or Data Science VM over SSH, and more to come)
+to an Azure Machine Learning workspace. It checks everything it can first (Ubuntu, public IP,
+network rules, SSH reachability and login, Docker, GPU, duplicate attachments), so that nothing
+is sent to Azure until it will work, and it says what to fix when something will not.
+
+Exit codes: 0 done; 1 a probe failed, nothing was sent; 2 bad input or usage;
+3 Azure refused or the attach ended Failed/Canceled; 4 no Azure credential; 130 interrupted.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.wsFlags.Subscription, "subscription", "", "subscription ID of the workspace")
+	pf.StringVarP(&a.wsFlags.ResourceGroup, "resource-group", "g", "", "resource group of the workspace")
+	pf.StringVarP(&a.wsFlags.Workspace, "workspace", "w", "", "Azure ML workspace name")
+	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
+	pf.StringVar(&a.world, "world", "", "run against a sandbox built from this world file instead of Azure (\"demo\": the built-in world)")
+	pf.StringVar(&a.debug, "debug", "", "write a trace of requests and events to this file (secrets removed)")
+	pf.DurationVar(&a.timeout, "timeout", 15*time.Second, "timeout of every network step")
+	root.AddCommand(newAttachCmd(a), newProbeCmd(a), newListCmd(a), newDetachCmd(a), newVersionCmd(a))
+	return root
+}
+
+var _ = io.Discard
+var _ http.Client

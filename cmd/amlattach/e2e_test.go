@@ -1,0 +1,393 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"amlattach/flows"
+	"amlattach/internal/sshtest"
+)
+
+const (
+	sub   = "00000000-0000-0000-0000-000000000001"
+	vmIDf = "/subscriptions/" + sub + "/resourceGroups/ml-rg/providers/Microsoft.Compute/virtualMachines/%s"
+)
+
+// result is one in-process run of the real command tree.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+// runCLI runs amlattach in-process with the given environment.
+func runCLI(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	s := &streams{In: strings.NewReader(""), Out: &out, Err: &errb}
+	getenv := func(k string) string { return env[k] }
+	code := run(context.Background(), args, s, getenv)
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+func report(t *testing.T, r result) flows.Report {
+	t.Helper()
+	var rep flows.Report
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rep); err != nil {
+		t.Fatalf("stdout is not one report document: %v\n%s", err, r)
+	}
+	if dec.More() {
+		t.Fatalf("stdout holds more than one JSON document\n%s", r)
+	}
+	return rep
+}
+
+func statuses(rep flows.Report) map[string]string {
+	m := map[string]string{}
+	for _, p := range rep.Probes {
+		m[p.ID] = p.Status
+	}
+	return m
+}
+
+func wantStatuses(t *testing.T, rep flows.Report, want map[string]string) {
+	t.Helper()
+	got := statuses(rep)
+	for id, w := range want {
+		if got[id] != w {
+			var detail string
+			for _, p := range rep.Probes {
+				if p.ID == id {
+					detail = p.Detail + " | " + p.Remedy
+				}
+			}
+			t.Errorf("%s: %q, want %q (%s)", id, got[id], w, detail)
+		}
+	}
+}
+
+// fixture is a world whose VMs point at a real sshd.
+type fixture struct {
+	srv        *sshtest.Server
+	dir, world string
+	knownHosts string
+	pwFile     string // the plain user's password
+	secrets    []string
+}
+
+const worldTmpl = `subscriptions:
+  - id: %[1]s
+    name: Test subscription
+    resourceGroups:
+      - name: ml-rg
+        location: eastus
+        workspaces:
+          - name: test-ws
+            computes:
+              - name: old-attach
+                type: VirtualMachine
+                resourceId: /subscriptions/%[1]s/resourcegroups/ML-RG/providers/microsoft.compute/virtualmachines/ATTACHED-VM
+                provisioningState: Succeeded
+        virtualMachines:
+          - name: debian-vm
+            powerState: running
+            image: {publisher: Debian, offer: debian-12, sku: 12-gen2}
+            publicIP: 20.1.2.3
+            nsgRules:
+              - {name: AllowAMLSSH, priority: 100, direction: Inbound, access: Allow, source: AzureMachineLearning, protocol: Tcp, ports: "22"}
+            ssh: {address: "%[2]s"}
+          - name: ubuntu-vm
+            powerState: running
+            image: {publisher: Canonical, offer: 0001-com-ubuntu-server-jammy, sku: 22_04-lts-gen2}
+            publicIP: 20.1.2.4
+            nsgRules:
+              - {name: AllowAMLSSH, priority: 100, direction: Inbound, access: Allow, source: AzureMachineLearning, protocol: Tcp, ports: "22"}
+            ssh: {address: "%[2]s"}
+          - name: attached-vm
+            powerState: running
+            image: {publisher: Canonical, offer: 0001-com-ubuntu-server-jammy, sku: 22_04-lts-gen2}
+            publicIP: 20.1.2.5
+            ssh: {address: "%[2]s"}
+          - name: private-vm
+            powerState: running
+            image: {publisher: Canonical, offer: 0001-com-ubuntu-server-jammy, sku: 22_04-lts-gen2}
+            nsgRules:
+              - {name: DenyAllIn, priority: 100, direction: Inbound, access: Deny, source: "*", protocol: "*", ports: "*"}
+          - name: closed-vm
+            powerState: running
+            image: {publisher: Canonical, offer: 0001-com-ubuntu-server-jammy, sku: 22_04-lts-gen2}
+            publicIP: 20.1.2.6
+            ssh: {address: "%[3]s"}
+          - name: silent-vm
+            powerState: running
+            image: {publisher: Canonical, offer: 0001-com-ubuntu-server-jammy, sku: 22_04-lts-gen2}
+            publicIP: 20.1.2.7
+            ssh: {address: "%[4]s"}
+faults:
+  attachSeconds: 0.5
+`
+
+func newFixture(t *testing.T, docker bool) *fixture {
+	t.Helper()
+	sshtest.Require(t)
+	srv := sshtest.Start(t, sshtest.Options{Docker: docker})
+	f := &fixture{srv: srv, dir: t.TempDir()}
+	f.world = filepath.Join(f.dir, "world.yaml")
+	world := fmt.Sprintf(worldTmpl, sub, srv.Addr, sshtest.ClosedPort(t), sshtest.Silent(t))
+	must(t, os.WriteFile(f.world, []byte(world), 0o600))
+	f.knownHosts = filepath.Join(f.dir, "known_hosts")
+	// The VMs' public IPs are what known_hosts records, not the loopback address.
+	var kh strings.Builder
+	for _, ip := range []string{"20.1.2.3", "20.1.2.4", "20.1.2.5"} {
+		kh.WriteString(srv.KnownHostsLine(ip+":22") + "\n")
+	}
+	must(t, os.WriteFile(f.knownHosts, []byte(kh.String()), 0o600))
+	f.pwFile = f.secretFile(t, "pw", srv.Plain.Password)
+	for _, u := range []sshtest.User{srv.Plain, srv.Ubuntu} {
+		f.secrets = append(f.secrets, u.Password)
+		for _, k := range []string{u.KeyFile, u.RSAPEMKeyFile} {
+			data, err := os.ReadFile(k)
+			must(t, err)
+			f.secrets = append(f.secrets, keyBody(string(data)))
+		}
+	}
+	return f
+}
+
+func (f *fixture) secretFile(t *testing.T, name, content string) string {
+	p := filepath.Join(f.dir, name)
+	must(t, os.WriteFile(p, []byte(content+"\n"), 0o600))
+	return p
+}
+
+// keyBody is a line from the middle of a key file: enough to spot a leak.
+func keyBody(pemText string) string {
+	lines := strings.Split(strings.TrimSpace(pemText), "\n")
+	return lines[len(lines)/2]
+}
+
+func (f *fixture) args(vm, user string, extra ...string) []string {
+	a := []string{"--world", f.world, "--resource-id", fmt.Sprintf(vmIDf, vm), "--username", user, "--known-hosts", f.knownHosts, "--timeout", "3s"}
+	return append(a, extra...)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// noSecrets checks whole outputs for any of the fixture's secrets.
+func (f *fixture) noSecrets(t *testing.T, outputs ...string) {
+	t.Helper()
+	for _, o := range outputs {
+		for _, s := range f.secrets {
+			if s != "" && strings.Contains(o, s) {
+				t.Fatalf("a secret reached the output:\n%s", o)
+			}
+		}
+	}
+}
+
+func TestProbeVMAgainstRealSSHD(t *testing.T) {
+	f := newFixture(t, false)
+	var all []string
+	record := func(r result) result { all = append(all, r.stdout, r.stderr); return r }
+
+	t.Run("healthy login on a non-Ubuntu host", func(t *testing.T) {
+		r := record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, f.args("debian-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...))
+		rep := report(t, r)
+		wantStatuses(t, rep, map[string]string{
+			"ws.name": "pass", "ws.duplicate": "pass", "arm.resource": "pass", "arm.vm.running": "pass",
+			"arm.vm.image": "fail", "arm.vm.public_ip": "pass", "arm.nsg.ssh": "pass", "net.tcp": "pass",
+			"ssh.hostkey": "pass", "ssh.auth": "pass", "host.os": "fail",
+		})
+		if r.code != 1 || rep.OK {
+			t.Fatalf("want exit 1 and ok=false\n%s", r)
+		}
+		if len(rep.Probes) != 14 {
+			t.Errorf("want the 14 VM probes, got %d", len(rep.Probes))
+		}
+	})
+
+	t.Run("wrong password", func(t *testing.T) {
+		bad := f.secretFile(t, "badpw", "definitely-not-it-42")
+		f.secrets = append(f.secrets, "definitely-not-it-42")
+		r := record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, f.args("ubuntu-vm", f.srv.Plain.Name, "--password-file", bad)...)...))
+		rep := report(t, r)
+		wantStatuses(t, rep, map[string]string{"ssh.hostkey": "pass", "ssh.auth": "fail", "host.os": "skip", "host.docker": "skip", "host.gpu": "skip", "host.disk": "skip"})
+		if r.code != 1 {
+			t.Fatalf("want exit 1\n%s", r)
+		}
+	})
+
+	t.Run("password from the environment, text output", func(t *testing.T) {
+		r := record(runCLI(t, map[string]string{"AMLATTACH_SSH_PASSWORD": f.srv.Plain.Password}, append([]string{"probe", "vm"}, f.args("debian-vm", f.srv.Plain.Name)...)...))
+		if !strings.Contains(r.stdout, "✓ pass  SSH login") || !strings.Contains(r.stdout, "✗ FAIL  Host OS is Ubuntu") || !strings.Contains(r.stdout, "fix: ") {
+			t.Fatalf("text output lacks probe lines\n%s", r)
+		}
+	})
+
+	t.Run("already attached under another name", func(t *testing.T) {
+		r := record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json", "--name", "second"}, f.args("attached-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...))
+		rep := report(t, r)
+		wantStatuses(t, rep, map[string]string{"ws.duplicate": "fail", "ws.name": "pass"})
+	})
+
+	t.Run("no public IP behind a deny-all NSG", func(t *testing.T) {
+		r := record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, f.args("private-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...))
+		rep := report(t, r)
+		wantStatuses(t, rep, map[string]string{"arm.vm.public_ip": "fail", "arm.nsg.ssh": "fail", "net.tcp": "skip", "ssh.hostkey": "skip", "ssh.auth": "skip"})
+	})
+
+	t.Run("changed host key", func(t *testing.T) {
+		other, err := ssh.NewSignerFromKey(mustEd25519(t))
+		must(t, err)
+		kh := filepath.Join(t.TempDir(), "known_hosts")
+		line := fmt.Sprintf("20.1.2.4 %s", strings.TrimSpace(string(ssh.MarshalAuthorizedKey(other.PublicKey()))))
+		must(t, os.WriteFile(kh, []byte(line+"\n"), 0o600))
+		r := record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, append(f.args("ubuntu-vm", f.srv.Plain.Name, "--password-file", f.pwFile), "--known-hosts", kh, "--accept-new-host-key")...)...))
+		rep := report(t, r)
+		wantStatuses(t, rep, map[string]string{"ssh.hostkey": "fail", "ssh.auth": "skip"})
+		for _, p := range rep.Probes {
+			if p.ID == "ssh.hostkey" && (!strings.Contains(p.Detail, "CHANGED") || !strings.Contains(p.Remedy, "ssh-keygen -lf")) {
+				t.Errorf("changed key not explained: %+v", p)
+			}
+		}
+	})
+
+	t.Run("new host key: refused, then accepted and recorded", func(t *testing.T) {
+		kh := filepath.Join(t.TempDir(), "sub", "known_hosts")
+		base := append(f.args("ubuntu-vm", f.srv.Plain.Name, "--password-file", f.pwFile), "--known-hosts", kh)
+		rep := report(t, record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, base...)...)))
+		wantStatuses(t, rep, map[string]string{"ssh.hostkey": "fail", "ssh.auth": "skip"})
+		rep = report(t, record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json", "--accept-new-host-key"}, base...)...)))
+		wantStatuses(t, rep, map[string]string{"ssh.hostkey": "pass", "ssh.auth": "pass"})
+		st, err := os.Stat(kh)
+		must(t, err)
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("known_hosts mode %v", st.Mode().Perm())
+		}
+		rep = report(t, record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, base...)...)))
+		wantStatuses(t, rep, map[string]string{"ssh.hostkey": "pass"})
+	})
+
+	t.Run("port where nothing listens", func(t *testing.T) {
+		rep := report(t, record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, f.args("closed-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...)))
+		wantStatuses(t, rep, map[string]string{"net.tcp": "fail", "ssh.hostkey": "skip"})
+	})
+
+	t.Run("listener that never sends a banner", func(t *testing.T) {
+		rep := report(t, record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, f.args("silent-vm", f.srv.Plain.Name, "--password-file", f.pwFile, "--accept-new-host-key")...)...)))
+		wantStatuses(t, rep, map[string]string{"net.tcp": "pass", "ssh.hostkey": "fail", "ssh.auth": "skip"})
+	})
+
+	t.Run("key files", func(t *testing.T) {
+		rep := report(t, record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, f.args("debian-vm", f.srv.Plain.Name, "--ssh-key", f.srv.Plain.RSAPEMKeyFile)...)...)))
+		wantStatuses(t, rep, map[string]string{"ssh.auth": "pass"})
+		rep = report(t, record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, f.args("debian-vm", f.srv.Plain.Name, "--ssh-key", f.srv.Plain.KeyFile)...)...)))
+		wantStatuses(t, rep, map[string]string{"ssh.auth": "warn"}) // logs in; the OpenSSH format is flagged
+		rep = report(t, record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, f.args("debian-vm", f.srv.Plain.Name, "--ssh-key", f.srv.Ubuntu.RSAPEMKeyFile)...)...)))
+		wantStatuses(t, rep, map[string]string{"ssh.auth": "fail", "host.os": "skip"})
+	})
+
+	t.Run("bad input exits 2 naming the flag", func(t *testing.T) {
+		cases := map[string][]string{
+			"--resource-id":   {"probe", "vm", "--world", f.world, "--resource-id", "/subscriptions/xyz/resourceGroups/ml-rg", "--username", "u", "--password-file", f.pwFile},
+			"--ssh-key":       {"probe", "vm", "--world", f.world, "--resource-id", fmt.Sprintf(vmIDf, "debian-vm"), "--username", "u", "--ssh-key", filepath.Join(f.dir, "missing_key")},
+			"--password-file": {"probe", "vm", "--world", f.world, "--resource-id", fmt.Sprintf(vmIDf, "debian-vm"), "--username", "u"},
+		}
+		for flag, args := range cases {
+			r := record(runCLI(t, nil, args...))
+			if r.code != 2 || !strings.Contains(r.stderr, flag) || !strings.Contains(r.stderr, "fix:") || r.stdout != "" {
+				t.Errorf("%s: want exit 2 naming %s with a fix and nothing on stdout\n%s", flag, flag, r)
+			}
+		}
+	})
+
+	f.noSecrets(t, all...)
+}
+
+func TestAttachVMForceYesReachesSucceeded(t *testing.T) {
+	f := newFixture(t, false)
+	debug := filepath.Join(f.dir, "debug.log")
+	r := runCLI(t, nil, append([]string{"attach", "vm", "-o", "json", "--name", "dsvm-attach", "--force", "--yes", "--debug", debug}, f.args("debian-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...)
+	rep := report(t, r)
+	if r.code != 0 || rep.Compute == nil || rep.Compute.ProvisioningState != "Succeeded" {
+		t.Fatalf("attach did not reach Succeeded\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "attach submitted: Creating") || !strings.Contains(r.stderr, "Succeeded") {
+		t.Errorf("no progress on stderr\n%s", r)
+	}
+	// The compute is listed now, and a second attach under the same name is refused, not overwritten.
+	l := runCLI(t, nil, "list", "-o", "json", "--world", f.world)
+	if l.code != 0 || !strings.Contains(l.stdout, `"dsvm-attach"`) {
+		t.Fatalf("list after attach\n%s", l)
+	}
+	dbg, err := os.ReadFile(debug)
+	must(t, err)
+	st, err := os.Stat(debug)
+	must(t, err)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("debug file mode %v", st.Mode().Perm())
+	}
+	if !strings.Contains(string(dbg), "computes/dsvm-attach") {
+		t.Errorf("debug trace lacks the requests:\n%s", dbg)
+	}
+	f.noSecrets(t, r.stdout, r.stderr, l.stdout, string(dbg))
+}
+
+func TestAttachRefusesWithoutConfirmationOrOnFailure(t *testing.T) {
+	f := newFixture(t, false)
+	// A failing probe blocks the attach: exit 1, nothing sent.
+	r := runCLI(t, nil, append([]string{"attach", "vm", "--name", "blocked", "--yes"}, f.args("debian-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...)
+	if r.code != 1 {
+		t.Fatalf("want exit 1\n%s", r)
+	}
+	// No terminal and no --yes: exit 2.
+	r = runCLI(t, nil, append([]string{"attach", "vm", "--name", "unconfirmed", "--force"}, f.args("debian-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "--yes") {
+		t.Fatalf("want exit 2 asking for --yes\n%s", r)
+	}
+	l := runCLI(t, nil, "list", "-o", "json", "--world", f.world)
+	if strings.Contains(l.stdout, "blocked") || strings.Contains(l.stdout, "unconfirmed") {
+		t.Fatalf("something was attached\n%s", l)
+	}
+	// An existing name is never overwritten, even with --force.
+	r = runCLI(t, nil, append([]string{"attach", "vm", "-o", "json", "--name", "old-attach", "--force", "--yes"}, f.args("debian-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...)
+	rep := report(t, r)
+	if r.code != 1 || rep.Compute != nil {
+		t.Fatalf("existing name overwritten?\n%s", r)
+	}
+}
+
+func TestAttachFailedShowsProvisioningErrorsAndExits3(t *testing.T) {
+	f := newFixture(t, false)
+	// private-vm has no public IP: the sandbox, like Azure ML, cannot reach it.
+	r := runCLI(t, nil, append([]string{"attach", "vm", "-o", "json", "--name", "unreachable", "--force", "--yes"}, f.args("private-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...)
+	rep := report(t, r)
+	if r.code != 3 || rep.Compute == nil || rep.Compute.ProvisioningState != "Failed" {
+		t.Fatalf("want exit 3 and a Failed compute\n%s", r)
+	}
+	if len(rep.Compute.ProvisioningErrors) == 0 || !strings.Contains(rep.Compute.ProvisioningErrors[0].Message, "Connection failed to establish within 30000 milliseconds") {
+		t.Fatalf("provisioning error not kept word for word\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "public IP") {
+		t.Errorf("no likely cause given\n%s", r)
+	}
+	f.noSecrets(t, r.stdout, r.stderr)
+}

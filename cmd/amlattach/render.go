@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"amlattach/flows"
+	"amlattach/probes"
+)
+
+// glyphs pair a symbol with a word: meaning never rests on colour or symbol alone.
+var glyphs = map[probes.Status]string{
+	probes.Pass: "✓ pass",
+	probes.Warn: "! warn",
+	probes.Fail: "✗ FAIL",
+	probes.Skip: "- skip",
+}
+
+// probePrinter renders flow events: probe lines on stdout as they finish
+// (text), attach progress on stderr, and the final document.
+type probePrinter struct {
+	a         *app
+	started   time.Time
+	lastState string
+}
+
+func newProbePrinter(a *app) *probePrinter { return &probePrinter{a: a, started: time.Now()} }
+
+func (p *probePrinter) event(e flows.Event) {
+	switch e.Kind {
+	case flows.ProbeFinished:
+		p.a.debugf("probe %s %s: %s", e.Result.ID, e.Result.Status, e.Result.Detail)
+		if !p.a.json() {
+			writeProbeLine(p.a.out, e.Result)
+		}
+	case flows.ProbeStarted:
+		p.a.debugf("probe %s started", e.Result.ID)
+	case flows.AttachProgress:
+		p.a.debugf("attach %s: %s", e.Phase, e.State)
+		if e.Phase == "polling" && e.State == p.lastState {
+			return // headless output shows changes only
+		}
+		if e.Phase == "submitted" {
+			p.started = time.Now()
+		}
+		p.lastState = e.State
+		msg := map[string]string{"submitted": "attach submitted: ", "polling": "attach state: ", "done": "attach finished: "}[e.Phase]
+		fmt.Fprintf(p.a.errw, "%s%s (%s)\n", msg, e.State, time.Since(p.started).Round(100*time.Millisecond))
+	}
+}
+
+func writeProbeLine(w io.Writer, r probes.Result) {
+	d := ""
+	if r.Status != probes.Skip {
+		d = fmt.Sprintf(" (%s)", shortDuration(r.Duration))
+	}
+	fmt.Fprintf(w, "  %s  %-27s %s%s\n", glyphs[r.Status], r.Title, r.Detail, d)
+	if r.Remedy != "" && (r.Status == probes.Fail || r.Status == probes.Warn) {
+		fmt.Fprintf(w, "          fix: %s\n", r.Remedy)
+	}
+}
+
+func shortDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return "<1ms"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+// finish prints the summary (text) or the one JSON document (json).
+func (p *probePrinter) finish(rep *flows.Report) error {
+	if rep == nil {
+		return nil
+	}
+	if p.a.json() {
+		enc := json.NewEncoder(p.a.out)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(rep)
+	}
+	counts := map[string]int{}
+	for _, r := range rep.Probes {
+		counts[r.Status]++
+	}
+	var parts []string
+	for _, s := range []string{"pass", "warn", "fail", "skip"} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	verdict := "Ready to attach"
+	if counts["fail"] > 0 {
+		verdict = "Not ready: fix the failures above"
+	}
+	fmt.Fprintf(p.a.out, "%d probes: %s. %s.\n", len(rep.Probes), strings.Join(parts, ", "), verdict)
+	if c := rep.Compute; c != nil {
+		fmt.Fprintf(p.a.out, "compute %q: %s\n", c.Name, c.ProvisioningState)
+		if c.ID != "" {
+			fmt.Fprintf(p.a.out, "  id: %s\n", c.ID)
+		}
+		for _, e := range c.ProvisioningErrors {
+			fmt.Fprintf(p.a.out, "  error %s: %s\n", e.Code, e.Message)
+		}
+	}
+	return nil
+}

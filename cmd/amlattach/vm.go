@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+
+	"amlattach/flows"
+)
+
+// vmFlags are the flags of `attach vm` and `probe vm` (DESIGN §3).
+type vmFlags struct {
+	name, resourceID, username string
+	sshPort                    int
+	passwordFile, keyFile      string
+	passphraseFile, knownHosts string
+	acceptNew, yes, force      bool
+}
+
+func (f *vmFlags) register(c *cobra.Command, attach bool) {
+	fl := c.Flags()
+	fl.StringVar(&f.name, "name", "", "compute name in the workspace (2-16 letters, digits, hyphens; default: from the VM name)")
+	fl.StringVar(&f.resourceID, "resource-id", "", "ARM ID of the VM: /subscriptions/…/resourceGroups/…/providers/Microsoft.Compute/virtualMachines/NAME")
+	fl.StringVar(&f.username, "username", "", "SSH user on the VM (its administrator, e.g. azureuser)")
+	fl.IntVar(&f.sshPort, "ssh-port", 22, "SSH port")
+	fl.StringVar(&f.passwordFile, "password-file", "", "file holding the SSH password (or set AMLATTACH_SSH_PASSWORD)")
+	fl.StringVar(&f.keyFile, "ssh-key", "", "private key file (OpenSSH or PEM; RSA, ECDSA or Ed25519)")
+	fl.StringVar(&f.passphraseFile, "ssh-key-passphrase-file", "", "file holding the key's passphrase")
+	fl.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
+	fl.BoolVar(&f.acceptNew, "accept-new-host-key", false, "accept and record a host key known_hosts does not have yet (a changed key is always refused)")
+	if attach {
+		fl.BoolVarP(&f.yes, "yes", "y", false, "attach without asking for confirmation")
+		fl.BoolVar(&f.force, "force", false, "attach even though a probe failed (never over an existing compute name)")
+	}
+}
+
+// input turns the flags into a flows.VMInput, reading secret files.
+func (f *vmFlags) input(a *app) (flows.VMInput, error) {
+	in := flows.VMInput{Name: f.name, ResourceID: f.resourceID, Username: f.username, SSHPort: f.sshPort,
+		KeyFile: expandHome(f.keyFile), KnownHosts: expandHome(f.knownHosts), AcceptNew: f.acceptNew}
+	if in.KnownHosts == "" {
+		in.KnownHosts = a.defaultKnownHosts()
+	}
+	if f.passwordFile != "" {
+		pw, err := flows.ReadSecretFile("--password-file", expandHome(f.passwordFile))
+		if err != nil {
+			return in, err
+		}
+		in.Password, in.PasswordSource = pw, "--password-file"
+	} else if pw := a.getenv("AMLATTACH_SSH_PASSWORD"); pw != "" {
+		in.Password, in.PasswordSource = pw, "AMLATTACH_SSH_PASSWORD"
+	}
+	if f.passphraseFile != "" {
+		pp, err := flows.ReadSecretFile("--ssh-key-passphrase-file", expandHome(f.passphraseFile))
+		if err != nil {
+			return in, err
+		}
+		in.Passphrase = []byte(pp)
+		if f.keyFile == "" {
+			return in, &flows.Error{Kind: flows.KindInput, Field: "--ssh-key-passphrase-file", Msg: "a passphrase was given without --ssh-key", Fix: "give the key file with --ssh-key"}
+		}
+	}
+	a.addSecrets(in.Password, string(in.Passphrase))
+	if in.Password == "" && in.KeyFile == "" {
+		if sock := a.getenv("SSH_AUTH_SOCK"); sock != "" {
+			if conn, err := net.Dial("unix", sock); err == nil {
+				a.closers = append(a.closers, func() { conn.Close() })
+				if signers, err := agent.NewClient(conn).Signers(); err == nil {
+					in.AgentSigners = signers
+				}
+			}
+		}
+	}
+	return in, nil
+}
+
+var targetTypes = []string{"vm", "hdinsight", "batch", "databricks", "adla", "aks", "kubernetes", "synapse", "local", "aci"}
+
+func notYet(verb, typ string) *cobra.Command {
+	return &cobra.Command{
+		Use:    typ,
+		Short:  "not available yet in this version",
+		Hidden: true,
+		RunE: func(*cobra.Command, []string) error {
+			return &flows.Error{Kind: flows.KindInput, Msg: fmt.Sprintf("%s %s is not available yet: this version handles only vm", verb, typ),
+				Fix: "attach this type with Azure ML studio or the az ml CLI for now"}
+		},
+	}
+}
+
+func newProbeCmd(a *app) *cobra.Command {
+	c := &cobra.Command{Use: "probe TYPE", Short: "Run the preflight probes only; nothing is sent to Azure",
+		Long: "Run every preflight probe of TYPE against the resource and report what would stop an attach."}
+	var f vmFlags
+	vm := &cobra.Command{Use: "vm", Short: "Probe a VM or Data Science VM for attaching over SSH", Args: cobra.NoArgs,
+		Example: "  amlattach probe vm --resource-id /subscriptions/…/virtualMachines/dsvm1 --username azureuser --ssh-key ~/.ssh/id_rsa",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runVM(a, &f, false)
+		}}
+	f.register(vm, false)
+	c.AddCommand(vm)
+	for _, t := range targetTypes[1:] {
+		c.AddCommand(notYet("probe", t))
+	}
+	return c
+}
+
+func newAttachCmd(a *app) *cobra.Command {
+	c := &cobra.Command{Use: "attach TYPE", Short: "Preflight, then attach a resource to the workspace",
+		Long: "Run the preflight probes; if none fails (or with --force), attach the resource and follow the attach until it ends."}
+	var f vmFlags
+	vm := &cobra.Command{Use: "vm", Short: "Attach a VM or Data Science VM over SSH", Args: cobra.NoArgs,
+		Example: "  amlattach attach vm --name dsvm-attach --resource-id /subscriptions/…/virtualMachines/dsvm1 --username azureuser --password-file pw.txt --yes",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runVM(a, &f, true)
+		}}
+	f.register(vm, true)
+	c.AddCommand(vm)
+	for _, t := range targetTypes[1:] {
+		c.AddCommand(notYet("attach", t))
+	}
+	return c
+}
+
+func runVM(a *app, f *vmFlags, attach bool) error {
+	in, err := f.input(a)
+	if err != nil {
+		return err
+	}
+	plan, err := flows.ValidateVM(in, attach)
+	if err != nil {
+		return err
+	}
+	a.addSecrets(plan.Secrets()...)
+	e, err := a.setup(true)
+	if err != nil {
+		return err
+	}
+	r := newProbePrinter(a)
+	if !a.json() {
+		fmt.Fprintf(a.out, "Preflight of VM %s as %q in workspace %s\n", plan.ID.Name, plan.In.Name, e.ws.Name)
+	}
+	if !attach {
+		rs := flows.ProbeVM(a.ctx, e.deps, e.ws, plan, r.event)
+		rep := flows.NewReport("vm", plan.In.Name, plan.ID.String(), rs)
+		if err := r.finish(rep); err != nil {
+			return err
+		}
+		if a.ctx.Err() != nil {
+			return &flows.Error{Kind: flows.KindInterrupted, Msg: "interrupted"}
+		}
+		if !rep.OK {
+			return &flows.Error{Kind: flows.KindProbeFailed, Msg: "a probe failed", Fix: "fix what the failed probes say and run again"}
+		}
+		return nil
+	}
+	opts := flows.AttachOptions{Force: f.force}
+	if !f.yes {
+		opts.Confirm = func(s flows.AttachSummary) (bool, error) { return a.confirm(s) }
+	}
+	rep, err := flows.AttachVM(a.ctx, e.deps, e.ws, plan, opts, r.event)
+	if ferr := r.finish(rep); ferr != nil && err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// confirm asks on the terminal; with no terminal it refuses (exit 2).
+func (a *app) confirm(s flows.AttachSummary) (bool, error) {
+	if !a.io.InTTY {
+		return false, &flows.Error{Kind: flows.KindInput, Field: "--yes", Msg: "no terminal to ask for confirmation; nothing was sent to Azure", Fix: "pass --yes to attach without asking"}
+	}
+	for _, l := range s.Lines() {
+		fmt.Fprintln(a.errw, l)
+	}
+	fmt.Fprint(a.errw, "Attach? [y/N] ")
+	line, _ := bufio.NewReader(a.io.In).ReadString('\n')
+	ans := strings.ToLower(strings.TrimSpace(line))
+	return ans == "y" || ans == "yes", nil
+}
+
+var _ = json.Marshal
+var _ ssh.Signer
