@@ -1,0 +1,51 @@
+package flows
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"amlattach/azure"
+)
+
+// Candidate is a resource that could be attached, as `browse` and the
+// wizard's browser list it.
+type Candidate struct {
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	ResourceGroup string   `json:"resourceGroup"`
+	Location      string   `json:"location"`
+	AttachedAs    []string `json:"attachedAs"`
+}
+
+// BrowseVMs lists the VMs of the workspace's subscription, each with the
+// compute names already attached to it in the workspace.
+func BrowseVMs(ctx context.Context, d Deps, ws azure.Workspace) ([]Candidate, error) {
+	c, cancel := d.withTimeout(ctx)
+	defer cancel()
+	vms, err := d.Azure.ListVMs(c, ws.SubscriptionID)
+	if err != nil {
+		return nil, FromAzure("list the VMs of subscription "+ws.SubscriptionID, err)
+	}
+	computes, err := d.Azure.ListComputes(c, ws)
+	if err != nil {
+		return nil, FromAzure("list the computes of "+ws.Name, err)
+	}
+	out := make([]Candidate, 0, len(vms))
+	for _, v := range vms {
+		cand := Candidate{ID: v.ID, Name: v.Name, ResourceGroup: v.ResourceGroup, Location: v.Location, AttachedAs: []string{}}
+		for _, cp := range computes {
+			if azure.SameResource(cp.ResourceID, v.ID) {
+				cand.AttachedAs = append(cand.AttachedAs, cp.Name)
+			}
+		}
+		out = append(out, cand)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !strings.EqualFold(out[i].ResourceGroup, out[j].ResourceGroup) {
+			return strings.ToLower(out[i].ResourceGroup) < strings.ToLower(out[j].ResourceGroup)
+		}
+		return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name)
+	})
+	return out, nil
+}
