@@ -52,20 +52,45 @@ func (s AttachSummary) Lines() []string {
 
 // AttachVM runs the preflight, then (unless a probe failed and Force is off,
 // or the user declines) attaches and follows the operation to its end.
+// The wizard runs the same three parts one screen at a time: ProbeVM,
+// CheckAttachable + SummarizeVMAttach, SubmitVMAttach.
 func AttachVM(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, o AttachOptions, emit Emit) (*Report, error) {
 	rs := ProbeVM(ctx, d, ws, p, emit)
 	rep := NewReport("vm", p.In.Name, p.ID.String(), rs)
 	if ctx.Err() != nil {
 		return rep, &Error{Kind: KindInterrupted, Msg: "interrupted during the preflight; nothing was sent to Azure", Err: ctx.Err()}
 	}
-	for _, r := range rs {
-		if r.ID == probes.IDWsName && r.Status == probes.Fail {
-			return rep, &Error{Kind: KindProbeFailed, Msg: "nothing was sent: " + r.Detail, Fix: r.Remedy}
+	if err := CheckAttachable(rs, o.Force); err != nil {
+		return rep, err
+	}
+	if o.Confirm != nil {
+		ok, err := o.Confirm(SummarizeVMAttach(ws, p, rs))
+		if err != nil {
+			return rep, err
+		}
+		if !ok {
+			return rep, &Error{Kind: KindInput, Msg: "not confirmed; nothing was sent to Azure"}
 		}
 	}
-	if AnyFailed(rs) && !o.Force {
-		return rep, &Error{Kind: KindProbeFailed, Msg: "a probe failed; nothing was sent to Azure", Fix: "fix what the failed probes say and run again, or attach anyway with --force"}
+	return SubmitVMAttach(ctx, d, ws, p, rep, emit)
+}
+
+// CheckAttachable says whether the preflight allows an attach: no failure, or
+// failures with force. A taken compute name is never forceable.
+func CheckAttachable(rs []probes.Result, force bool) error {
+	for _, r := range rs {
+		if r.ID == probes.IDWsName && r.Status == probes.Fail {
+			return &Error{Kind: KindProbeFailed, Field: "--name", Msg: "nothing was sent: " + r.Detail, Fix: r.Remedy}
+		}
 	}
+	if AnyFailed(rs) && !force {
+		return &Error{Kind: KindProbeFailed, Msg: "a probe failed; nothing was sent to Azure", Fix: "fix what the failed probes say and run again, or attach anyway with --force"}
+	}
+	return nil
+}
+
+// SummarizeVMAttach describes the request about to be sent, secrets masked.
+func SummarizeVMAttach(ws azure.Workspace, p *VMPlan, rs []probes.Result) AttachSummary {
 	sum := AttachSummary{Workspace: ws, Name: p.In.Name, ComputeType: "VirtualMachine", ResourceID: p.ID.String(), Location: ws.Location}
 	sum.Fields = append(sum.Fields, [2]string{"sshPort", fmt.Sprint(p.In.SSHPort)}, [2]string{"administratorAccount.username", p.In.Username})
 	if p.Key != nil {
@@ -83,16 +108,16 @@ func AttachVM(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, o Atta
 		}
 		sum.Warnings = append(sum.Warnings, "--force: attaching although these probes failed: "+strings.Join(failed, ", "))
 	}
-	if o.Confirm != nil {
-		ok, err := o.Confirm(sum)
-		if err != nil {
-			return rep, err
-		}
-		if !ok {
-			return rep, &Error{Kind: KindInput, Msg: "not confirmed; nothing was sent to Azure"}
-		}
+	return sum
+}
+
+// SubmitVMAttach sends the attach (after checking the name is still free:
+// Azure's PUT would overwrite it) and follows it to its end. rep is the
+// preflight's report; the compute is added to it.
+func SubmitVMAttach(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, rep *Report, emit Emit) (*Report, error) {
+	if rep == nil {
+		rep = NewReport("vm", p.In.Name, p.ID.String(), nil)
 	}
-	// The name may have been taken since the preflight: Azure's PUT would overwrite it.
 	gctx, cancel := d.withTimeout(ctx)
 	_, err := d.Azure.GetCompute(gctx, ws, p.In.Name)
 	cancel()
