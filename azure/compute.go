@@ -192,7 +192,12 @@ func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.C
 		state = "Creating"
 	}
 	progress(Progress{Phase: "submitted", State: state})
-	if err := c.follow(ctx, poller, state, progress); err != nil {
+	err = c.follow(ctx, poller, state, progress)
+	var res ml.ComputeClientCreateOrUpdateResponse
+	if err == nil {
+		res, err = poller.Result(ctx)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return Compute{Name: name, ProvisioningState: state}, ctx.Err()
 		}
@@ -214,10 +219,6 @@ func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.C
 		}
 		progress(Progress{Phase: "done", State: got.ProvisioningState})
 		return got, &AttachError{Compute: got, Cause: err}
-	}
-	res, err := poller.Result(ctx)
-	if err != nil {
-		return Compute{}, fmt.Errorf("attach %s: %w", name, err)
 	}
 	got := computeFrom(&res.ComputeResource)
 	if got.ProvisioningState == "Failed" || got.ProvisioningState == "Canceled" {

@@ -62,7 +62,11 @@ func TestRunGraphRunsReadyStepsAtOnceAndSkipsDependents(t *testing.T) {
 func TestRunGraphCancelSkipsTheRest(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	steps := []Step{
-		{ID: "a", Run: func(ctx context.Context) probes.Result { cancel(); <-ctx.Done(); return probes.Result{Status: probes.Fail} }},
+		{ID: "a", Run: func(ctx context.Context) probes.Result {
+			cancel()
+			<-ctx.Done()
+			return probes.Result{Status: probes.Fail}
+		}},
 		{ID: "b", Needs: []string{"a"}, Run: func(context.Context) probes.Result { t.Error("b ran after cancel"); return probes.Result{} }},
 	}
 	rs := RunGraph(ctx, steps, nil, nil)

@@ -333,10 +333,8 @@ func TestAttachVMForceYesReachesSucceeded(t *testing.T) {
 	if !strings.Contains(r.stderr, "attach submitted: Creating") || !strings.Contains(r.stderr, "Succeeded") {
 		t.Errorf("no progress on stderr\n%s", r)
 	}
-	// The compute is listed now, and a second attach under the same name is refused, not overwritten.
-	l := runCLI(t, nil, "list", "-o", "json", "--world", f.world)
-	if l.code != 0 || !strings.Contains(l.stdout, `"dsvm-attach"`) {
-		t.Fatalf("list after attach\n%s", l)
+	if !strings.HasSuffix(rep.Compute.ID, "/workspaces/test-ws/computes/dsvm-attach") {
+		t.Errorf("compute id %q", rep.Compute.ID)
 	}
 	dbg, err := os.ReadFile(debug)
 	must(t, err)
@@ -348,31 +346,45 @@ func TestAttachVMForceYesReachesSucceeded(t *testing.T) {
 	if !strings.Contains(string(dbg), "computes/dsvm-attach") {
 		t.Errorf("debug trace lacks the requests:\n%s", dbg)
 	}
-	f.noSecrets(t, r.stdout, r.stderr, l.stdout, string(dbg))
+	f.noSecrets(t, r.stdout, r.stderr, string(dbg))
 }
 
 func TestAttachRefusesWithoutConfirmationOrOnFailure(t *testing.T) {
 	f := newFixture(t, false)
+	// noPUT checks the --debug trace: no PUT reached the (sandbox) Resource Manager.
+	noPUT := func(t *testing.T, trace string) {
+		t.Helper()
+		data, err := os.ReadFile(trace)
+		must(t, err)
+		if !strings.Contains(string(data), "GET https://127.0.0.1") {
+			t.Fatalf("the trace shows no requests at all:\n%s", data)
+		}
+		if strings.Contains(string(data), "PUT https://") {
+			t.Fatalf("an attach was sent:\n%s", data)
+		}
+	}
 	// A failing probe blocks the attach: exit 1, nothing sent.
-	r := runCLI(t, nil, append([]string{"attach", "vm", "--name", "blocked", "--yes"}, f.args("debian-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...)
+	trace := filepath.Join(f.dir, "blocked.log")
+	r := runCLI(t, nil, append([]string{"attach", "vm", "--name", "blocked", "--yes", "--debug", trace}, f.args("debian-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...)
 	if r.code != 1 {
 		t.Fatalf("want exit 1\n%s", r)
 	}
-	// No terminal and no --yes: exit 2.
-	r = runCLI(t, nil, append([]string{"attach", "vm", "--name", "unconfirmed", "--force"}, f.args("debian-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...)
+	noPUT(t, trace)
+	// No terminal and no --yes: exit 2, nothing sent.
+	trace = filepath.Join(f.dir, "unconfirmed.log")
+	r = runCLI(t, nil, append([]string{"attach", "vm", "--name", "unconfirmed", "--force", "--debug", trace}, f.args("debian-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...)
 	if r.code != 2 || !strings.Contains(r.stderr, "--yes") {
 		t.Fatalf("want exit 2 asking for --yes\n%s", r)
 	}
-	l := runCLI(t, nil, "list", "-o", "json", "--world", f.world)
-	if strings.Contains(l.stdout, "blocked") || strings.Contains(l.stdout, "unconfirmed") {
-		t.Fatalf("something was attached\n%s", l)
-	}
+	noPUT(t, trace)
 	// An existing name is never overwritten, even with --force.
-	r = runCLI(t, nil, append([]string{"attach", "vm", "-o", "json", "--name", "old-attach", "--force", "--yes"}, f.args("debian-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...)
+	trace = filepath.Join(f.dir, "existing.log")
+	r = runCLI(t, nil, append([]string{"attach", "vm", "-o", "json", "--name", "old-attach", "--force", "--yes", "--debug", trace}, f.args("debian-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...)
 	rep := report(t, r)
 	if r.code != 1 || rep.Compute != nil {
 		t.Fatalf("existing name overwritten?\n%s", r)
 	}
+	noPUT(t, trace)
 }
 
 func TestAttachFailedShowsProvisioningErrorsAndExits3(t *testing.T) {
@@ -390,4 +402,36 @@ func TestAttachFailedShowsProvisioningErrorsAndExits3(t *testing.T) {
 		t.Errorf("no likely cause given\n%s", r)
 	}
 	f.noSecrets(t, r.stdout, r.stderr)
+}
+
+func TestHostProbesAgainstRealDocker(t *testing.T) {
+	f := newFixture(t, true)
+	cases := []struct {
+		user   sshtest.User
+		docker string
+		detail string
+	}{
+		// dockerd answers this user directly; the chroot has no sudo, which Azure ML needs.
+		{f.srv.Ubuntu, "warn", "Docker " + f.srv.DockerVersion + " works for"},
+		{f.srv.NoDaemon, "fail", "daemon is not running"},
+		{f.srv.NoDocker, "fail", "not installed"},
+	}
+	for _, c := range cases {
+		t.Run(c.user.Name, func(t *testing.T) {
+			pw := f.secretFile(t, c.user.Name+".pw", c.user.Password)
+			f.secrets = append(f.secrets, c.user.Password)
+			r := runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, f.args("ubuntu-vm", c.user.Name, "--password-file", pw)...)...)
+			rep := report(t, r)
+			wantStatuses(t, rep, map[string]string{"ssh.auth": "pass", "host.os": "pass", "host.docker": c.docker, "host.gpu": "skip", "host.disk": "pass"})
+			for _, p := range rep.Probes {
+				if p.ID == "host.docker" && !strings.Contains(p.Detail, c.detail) {
+					t.Errorf("host.docker detail %q lacks %q", p.Detail, c.detail)
+				}
+				if p.ID == "host.os" && !strings.Contains(p.Detail, "Ubuntu 22.04") {
+					t.Errorf("host.os detail %q", p.Detail)
+				}
+			}
+			f.noSecrets(t, r.stdout, r.stderr)
+		})
+	}
 }
