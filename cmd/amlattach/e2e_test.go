@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"amlattach/flows"
 	"amlattach/internal/sshtest"
@@ -434,4 +437,70 @@ func TestHostProbesAgainstRealDocker(t *testing.T) {
 			f.noSecrets(t, r.stdout, r.stderr)
 		})
 	}
+}
+
+func TestAgentAndEncryptedKeys(t *testing.T) {
+	f := newFixture(t, false)
+	// An in-process ssh-agent holding the plain user's key, on a unix socket.
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	must(t, err)
+	t.Cleanup(func() { l.Close() })
+	keyring := agent.NewKeyring()
+	raw, err := os.ReadFile(f.srv.Plain.KeyFile)
+	must(t, err)
+	priv, err := ssh.ParseRawPrivateKey(raw)
+	must(t, err)
+	must(t, keyring.Add(agent.AddedKey{PrivateKey: priv}))
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go agent.ServeAgent(keyring, c)
+		}
+	}()
+	env := map[string]string{"SSH_AUTH_SOCK": sock}
+	base := []string{"--world", f.world, "--resource-id", fmt.Sprintf(vmIDf, "debian-vm"), "--username", f.srv.Plain.Name, "--known-hosts", f.knownHosts, "--timeout", "3s"}
+
+	r := runCLI(t, env, append([]string{"probe", "vm", "-o", "json"}, base...)...)
+	rep := report(t, r)
+	wantStatuses(t, rep, map[string]string{"ssh.auth": "pass"})
+	if !strings.Contains(r.stdout, "ssh-agent") {
+		t.Errorf("ssh.auth does not say it used the agent\n%s", r)
+	}
+	// The agent cannot be sent to Azure ML: attach needs a password or a key file.
+	r = runCLI(t, env, append([]string{"attach", "vm", "--yes"}, base...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "--ssh-key") {
+		t.Fatalf("attach with only the agent: want exit 2 naming --ssh-key\n%s", r)
+	}
+
+	// An encrypted key: probe works with its passphrase file; attach refuses
+	// (Azure ML stores the key and has no passphrase field).
+	signerKey, err := ssh.ParseRawPrivateKey(raw)
+	must(t, err)
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(signerKey, "enc", []byte("Pass-Phrase-77"))
+	must(t, err)
+	encFile := filepath.Join(t.TempDir(), "id_enc")
+	must(t, os.WriteFile(encFile, pem.EncodeToMemory(block), 0o600))
+	ppFile := f.secretFile(t, "passphrase", "Pass-Phrase-77")
+	f.secrets = append(f.secrets, "Pass-Phrase-77")
+	r = runCLI(t, nil, append([]string{"probe", "vm", "-o", "json", "--ssh-key", encFile, "--ssh-key-passphrase-file", ppFile}, base...)...)
+	wantStatuses(t, report(t, r), map[string]string{"ssh.auth": "warn"})
+	r2 := runCLI(t, nil, append([]string{"probe", "vm", "--ssh-key", encFile}, base...)...)
+	if r2.code != 2 || !strings.Contains(r2.stderr, "--ssh-key-passphrase-file") || !strings.Contains(r2.stderr, "encrypted") {
+		t.Fatalf("encrypted key without passphrase: want exit 2 naming the passphrase flag\n%s", r2)
+	}
+	r3 := runCLI(t, nil, append([]string{"attach", "vm", "--yes", "--ssh-key", encFile, "--ssh-key-passphrase-file", ppFile}, base...)...)
+	if r3.code != 2 || !strings.Contains(r3.stderr, "encrypted") {
+		t.Fatalf("attach with an encrypted key: want exit 2\n%s", r3)
+	}
+	pubFile := filepath.Join(t.TempDir(), "id.pub")
+	must(t, os.WriteFile(pubFile, ssh.MarshalAuthorizedKey(f.srv.Plain.Signer.PublicKey()), 0o600))
+	r4 := runCLI(t, nil, append([]string{"probe", "vm", "--ssh-key", pubFile}, base...)...)
+	if r4.code != 2 || !strings.Contains(r4.stderr, "public key") {
+		t.Fatalf("public key given as private: want exit 2\n%s", r4)
+	}
+	f.noSecrets(t, r.stdout, r.stderr, r2.stdout, r2.stderr, r3.stdout, r3.stderr, r4.stderr)
 }
