@@ -274,17 +274,26 @@ func (s *Server) listComputes(w http.ResponseWriter, r *http.Request, m *match) 
 	s.writePage(w, r, items)
 }
 
-func (s *Server) getCompute(w http.ResponseWriter, _ *http.Request, m *match) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// computeOr404 finds the compute the path names, or answers 404 and returns
+// a nil compute. The caller holds s.mu.
+func (s *Server) computeOr404(w http.ResponseWriter, m *match) (*wsState, *computeState) {
 	s.advance()
 	ws := s.workspace(w, m)
 	if ws == nil {
-		return
+		return nil, nil
 	}
 	_, c := ws.find(m.vars[1])
 	if c == nil {
 		notFound(w, wsType+"/"+ws.ws.Name+"/computes", m.vars[1], m.rg.Name)
+	}
+	return ws, c
+}
+
+func (s *Server) getCompute(w http.ResponseWriter, _ *http.Request, m *match) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ws, c := s.computeOr404(w, m)
+	if c == nil {
 		return
 	}
 	writeJSON(w, http.StatusOK, c.json(ws))
@@ -614,14 +623,8 @@ func (s *Server) operationResult(w http.ResponseWriter, _ *http.Request, m *matc
 func (s *Server) listKeys(w http.ResponseWriter, _ *http.Request, m *match) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.advance()
-	ws := s.workspace(w, m)
-	if ws == nil {
-		return
-	}
-	_, c := ws.find(m.vars[1])
+	_, c := s.computeOr404(w, m)
 	if c == nil {
-		notFound(w, wsType+"/"+ws.ws.Name+"/computes", m.vars[1], m.rg.Name)
 		return
 	}
 	body := map[string]any{"computeType": c.typ}
