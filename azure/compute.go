@@ -149,29 +149,17 @@ func (c *Client) GetCompute(ctx context.Context, w Workspace, name string) (Comp
 	return computeFrom(&r.ComputeResource), nil
 }
 
-// AttachVM sends PUT .../computes/{name} with a VirtualMachine body and follows
-// the long-running operation until it ends or ctx is done. The location is the
-// workspace's. It reports each change of state through progress.
+// AttachVM attaches a virtual machine (see Attach).
 func (c *Client) AttachVM(ctx context.Context, w Workspace, req VMAttach, progress func(Progress)) (Compute, error) {
-	admin := &ml.VirtualMachineSSHCredentials{Username: to.Ptr(req.Creds.Username)}
-	if req.Creds.Password != "" {
-		admin.Password = to.Ptr(req.Creds.Password)
-	}
-	if req.Creds.PrivateKey != "" {
-		admin.PrivateKeyData = to.Ptr(req.Creds.PrivateKey)
-	}
-	body := ml.ComputeResource{
-		Location: to.Ptr(w.Location),
-		Properties: &ml.VirtualMachine{
-			ComputeType: to.Ptr(ml.ComputeTypeVirtualMachine),
-			ResourceID:  to.Ptr(req.ResourceID),
-			Properties: &ml.VirtualMachineSchemaProperties{
-				SSHPort:              to.Ptr(int32(req.SSHPort)),
-				AdministratorAccount: admin,
-			},
-		},
-	}
-	return c.attach(ctx, w, req.Name, body, progress)
+	return c.Attach(ctx, w, req.Name, VMSpec{ResourceID: req.ResourceID, SSHPort: req.SSHPort, Creds: req.Creds}, progress)
+}
+
+// Attach sends PUT .../computes/{name} with the spec's body, located in the
+// workspace's region, and follows the long-running operation until it ends
+// or ctx is done, reporting each state through progress.
+func (c *Client) Attach(ctx context.Context, w Workspace, name string, spec AttachSpec, progress func(Progress)) (Compute, error) {
+	body := ml.ComputeResource{Location: to.Ptr(w.Location), Properties: spec.properties(), Identity: spec.identity()}
+	return c.attach(ctx, w, name, body, progress)
 }
 
 func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.ComputeResource, progress func(Progress)) (Compute, error) {
