@@ -265,7 +265,8 @@ Exit codes: 0 done; 1 a probe failed, nothing was sent; 2 bad input or usage;
 	pf.StringVar(&a.world, "world", "", "run against a sandbox built from this world file instead of Azure (\"demo\": the built-in world)")
 	pf.StringVar(&a.debug, "debug", "", "write a trace of requests and events to this file (secrets removed)")
 	pf.DurationVar(&a.timeout, "timeout", 15*time.Second, "timeout of every network step")
-	root.AddCommand(newAttachCmd(a), newProbeCmd(a), newBrowseCmd(a), newListCmd(a), newDetachCmd(a), newVersionCmd(a))
+	root.AddCommand(newAttachCmd(a), newProbeCmd(a), newBrowseCmd(a), newListCmd(a), newDetachCmd(a), newVersionCmd(a), newDemoCmd(a))
+	addWizard(a, root) // the bare command is the wizard (RunE and --plain)
 	return root
 }
 

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"amlattach/flows"
+	"amlattach/ui"
+)
+
+// newDemoCmd is `amlattach demo`: the wizard on the built-in sandbox world,
+// for onboarding sessions without an Azure account.
+func newDemoCmd(a *app) *cobra.Command {
+	var scenario string
+	var list, plain bool
+	c := &cobra.Command{
+		Use:   "demo [--scenario NAME]",
+		Short: "The wizard against the built-in sandbox world: no Azure account needed",
+		Long: `Run the wizard against the built-in world: a simulated Azure and simulated SSH hosts,
+all on this machine. It needs no Azure account, no network and no root. Host keys of the
+simulated VMs are saved to a known_hosts file of amlattach's own, never to ~/.ssh/known_hosts.
+
+--scenario opens the wizard on the preflight of one situation, with the demo password filled
+in; --list names them. Every simulated VM's password is ` + flows.DemoPassword + ` (dsvm-legacy's is Legacy-Passw0rd!).`,
+		Example: "  amlattach demo\n  amlattach demo --list\n  amlattach demo --scenario closed-nsg",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if list {
+				return printScenarios(a)
+			}
+			if a.world == "" {
+				a.world = "demo"
+			}
+			var start *ui.Start
+			if scenario != "" {
+				if a.world != "demo" {
+					return &flows.Error{Kind: flows.KindInput, Field: "--scenario", Msg: "scenarios belong to the built-in world, not to " + a.world,
+						Fix: "drop --world, or drop --scenario to run the wizard on your world"}
+				}
+				s, err := flows.FindDemoScenario(scenario)
+				if err != nil {
+					return err
+				}
+				start = &ui.Start{Scenario: s.Name, Summary: s.Summary, ResourceID: s.ResourceID(), ComputeName: s.ComputeName, Username: s.Username, Password: s.Password}
+			}
+			return runWizard(a, cmd, start, plain)
+		},
+	}
+	c.Flags().StringVar(&scenario, "scenario", "", "start at a named situation (see --list)")
+	c.Flags().BoolVar(&list, "list", false, "list the scenarios, one line each")
+	c.Flags().BoolVar(&plain, "plain", false, "ask one question per line on stdin/stderr, without full-screen drawing")
+	return c
+}
+
+func printScenarios(a *app) error {
+	fmt.Fprintln(a.out, "Scenarios of the built-in world (amlattach demo --scenario NAME):")
+	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	for _, s := range flows.DemoScenarios() {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.VM, s.Summary)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"amlattach/flows"
+	"amlattach/ui"
+)
+
+// addWizard makes the bare command start the wizard: full screen when
+// stdin and stdout are terminals, line prompts with --plain (or TERM=dumb),
+// and otherwise the help with exit code 2.
+func addWizard(a *app, root *cobra.Command) {
+	var plain bool
+	root.Flags().BoolVar(&plain, "plain", false, "ask one question per line on stdin/stderr, without full-screen drawing (screen readers, logs)")
+	root.Args = cobra.NoArgs
+	root.Long += `
+
+Run without a command in a terminal, amlattach walks you through it: the workspace, what to
+attach, the VM, how to log in to it, the preflight, and the attach. amlattach demo does the same
+against a built-in simulated Azure, with no account needed.`
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		return runWizard(a, cmd, nil, plain)
+	}
+}
+
+// runWizard runs the wizard against the environment the flags describe.
+func runWizard(a *app, cmd *cobra.Command, start *ui.Start, plain bool) error {
+	dumb := a.getenv("TERM") == "dumb"
+	terminal := a.io.InTTY && isTTYWriter(a.io.Out)
+	if !plain && !terminal {
+		cmd.SetOut(a.errw)
+		cmd.Help()
+		return usageError{errors.New("the wizard needs a terminal on stdin and stdout: run it in one, give --plain for line prompts, or use the commands above")}
+	}
+	e, problem, err := a.wizardEnv(start != nil)
+	if err != nil {
+		return err
+	}
+	o := ui.Options{
+		Backend: flows.NewWizard(e.deps), Workspace: e.ws, WorkspaceSource: sourceText(e.sources), WorkspaceProblem: problem,
+		Sandbox: e.sandbox != nil, KnownHosts: a.defaultKnownHosts(), Getenv: a.getenv, Start: start,
+	}
+	var out ui.Outcome
+	if plain || dumb {
+		pio := ui.PlainIO{In: a.io.In, Out: a.errw}
+		if f, ok := a.io.In.(*os.File); ok && a.io.InTTY {
+			pio.NoEcho = func() func() { return noEcho(f) }
+		}
+		out, err = ui.RunPlain(a.ctx, o, pio)
+	} else {
+		// Ask the terminal for its background now, before the program
+		// reads keys: an answer arriving later would be read as typing.
+		lipgloss.SetHasDarkBackground(lipgloss.HasDarkBackground())
+		out, err = ui.Run(a.ctx, o, a.io.In, a.io.Out)
+		for _, l := range out.Lines {
+			fmt.Fprintln(a.out, l)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if out.Kind == ui.OutcomeQuit && out.Err == nil {
+		return &flows.Error{Kind: flows.KindInterrupted, Msg: "left the wizard before attaching: nothing was sent to Azure"}
+	}
+	return out.Err
+}
+
+// wizardEnv builds the dependencies and the workspace; when no workspace
+// can be resolved the wizard starts by browsing, and problem says why.
+func (a *app) wizardEnv(needWorkspace bool) (*env, string, error) {
+	e, err := a.setup(true)
+	if err == nil {
+		return e, "", nil
+	}
+	var fe *flows.Error
+	if needWorkspace || !errors.As(err, &fe) || fe.Kind != flows.KindInput || !namesWorkspace(fe.Field) {
+		return nil, "", err
+	}
+	e, err2 := a.setup(false)
+	if err2 != nil {
+		return nil, "", err2
+	}
+	problem := fe.Error()
+	if fe.Fix != "" {
+		problem += " (" + fe.Fix + ")"
+	}
+	return e, problem, nil
+}
+
+func namesWorkspace(field string) bool {
+	for _, f := range []string{"--subscription", "--resource-group", "--workspace"} {
+		if strings.Contains(field, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceText says where the workspace came from.
+func sourceText(s flows.WorkspaceSources) string {
+	if s.Subscription == s.ResourceGroup && s.ResourceGroup == s.Workspace {
+		return s.Workspace
+	}
+	return fmt.Sprintf("subscription: %s; group: %s; workspace: %s", s.Subscription, s.ResourceGroup, s.Workspace)
+}
+
+func isTTYWriter(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && isTerminal(f)
+}
+
+// noEcho turns off the terminal's echo while a secret is typed.
+func noEcho(f *os.File) func() {
+	fd := int(f.Fd())
+	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return func() {}
+	}
+	t := *old
+	t.Lflag &^= unix.ECHO
+	if unix.IoctlSetTermios(fd, unix.TCSETS, &t) != nil {
+		return func() {}
+	}
+	return func() { unix.IoctlSetTermios(fd, unix.TCSETS, old) }
+}

@@ -1,0 +1,140 @@
+package flows
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"amlattach/azure"
+	"amlattach/azure/sandbox"
+	"amlattach/probes"
+)
+
+func TestCheckResourceIDNamesThePart(t *testing.T) {
+	const sub = "00000000-0000-0000-0000-000000000001"
+	for in, part := range map[string]string{
+		"":                   "shape",
+		"subscriptions/x":    "shape",
+		"/subscriptions/xyz": "subscription",
+		"/subscriptions/" + sub + "/resourceGroups/bad group/providers/Microsoft.Compute/virtualMachines/vm": "resource group",
+		"/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic":     "provider",
+		"/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Compute/disks/d":                   "type",
+		"/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines":           "name",
+		BuildResourceID(sub, " rg ", VMKind, "vm1"):                                                          "",
+		"/subscriptions/" + sub + "/resourcegroups/rg/providers/microsoft.compute/VIRTUALMACHINES/vm1":       "",
+	} {
+		c := CheckResourceID(in, VMKind)
+		if c.Part != part || c.OK != (part == "") {
+			t.Errorf("%q: part %q ok %v (%s), want part %q", in, c.Part, c.OK, c.Msg, part)
+		}
+		if c.OK && c.Canonical != "/subscriptions/"+sub+"/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1" {
+			t.Errorf("%q: canonical %q", in, c.Canonical)
+		}
+	}
+}
+
+func TestNameCheckSuggestsAFreeName(t *testing.T) {
+	cs := []Compute{{Name: "gpu-dsvm", Type: "VirtualMachine", ProvisioningState: "Succeeded"}}
+	if p, s := NameCheck("GPU-DSVM", cs); !strings.Contains(p, "already used") || s != "gpu-dsvm-2" {
+		t.Errorf("taken name: %q, %q", p, s)
+	}
+	if p, _ := NameCheck("9x", cs); p == "" {
+		t.Error("a name starting with a digit passed")
+	}
+	if p, s := NameCheck("free-one", cs); p != "" || s != "free-one" {
+		t.Errorf("free name: %q, %q", p, s)
+	}
+}
+
+func TestCompletePath(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"id_rsa", "id_rsa.pub", "id_ed25519", ".hidden"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "keys"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c := CompletePath(filepath.Join(dir, "id_"))
+	if c.Value != filepath.Join(dir, "id_") || len(c.Candidates) != 3 {
+		t.Errorf("id_: %+v", c)
+	}
+	if c := CompletePath(filepath.Join(dir, "id_e")); c.Value != filepath.Join(dir, "id_ed25519") {
+		t.Errorf("id_e: %+v", c)
+	}
+	if c := CompletePath(filepath.Join(dir, "k")); c.Value != filepath.Join(dir, "keys")+"/" {
+		t.Errorf("a folder completes with a slash: %+v", c)
+	}
+	if c := CompletePath(dir + "/"); len(c.Candidates) != 4 {
+		t.Errorf("hidden names offered without a dot: %+v", c)
+	}
+	if c := CompletePath(filepath.Join(dir, "nothing")); c.Value != filepath.Join(dir, "nothing") || len(c.Candidates) != 0 {
+		t.Errorf("no match: %+v", c)
+	}
+}
+
+func TestInspectKeyNeverHoldsTheKey(t *testing.T) {
+	info := InspectKey(filepath.Join(t.TempDir(), "missing"), nil)
+	if info.OK || info.Field != probes.FieldKey || info.Problem == "" || info.Fix == "" {
+		t.Errorf("missing key: %+v", info)
+	}
+}
+
+func TestForceAllowed(t *testing.T) {
+	fail := func(id string) []probes.Result { return []probes.Result{{ID: id, Status: probes.Fail, Detail: "x"}} }
+	if ok, _ := ForceAllowed(fail(probes.IDHostDocker)); !ok {
+		t.Error("a failed docker probe should be forceable")
+	}
+	if ok, why := ForceAllowed(fail(probes.IDWsName)); ok || why == "" {
+		t.Error("a taken name is never forceable")
+	}
+	if ok, why := ForceAllowed(fail(probes.IDSSHHostKey)); ok || !strings.Contains(why, "host key") {
+		t.Error("an untrusted host key is never forceable")
+	}
+}
+
+func TestTargetsAreEveryType(t *testing.T) {
+	var types []string
+	avail := 0
+	for _, tg := range Targets() {
+		types = append(types, tg.Type)
+		if tg.Available {
+			avail++
+		}
+		if tg.NeverAttached && len(tg.Why) == 0 {
+			t.Errorf("%s is never attached but says not why", tg.Type)
+		}
+	}
+	if strings.Join(types, " ") != "vm hdinsight batch databricks adla aks kubernetes synapse local aci" || avail != 1 {
+		t.Errorf("targets %v, %d available", types, avail)
+	}
+}
+
+// Every scenario names a VM of the built-in world.
+func TestDemoScenariosMatchTheWorld(t *testing.T) {
+	vms := map[string]bool{}
+	for _, s := range sandbox.DemoWorld().Subscriptions {
+		for _, g := range s.ResourceGroups {
+			for _, v := range g.VirtualMachines {
+				vms[v.Name] = true
+			}
+		}
+	}
+	for _, s := range DemoScenarios() {
+		if !vms[s.VM] {
+			t.Errorf("scenario %s: no VM %s in the built-in world", s.Name, s.VM)
+		}
+		if !CheckResourceID(s.ResourceID(), VMKind).OK {
+			t.Errorf("scenario %s: bad ID %s", s.Name, s.ResourceID())
+		}
+	}
+	if _, err := FindDemoScenario("nope"); ExitCode(err) != 2 {
+		t.Errorf("an unknown scenario: %v", err)
+	}
+	if VMProbeIDs()[0] != probes.IDWsName || len(VMProbeIDs()) != 14 {
+		t.Errorf("probe IDs %v", VMProbeIDs())
+	}
+	var _ azure.Workspace = Workspace{}
+}

@@ -1,0 +1,453 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"amlattach/flows"
+	"amlattach/probes"
+)
+
+type (
+	// attachEventMsg is progress of the attach (or of the detach that undoes it).
+	attachEventMsg struct {
+		gen int
+		ev  flows.Event
+	}
+	attachDoneMsg struct {
+		gen int
+		rep *flows.Report
+		err error
+	}
+	detachDoneMsg struct {
+		gen int
+		err error
+	}
+	attachTickMsg struct{ gen int }
+)
+
+func startAttachCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, plan *flows.VMPlan, rep *flows.Report) tea.Cmd {
+	gen := r.gen
+	wait := r.waitCmd()
+	return func() tea.Msg {
+		go func() {
+			defer close(r.msgs)
+			got, err := be.SubmitVMAttach(ctx, ws, plan, rep, func(e flows.Event) { r.put(ctx, attachEventMsg{gen: gen, ev: e}) })
+			r.put(ctx, attachDoneMsg{gen: gen, rep: got, err: err})
+		}()
+		return wait()
+	}
+}
+
+func startDetachCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, name string) tea.Cmd {
+	gen := r.gen
+	wait := r.waitCmd()
+	return func() tea.Msg {
+		go func() {
+			defer close(r.msgs)
+			err := be.DetachAfterAttach(ctx, ws, name, func(e flows.Event) { r.put(ctx, attachEventMsg{gen: gen, ev: e}) })
+			r.put(ctx, detachDoneMsg{gen: gen, err: err})
+		}()
+		return wait()
+	}
+}
+
+func attachTickCmd(gen int) tea.Cmd {
+	return tea.Tick(200*time.Millisecond, func(time.Time) tea.Msg { return attachTickMsg{gen: gen} })
+}
+
+type attPhase int
+
+const (
+	attIdle attPhase = iota
+	attRunning
+	attSucceeded
+	attFailed
+	attDetaching
+	attDetached
+	attDetachFailed
+)
+
+type attachLine struct {
+	at   time.Time
+	text string
+}
+
+// attachScreen follows the attach live (submitted, each polled state, the
+// elapsed time), asks what to do on Ctrl-C, and ends on the result: how to
+// use the compute, or every provisioning error with its likely fix.
+type attachScreen struct {
+	c   *Common
+	ctx context.Context
+	be  Backend
+
+	ws      flows.Workspace
+	plan    *flows.VMPlan
+	results []probes.Result
+	phase   attPhase
+	gen     int
+	run     *run
+	log     []attachLine
+	state   string
+	polls   int
+	started time.Time
+	now     time.Time
+	ended   time.Time
+	rep     *flows.Report
+	err     error
+	dialog  bool
+	spin    spin
+	offset  int
+	width   int
+	height  int
+}
+
+func newAttachScreen(c *Common, ctx context.Context, be Backend) *attachScreen {
+	return &attachScreen{c: c, ctx: ctx, be: be, spin: newSpin(c)}
+}
+
+// Start sends the attach.
+func (s *attachScreen) Start(ws flows.Workspace, plan *flows.VMPlan, results []probes.Result) tea.Cmd {
+	s.ws, s.plan, s.results = ws, plan, results
+	s.phase, s.log, s.state, s.polls, s.rep, s.err, s.dialog, s.offset = attRunning, nil, "", 0, nil, nil, false, 0
+	s.started = s.c.now()
+	s.now = s.started
+	s.gen++
+	r, ctx := newRun(s.ctx, s.gen)
+	s.run = r
+	rep := flows.NewReport("vm", plan.In.Name, plan.ID.String(), results)
+	s.add(s.started, "sending the attach request to Azure…")
+	return tea.Batch(startAttachCmd(ctx, r, s.be, ws, plan, rep), s.spin.start(), attachTickCmd(s.gen))
+}
+
+// Running says whether Azure is being watched (Ctrl-C then asks what to do).
+func (s *attachScreen) Running() bool { return s.phase == attRunning || s.phase == attDetaching }
+
+// Done says whether the result is on screen.
+func (s *attachScreen) Done() bool {
+	return s.phase == attSucceeded || s.phase == attFailed || s.phase == attDetached || s.phase == attDetachFailed
+}
+
+func (s *attachScreen) add(at time.Time, text string) {
+	s.log = append(s.log, attachLine{at: at, text: text})
+}
+
+func (s *attachScreen) Init() tea.Cmd    { return nil }
+func (s *attachScreen) SetSize(w, h int) { s.width, s.height = w, h }
+func (s *attachScreen) Typing() bool     { return false }
+
+func (s *attachScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case attachTickMsg:
+		if msg.gen != s.gen || !s.Running() {
+			return s, nil
+		}
+		s.now = s.c.now()
+		return s, attachTickCmd(s.gen)
+	case attachEventMsg:
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.event(msg.ev)
+		return s, s.run.waitCmd()
+	case attachDoneMsg:
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.rep, s.err = msg.rep, msg.err
+		s.ended = s.c.now()
+		s.now = s.ended
+		s.phase = attSucceeded
+		if msg.err != nil {
+			s.phase = attFailed
+		}
+		s.dialog = false
+		s.spin.stop()
+		return s, nil
+	case detachDoneMsg:
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.err = msg.err
+		s.ended = s.c.now()
+		s.now = s.ended
+		s.phase = attDetached
+		if msg.err != nil {
+			s.phase = attDetachFailed
+		}
+		s.dialog = false
+		s.spin.stop()
+		return s, nil
+	case tea.KeyMsg:
+		return s, s.handleKey(msg)
+	}
+	return s, s.spin.update(msg)
+}
+
+func (s *attachScreen) event(e flows.Event) {
+	at := e.At
+	if at.IsZero() {
+		at = s.c.now()
+	}
+	s.now = at
+	switch {
+	case e.Kind == flows.AttachProgress && e.Phase == "submitted":
+		s.add(at, "submitted: Azure accepted the request; the compute is "+e.State)
+	case e.Kind == flows.AttachProgress && e.Phase == "polling":
+		s.polls++
+		if e.State != s.state {
+			s.add(at, "state: "+e.State)
+		}
+	case e.Kind == flows.AttachProgress && e.Phase == "done":
+		s.add(at, "finished: "+e.State)
+	case e.Kind == flows.DetachProgress && e.Phase == "waiting":
+		if e.State != s.state {
+			s.add(at, "waiting for the attach to end before detaching (it is "+e.State+")")
+		}
+	case e.Kind == flows.DetachProgress && e.Phase == "submitted":
+		s.add(at, "detach submitted: the compute is "+e.State)
+	case e.Kind == flows.DetachProgress && e.Phase == "polling":
+		s.polls++
+		if e.State != s.state {
+			s.add(at, "state: "+e.State)
+		}
+	case e.Kind == flows.DetachProgress && e.Phase == "done":
+		s.add(at, "detach finished: "+e.State)
+	}
+	s.state = e.State
+}
+
+func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
+	k := s.c.Keys
+	if s.dialog {
+		switch {
+		case key.Matches(msg, k.KeepWaiting):
+			s.dialog = false
+		case key.Matches(msg, k.StopWatching):
+			if s.run != nil {
+				s.run.cancel()
+			}
+			return send(stopWatchingMsg{name: s.plan.In.Name})
+		case key.Matches(msg, k.CancelDetach) && s.phase == attRunning:
+			return s.cancelAndDetach()
+		}
+		return nil
+	}
+	switch {
+	case s.Running() && (key.Matches(msg, k.QuitTyping) || key.Matches(msg, k.Quit)):
+		s.dialog = true
+	case s.Done() && (key.Matches(msg, k.Done) || key.Matches(msg, k.QuitTyping)):
+		return send(finishedMsg{outcome: s.Outcome()})
+	case key.Matches(msg, k.Down), key.Matches(msg, k.PageDown):
+		s.offset = min(s.offset+max(1, s.height/2), max(0, len(s.lines())-s.height+1))
+	case key.Matches(msg, k.Up), key.Matches(msg, k.PageUp):
+		s.offset = max(0, s.offset-max(1, s.height/2))
+	}
+	return nil
+}
+
+// cancelAndDetach stops following the attach and undoes it: Azure cannot
+// stop an attach in flight, so the flow waits for it to end, then detaches.
+func (s *attachScreen) cancelAndDetach() tea.Cmd {
+	s.run.cancel()
+	s.dialog = false
+	s.phase = attDetaching
+	s.gen++
+	r, ctx := newRun(s.ctx, s.gen)
+	s.run = r
+	s.add(s.c.now(), "cancel: the attach cannot be stopped in Azure; it will be detached as soon as it ends")
+	return tea.Batch(startDetachCmd(ctx, r, s.be, s.ws, s.plan.In.Name), s.spin.start(), attachTickCmd(s.gen))
+}
+
+func (s *attachScreen) ShortHelp() []key.Binding {
+	k := s.c.Keys
+	switch {
+	case s.dialog && s.phase == attRunning:
+		return []key.Binding{k.KeepWaiting, k.StopWatching, k.CancelDetach}
+	case s.dialog:
+		return []key.Binding{k.KeepWaiting, k.StopWatching}
+	case s.Running():
+		q := k.QuitTyping
+		q.SetHelp("ctrl+c", "stop or cancel…")
+		return []key.Binding{q}
+	case s.Done():
+		return []key.Binding{k.Done, k.PageDown}
+	}
+	return nil
+}
+
+func (s *attachScreen) FullHelp() [][]key.Binding {
+	k := s.c.Keys
+	return [][]key.Binding{{k.KeepWaiting, k.StopWatching, k.CancelDetach}, {k.Done, k.Up, k.Down}}
+}
+
+// Outcome is how the attach ended, for the command line once the screen is gone.
+func (s *attachScreen) Outcome() Outcome {
+	name := ""
+	if s.plan != nil {
+		name = s.plan.In.Name
+	}
+	o := Outcome{Compute: name}
+	switch s.phase {
+	case attSucceeded:
+		o.Kind = OutcomeAttached
+		o.Lines = append([]string{fmt.Sprintf("Attached %q to workspace %s. Use it in a job with compute=%q, for example:", name, s.ws.Name, name), ""},
+			flows.JobSnippet(s.ws, name)...)
+	case attFailed:
+		o.Kind, o.Err = OutcomeAttachFailed, s.err
+		o.Lines = s.failureLines(false)
+	case attDetached:
+		o.Kind = OutcomeDetached
+		o.Err = &flows.Error{Kind: flows.KindInterrupted, Msg: fmt.Sprintf("cancelled: %q was detached again; the VM itself was not touched", name)}
+	case attDetachFailed:
+		o.Kind, o.Err = OutcomeDetached, s.err
+	default:
+		o.Kind = OutcomeQuit
+	}
+	return o
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
+
+// failureLines are the provisioning errors word for word and the likely fix.
+func (s *attachScreen) failureLines(styled bool) []string {
+	bad := func(t string) string { return "✗ " + t }
+	if styled {
+		bad = s.c.Styles.Bad
+	}
+	return attachFailureLines(s.rep, s.err, bad)
+}
+
+func attachFailureLines(rep *flows.Report, err error, bad func(string) string) []string {
+	var lines []string
+	if rep != nil && rep.Compute != nil && len(rep.Compute.ProvisioningErrors) > 0 {
+		c := rep.Compute
+		lines = append(lines, bad(fmt.Sprintf("The attach of %q ended %s.", c.Name, orDash(c.ProvisioningState))))
+		lines = append(lines, "Azure ML reported, word for word:")
+		for _, pe := range c.ProvisioningErrors {
+			lines = append(lines, "  "+pe.Code+": "+pe.Message)
+		}
+		lines = append(lines, "Likely cause and fix:", "  "+flows.FixFor(c.ProvisioningErrors)+".",
+			fmt.Sprintf("Then detach it (amlattach detach %s) and attach again.", c.Name))
+		return lines
+	}
+	lines = append(lines, bad(errorText(err)))
+	var fe *flows.Error
+	if errors.As(err, &fe) && fe.Fix != "" {
+		lines = append(lines, "fix: "+fe.Fix)
+	}
+	return lines
+}
+
+func (s *attachScreen) lines() []string {
+	st := s.c.Styles
+	name := s.plan.In.Name
+	var lines []string
+	switch s.phase {
+	case attRunning, attDetaching:
+		title := fmt.Sprintf("Attaching %q to %s", name, s.ws.Name)
+		if s.phase == attDetaching {
+			title = fmt.Sprintf("Cancelling: detaching %q once the attach ends", name)
+		}
+		lines = append(lines, st.Title.Render(title), "")
+		for _, l := range s.log {
+			lines = append(lines, s.logLine(l)...)
+		}
+		lines = append(lines, "")
+		state := s.state
+		if state == "" {
+			state = "sending"
+		}
+		poll := "not polled yet"
+		if s.polls > 0 {
+			poll = fmt.Sprintf("poll %d said %s", s.polls, state)
+		}
+		lines = append(lines, fmt.Sprintf("  %s %s · elapsed %s · %s", s.spin.view(), state, secs(s.now.Sub(s.started)), poll))
+		lines = append(lines, "")
+		if s.phase == attRunning {
+			lines = append(lines, wrap(st.Subtle.Render("Azure ML is now connecting to the VM over SSH from its own network and checking it; this takes from seconds to a few minutes."), s.width)...)
+		}
+		if s.dialog {
+			lines = append(lines, "")
+			lines = append(lines, strings.Split(s.dialogView(), "\n")...)
+		}
+	case attSucceeded:
+		c := s.rep.Compute
+		lines = append(lines, wrap(st.Good(fmt.Sprintf("Attached: compute %q is %s (%s).", name, c.ProvisioningState, secs(s.ended.Sub(s.started))))+
+			" amlattach list shows it with the workspace's other computes.", s.width)...)
+		lines = append(lines, st.Bold.Render("Use it in a job")+" (Azure ML SDK v2, Python):")
+		for _, l := range flows.JobSnippet(s.ws, name) {
+			lines = append(lines, "  "+st.Code.Render(l))
+		}
+		lines = append(append(lines, ""), wrapKeepIndent("id: "+c.ID, s.width)...)
+	case attFailed:
+		for _, l := range s.failureLines(true) {
+			lines = append(lines, wrapKeepIndent(l, s.width)...)
+		}
+		why := "The preflight passed, so this is between Azure ML and the VM: the fix above is the usual cause."
+		if flows.AnyFailed(s.results) {
+			why = "The preflight had failed and the attach went ahead anyway: fix what the preflight said first."
+		}
+		lines = append(append(lines, ""), wrap(st.Subtle.Render(why), s.width)...)
+	case attDetached:
+		lines = append(lines, wrap(st.Good(fmt.Sprintf("Cancelled: %q was detached again (%s). The VM itself was not touched.", name, secs(s.ended.Sub(s.started)))), s.width)...)
+		lines = append(lines, "")
+		for _, l := range s.log {
+			lines = append(lines, s.logLine(l)...)
+		}
+	case attDetachFailed:
+		lines = append(lines, errorLines(s.c, s.err, s.width)...)
+		lines = append(append(lines, ""), wrap("Check the compute with amlattach list, and detach it with amlattach detach "+name+" once its attach has ended.", s.width)...)
+	}
+	return lines
+}
+
+// logLine is one line of the attach log: its time since the start, then
+// the event, wrapped under itself.
+func (s *attachScreen) logLine(l attachLine) []string {
+	return labelled(fmt.Sprintf("%6s", secs(l.at.Sub(s.started))), l.text, 8, s.width, s.c.Styles.Subtle)
+}
+
+func (s *attachScreen) dialogView() string {
+	st := s.c.Styles
+	inner := max(16, s.width-4)
+	what := "attach"
+	if s.phase == attDetaching {
+		what = "detach"
+	}
+	b := wrap(st.Bold.Render("The "+what+" goes on in Azure whatever happens here. What now?"), inner)
+	item := func(k, text string) {
+		for i, l := range wrap(text, inner-7) {
+			if i == 0 {
+				b = append(b, fmt.Sprintf("%-7s", k)+l)
+			} else {
+				b = append(b, "       "+l)
+			}
+		}
+	}
+	item("esc/w", "keep waiting")
+	item("s", "stop watching: leave now; check it later with amlattach list")
+	if s.phase == attRunning {
+		item("d", "cancel and detach: wait for the attach to end, then detach it (the VM is untouched)")
+	}
+	return st.Dialog.Width(max(20, s.width-2)).Render(strings.Join(b, "\n"))
+}
+
+func (s *attachScreen) View() string {
+	if s.plan == nil {
+		return fit(nil, s.width, s.height)
+	}
+	lines := s.lines()
+	if s.dialog || s.Running() {
+		off := max(0, len(lines)-s.height)
+		return fit(lines[off:], s.width, s.height)
+	}
+	vis, _ := window(lines, s.offset, s.height)
+	return fit(vis, s.width, s.height)
+}

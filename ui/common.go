@@ -1,0 +1,102 @@
+// Package ui is the interactive face of amlattach: the wizard's screens as
+// Bubble Tea models, and the line-prompt (--plain) face of the same steps.
+//
+// It talks to Azure and the VMs only through flows (Backend is the narrow
+// set of flows operations it needs); it does I/O only inside tea.Cmds, its
+// View functions are pure, and it holds no package-level mutable state: the
+// styles, keys and clock travel in Common.
+package ui
+
+import (
+	"context"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"amlattach/flows"
+	"amlattach/probes"
+)
+
+// Component is the contract of every screen: a model, the keys that work
+// in its current state, and a size given by its parent.
+type Component interface {
+	tea.Model
+	help.KeyMap
+	SetSize(width, height int)
+}
+
+// Common is what every component shares.
+type Common struct {
+	Styles *Styles
+	Keys   *KeyMap
+	Now    func() time.Time
+}
+
+// Backend is what the wizard asks of Azure and the VMs; flows.Wizard
+// implements it, tests use fakes.
+type Backend interface {
+	SignedIn(ctx context.Context) (string, error)
+	Subscriptions(ctx context.Context) ([]flows.Subscription, error)
+	Workspaces(ctx context.Context, subscriptionID string) ([]flows.Workspace, error)
+	ReadWorkspace(ctx context.Context, ws flows.Workspace) (flows.Workspace, error)
+	Computes(ctx context.Context, ws flows.Workspace) ([]flows.Compute, error)
+	BrowseVMs(ctx context.Context, ws flows.Workspace) ([]flows.Candidate, error)
+	ProbeVM(ctx context.Context, ws flows.Workspace, p *flows.VMPlan, emit flows.Emit) []probes.Result
+	SubmitVMAttach(ctx context.Context, ws flows.Workspace, p *flows.VMPlan, rep *flows.Report, emit flows.Emit) (*flows.Report, error)
+	DetachAfterAttach(ctx context.Context, ws flows.Workspace, name string, emit flows.Emit) error
+}
+
+var _ Backend = flows.Wizard{}
+
+// Options start the wizard.
+type Options struct {
+	Backend Backend
+	// Workspace is the resolved workspace; a zero Name means none was found
+	// and the wizard starts by browsing (WorkspaceProblem says why).
+	Workspace        flows.Workspace
+	WorkspaceSource  string
+	WorkspaceProblem string
+	Sandbox          bool   // simulated Azure: say so on every screen
+	KnownHosts       string // the known_hosts file host keys are checked against and saved to
+	Getenv           func(string) string
+	Now              func() time.Time
+	Start            *Start // jump straight to a situation (amlattach demo --scenario)
+}
+
+// Start is a situation to open the wizard at: the VM and every detail
+// filled in, the preflight running.
+type Start struct {
+	Scenario    string
+	Summary     string
+	ResourceID  string
+	ComputeName string
+	Username    string
+	Password    string
+}
+
+// OutcomeKind says how the wizard ended.
+type OutcomeKind int
+
+const (
+	OutcomeQuit            OutcomeKind = iota // left before attaching: nothing was sent
+	OutcomeAttached                           // the attach succeeded
+	OutcomeAttachFailed                       // Azure refused, or the attach ended Failed
+	OutcomeStoppedWatching                    // the attach goes on in Azure
+	OutcomeDetached                           // the user cancelled and the compute was detached
+)
+
+// Outcome is how the wizard ended, for the command to print and turn into an exit code.
+type Outcome struct {
+	Kind    OutcomeKind
+	Compute string
+	Err     error    // a *flows.Error for exit codes; nil on success
+	Lines   []string // what to print once the screen is gone
+}
+
+func (c *Common) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,242 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"amlattach/flows"
+	"amlattach/probes"
+)
+
+type attachCheckedMsg struct {
+	seq  int
+	plan *flows.VMPlan
+	err  error
+}
+
+// checkAttachCmd validates the input for an attach (stricter than for a
+// probe: Azure ML needs a password or an unencrypted key file).
+func checkAttachCmd(seq int, in flows.VMInput) tea.Cmd {
+	return func() tea.Msg {
+		p, err := flows.ValidateVM(in, true)
+		return attachCheckedMsg{seq: seq, plan: p, err: err}
+	}
+}
+
+// confirmScreen shows the exact request, secrets masked, and the warning
+// about attaching a resource twice; the attach starts only from here.
+type confirmScreen struct {
+	c       *Common
+	ws      flows.Workspace
+	plan    *flows.VMPlan // for the attach, once checked
+	results []probes.Result
+
+	checking bool
+	checkErr *flows.Error
+	seq      int
+	blocked  error // why the preflight does not allow the attach
+	forceOK  bool
+	forceWhy string
+	asking   bool // "attach anyway?" is on screen
+	offset   int
+	width    int
+	height   int
+}
+
+func newConfirmScreen(c *Common) *confirmScreen { return &confirmScreen{c: c} }
+
+// Set shows the request for plan after the preflight's results.
+func (s *confirmScreen) Set(ws flows.Workspace, plan *flows.VMPlan, results []probes.Result) tea.Cmd {
+	s.ws, s.plan, s.results = ws, plan, results
+	s.asking, s.offset, s.checkErr = false, 0, nil
+	s.blocked = flows.CheckAttachable(results, false)
+	s.forceOK, s.forceWhy = flows.ForceAllowed(results)
+	s.checking = true
+	s.seq++
+	return checkAttachCmd(s.seq, plan.In)
+}
+
+func (s *confirmScreen) Init() tea.Cmd    { return nil }
+func (s *confirmScreen) SetSize(w, h int) { s.width, s.height = w, h }
+func (s *confirmScreen) Typing() bool     { return false }
+
+func (s *confirmScreen) canAttach() bool {
+	return !s.checking && s.checkErr == nil && s.blocked == nil
+}
+
+func (s *confirmScreen) canForce() bool {
+	return !s.checking && s.checkErr == nil && s.blocked != nil && s.forceOK
+}
+
+// editTarget is the field to fix before an attach is possible.
+func (s *confirmScreen) editTarget() (probes.Field, bool) {
+	if s.checkErr != nil {
+		switch s.checkErr.Field {
+		case "--ssh-key", "--ssh-key-passphrase-file":
+			return probes.FieldKey, true
+		case "--password-file":
+			return probes.FieldPassword, true
+		case "--name":
+			return probes.FieldName, true
+		}
+	}
+	var fe *flows.Error
+	if errors.As(s.blocked, &fe) && fe.Field == "--name" {
+		return probes.FieldName, true
+	}
+	return "", false
+}
+
+func (s *confirmScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case attachCheckedMsg:
+		if msg.seq != s.seq {
+			return s, nil
+		}
+		s.checking = false
+		if msg.err != nil {
+			var fe *flows.Error
+			if !errors.As(msg.err, &fe) {
+				fe = &flows.Error{Msg: msg.err.Error()}
+			}
+			s.checkErr = fe
+			return s, nil
+		}
+		s.plan = msg.plan
+	case tea.KeyMsg:
+		return s, s.handleKey(msg)
+	}
+	return s, nil
+}
+
+func (s *confirmScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
+	k := s.c.Keys
+	if s.asking {
+		switch {
+		case key.Matches(msg, k.Yes):
+			s.asking = false
+			return send(attachStartMsg{plan: s.plan, results: s.results})
+		case key.Matches(msg, k.No):
+			s.asking = false
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Back):
+		return backCmd()
+	case key.Matches(msg, k.Attach) && s.canAttach():
+		return send(attachStartMsg{plan: s.plan, results: s.results})
+	case key.Matches(msg, k.Force) && s.canForce():
+		s.asking = true
+	case key.Matches(msg, k.Edit):
+		if f, ok := s.editTarget(); ok {
+			return send(editFieldMsg{field: f})
+		}
+	case key.Matches(msg, k.Down), key.Matches(msg, k.PageDown):
+		s.offset = min(s.offset+max(1, s.bodyHeight()/2), max(0, len(s.lines())-s.bodyHeight()+1))
+	case key.Matches(msg, k.Up), key.Matches(msg, k.PageUp):
+		s.offset = max(0, s.offset-max(1, s.height/2))
+	}
+	return nil
+}
+
+func (s *confirmScreen) ShortHelp() []key.Binding {
+	k := s.c.Keys
+	if s.asking {
+		yes := k.Yes
+		yes.SetHelp("y", "attach anyway")
+		return []key.Binding{yes, k.No}
+	}
+	var b []key.Binding
+	if s.canAttach() {
+		b = append(b, k.Attach)
+	}
+	if s.canForce() {
+		b = append(b, k.Force)
+	}
+	if f, ok := s.editTarget(); ok {
+		edit := k.Edit
+		edit.SetHelp("e", "edit "+fieldName(f))
+		b = append(b, edit)
+	}
+	return append(b, k.Back)
+}
+
+func (s *confirmScreen) FullHelp() [][]key.Binding {
+	k := s.c.Keys
+	return [][]key.Binding{{k.Attach, k.Force, k.Edit, k.Back}, {k.Up, k.Down}}
+}
+
+// lines is the request, which scrolls; foot (the warning and the verdict)
+// stays at the bottom, always on screen.
+func (s *confirmScreen) lines() []string {
+	st := s.c.Styles
+	if s.plan == nil {
+		return nil
+	}
+	lines := []string{st.Title.Render("The request"), st.Subtle.Render("Nothing has been sent yet. This is exactly what will be:"), ""}
+	for _, l := range flows.SummarizeVMAttach(s.ws, s.plan, s.results).Lines() {
+		if strings.HasPrefix(l, "  note: ") {
+			continue // the warnings get a box of their own
+		}
+		lines = append(lines, wrapKeepIndent("  "+l, s.width)...)
+	}
+	return lines
+}
+
+func (s *confirmScreen) foot() []string {
+	st := s.c.Styles
+	var lines []string
+	warn := st.Warn.Render("! Attach each resource once.") + " Do not attach the same VM twice, to this or another workspace: each new attachment breaks the earlier ones."
+	box := st.WarnBox.Width(max(20, s.width-2)).Render(warn)
+	lines = append(lines, strings.Split(box, "\n")...)
+	switch {
+	case s.checking:
+		lines = append(lines, st.Subtle.Render("checking the login for the attach…"))
+	case s.checkErr != nil:
+		lines = append(lines, wrap(st.Bad("Cannot attach with this login: "+s.checkErr.Msg), s.width)...)
+		if s.checkErr.Fix != "" {
+			lines = append(lines, wrapIndent("fix: "+s.checkErr.Fix, s.width, 2)...)
+		}
+	case s.blocked == nil:
+		lines = append(lines, wrap(st.Good("Every probe passed or warned: enter attaches."), s.width)...)
+	default:
+		var failed []string
+		for _, r := range s.results {
+			if r.Status == probes.Fail {
+				failed = append(failed, r.Title)
+			}
+		}
+		lines = append(lines, wrap(st.Bad(fmt.Sprintf("%d probe(s) failed: %s.", len(failed), strings.Join(failed, ", "))), s.width)...)
+		switch {
+		case s.forceOK:
+			lines = append(lines, wrap("Attaching now would most likely go wrong, for the reasons above. esc goes back to fix it; f attaches anyway.", s.width)...)
+		default:
+			lines = append(lines, wrap("Cannot attach: "+s.forceWhy, s.width)...)
+		}
+	}
+	if s.asking {
+		text := []string{st.Bold.Render("Attach anyway?") + " What failed:"}
+		for _, r := range s.results {
+			if r.Status == probes.Fail {
+				text = append(text, "✗ "+r.Title+": "+r.Detail)
+			}
+		}
+		text = append(text, "y attaches all the same; n goes back.")
+		q := st.Dialog.Width(max(20, s.width-2)).Render(strings.Join(text, "\n"))
+		lines = append(lines, strings.Split(q, "\n")...)
+	}
+	return lines
+}
+
+func (s *confirmScreen) bodyHeight() int { return max(3, s.height-len(s.foot())-1) }
+
+func (s *confirmScreen) View() string {
+	vis, _ := window(s.lines(), s.offset, s.bodyHeight())
+	vis = append(vis, make([]string, max(0, s.bodyHeight()-len(vis)))...)
+	return fit(append(append(vis, ""), s.foot()...), s.width, s.height)
+}

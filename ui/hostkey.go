@@ -1,0 +1,120 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"amlattach/flows"
+)
+
+// hostKeyAskMsg is a probe goroutine asking about a new host key; it
+// blocks until reply gets the answer.
+type hostKeyAskMsg struct {
+	gen   int
+	q     flows.HostKeyQuestion
+	reply chan<- bool
+}
+
+// hostKeyScreen shows a new host key's fingerprint to accept or refuse.
+type hostKeyScreen struct {
+	c          *Common
+	sandbox    bool
+	knownHosts string
+	q          flows.HostKeyQuestion
+	reply      chan<- bool
+	offset     int
+	width      int
+	height     int
+}
+
+func newHostKeyScreen(c *Common, o Options) *hostKeyScreen {
+	return &hostKeyScreen{c: c, sandbox: o.Sandbox, knownHosts: o.KnownHosts}
+}
+
+// Ask shows a question; an earlier unanswered one is refused.
+func (s *hostKeyScreen) Ask(m hostKeyAskMsg) {
+	s.answer(false)
+	s.q, s.reply, s.offset = m.q, m.reply, 0
+}
+
+// answer unblocks the probe waiting for the verdict.
+func (s *hostKeyScreen) answer(ok bool) {
+	if s.reply != nil {
+		s.reply <- ok // buffered: never blocks
+		s.reply = nil
+	}
+}
+
+func (s *hostKeyScreen) Init() tea.Cmd    { return nil }
+func (s *hostKeyScreen) SetSize(w, h int) { s.width, s.height = w, h }
+func (s *hostKeyScreen) Typing() bool     { return false }
+
+func (s *hostKeyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok || s.reply == nil {
+		return s, nil
+	}
+	k := s.c.Keys
+	switch {
+	case key.Matches(km, k.Accept):
+		s.answer(true)
+		return s, send(hostKeyAnsweredMsg{accepted: true})
+	case key.Matches(km, k.Refuse):
+		s.answer(false)
+		return s, send(hostKeyAnsweredMsg{accepted: false})
+	case key.Matches(km, k.Down), key.Matches(km, k.PageDown):
+		s.offset = min(s.offset+max(1, s.height/2), max(0, len(s.lines())-s.height+1))
+	case key.Matches(km, k.Up), key.Matches(km, k.PageUp):
+		s.offset = max(0, s.offset-max(1, s.height/2))
+	}
+	return s, nil
+}
+
+func (s *hostKeyScreen) ShortHelp() []key.Binding {
+	return []key.Binding{s.c.Keys.Accept, s.c.Keys.Refuse}
+}
+
+func (s *hostKeyScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
+
+// keyFileKind is the name of the host key file for a key type.
+func keyFileKind(t string) string {
+	switch {
+	case strings.Contains(t, "ed25519"):
+		return "ed25519"
+	case strings.HasPrefix(t, "ecdsa"):
+		return "ecdsa"
+	case strings.Contains(t, "rsa"):
+		return "rsa"
+	}
+	return "*"
+}
+
+func (s *hostKeyScreen) lines() []string {
+	st := s.c.Styles
+	kind := keyFileKind(s.q.KeyType)
+	lines := []string{st.Title.Render("A new host key")}
+	lines = append(lines, wrap("The VM at "+s.q.Host+" presents a host key that known_hosts does not list yet:", s.width)...)
+	lines = append(lines, wrap(st.Bold.Render(strings.ToUpper(kind)+" "+s.q.Fingerprint), s.width)...)
+	lines = append(lines, "")
+	lines = append(lines, wrap("Check it on the VM first (for example with Run command in the portal): this must print the same fingerprint:", s.width)...)
+	lines = append(lines, "  "+st.Code.Render("ssh-keygen -lf /etc/ssh/ssh_host_"+kind+"_key.pub"), "")
+	if s.sandbox {
+		lines = append(lines, wrap(st.Badge.Render("SANDBOX: a simulated host; with a real VM, check as above."), s.width)...)
+	}
+	lines = append(lines, wrap("y saves it to "+s.knownHostsName()+"; a different key for this host is then refused. n refuses: the SSH probes are skipped.", s.width)...)
+	return lines
+}
+
+func (s *hostKeyScreen) View() string {
+	vis, _ := window(s.lines(), s.offset, s.height)
+	return fit(vis, s.width, s.height)
+}
+
+func (s *hostKeyScreen) knownHostsName() string {
+	if s.knownHosts == "" {
+		return "known_hosts"
+	}
+	return s.knownHosts
+}

@@ -1,0 +1,56 @@
+package ui
+
+// stepInfo is the side panel's explanation of a step for someone who has
+// never attached compute: what it is for, what Azure ML requires, and why.
+func stepInfo(s stepID) (title string, paras []string) {
+	switch s {
+	case stepWorkspace:
+		return "The workspace", []string{
+			"An Azure Machine Learning workspace holds your jobs, models and compute targets.",
+			"Attaching adds a machine you already have to it as a named compute target. Nothing is created, and the machine is not changed.",
+			"You need a role that may write computes in the workspace, such as Contributor or AzureML Data Scientist.",
+		}
+	case stepTarget, stepExplain:
+		return "Compute targets", []string{
+			"A compute target is where a job runs. Attaching reuses a machine or cluster you already pay for, instead of creating a new one.",
+			"This version attaches virtual machines: Ubuntu VMs such as the Data Science VM, reached over SSH.",
+			"Your own computer and Azure Container Instances are never attached: see why by choosing them.",
+		}
+	case stepResource:
+		return "The VM", []string{
+			"Azure ML runs each job in a Docker container on the VM, and supports only Ubuntu for this.",
+			"A resource ID names the VM exactly: /subscriptions/…/resourceGroups/…/providers/Microsoft.Compute/virtualMachines/NAME. The portal shows it on the VM's Properties page.",
+			"Attach each VM to one workspace, once: a second attachment breaks the first.",
+		}
+	case stepDetails:
+		return "Reaching the VM", []string{
+			"Azure ML logs in to the VM over SSH with this user and password or key, and stores them in the workspace.",
+			"For that the VM needs a public IP address (Azure ML connects from its own network, not yours) and a network security group rule letting inbound TCP on the SSH port in from the service tag AzureMachineLearning.",
+			"It also needs Docker, which runs each job, usable by this user or through sudo without a password.",
+			"A key with a passphrase can be probed but not attached: Azure ML has no place for the passphrase. ssh-agent keys likewise only probe.",
+		}
+	case stepHostKey:
+		return "Host keys", []string{
+			"SSH recognises a server by its host key. The first connection cannot know it, so you check the fingerprint once and it is saved to known_hosts.",
+			"From then on a different key means the VM was rebuilt, or something sits between you and it: amlattach then refuses to go on.",
+		}
+	case stepPreflight:
+		return "The preflight", []string{
+			"Each probe checks one thing that would make the attach fail, or make jobs fail later: the name, the VM's state and image, its public IP and network rules, SSH, the OS, Docker, the GPU and the disk.",
+			"Probes that need the same host share one SSH connection; a probe whose prerequisite failed is skipped and says why.",
+			"Nothing is sent to Azure ML during the preflight.",
+		}
+	case stepConfirm:
+		return "The request", []string{
+			"This is the request amlattach sends to Azure: a PUT of the compute into the workspace, with the SSH login. Secrets are masked here.",
+			"Attach each resource once. Attaching the same VM again, to this workspace or another, breaks the attachments made before.",
+		}
+	case stepAttach:
+		return "Attaching", []string{
+			"Azure ML now connects to the VM from its own network, checks SSH and Docker, and ends Succeeded or Failed.",
+			"It cannot be stopped half way. If you stop watching, it goes on; amlattach list shows how it ended.",
+			"Jobs name the compute (compute=\"NAME\") to run on it.",
+		}
+	}
+	return "", nil
+}

@@ -1,0 +1,48 @@
+package ui
+
+import (
+	tea "github.com/charmbracelet/bubbletea"
+
+	"amlattach/flows"
+	"amlattach/probes"
+)
+
+// Messages a screen sends up to the wizard to move between steps. Each
+// names what happened; the wizard decides where that leads.
+type (
+	// workspaceReadyMsg: the user confirmed the workspace.
+	workspaceReadyMsg struct {
+		ws       flows.Workspace
+		computes []flows.Compute
+	}
+	// targetChosenMsg: a compute type was chosen.
+	targetChosenMsg struct{ target flows.TargetInfo }
+	// resourceChosenMsg: a VM was chosen, browsed or typed.
+	resourceChosenMsg struct {
+		id, name   string
+		attachedAs []string
+	}
+	// planReadyMsg: the details passed validation.
+	planReadyMsg struct{ plan *flows.VMPlan }
+	// hostKeyAnsweredMsg: the user accepted or refused a new host key.
+	hostKeyAnsweredMsg struct{ accepted bool }
+	// preflightContinueMsg: the user moves on from a finished preflight.
+	preflightContinueMsg struct{ results []probes.Result }
+	// editFieldMsg: the user wants to fix the field a failure points at.
+	editFieldMsg struct{ field probes.Field }
+	// attachStartMsg: the user confirmed the attach.
+	attachStartMsg struct {
+		plan    *flows.VMPlan
+		results []probes.Result
+	}
+	// stopWatchingMsg: the user leaves while the attach goes on in Azure.
+	stopWatchingMsg struct{ name string }
+	// finishedMsg: the wizard is over; outcome says how.
+	finishedMsg struct{ outcome Outcome }
+	// backMsg: go back one step.
+	backMsg struct{}
+)
+
+func send(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+
+func backCmd() tea.Cmd { return send(backMsg{}) }

@@ -1,0 +1,418 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"amlattach/flows"
+	"amlattach/probes"
+)
+
+// run is one background operation (a preflight, an attach, a detach) whose
+// messages come back on one channel, read by a Cmd that re-arms itself.
+// gen tells this run's messages from a cancelled earlier one's.
+type run struct {
+	gen    int
+	msgs   chan tea.Msg
+	cancel context.CancelFunc
+}
+
+func newRun(parent context.Context, gen int) (*run, context.Context) {
+	ctx, cancel := context.WithCancel(parent)
+	return &run{gen: gen, msgs: make(chan tea.Msg, 64), cancel: cancel}, ctx
+}
+
+// put hands a message to the UI unless the run was cancelled.
+func (r *run) put(ctx context.Context, m tea.Msg) {
+	select {
+	case r.msgs <- m:
+	case <-ctx.Done():
+	}
+}
+
+// waitCmd reads the run's next message (nil once the run is over).
+func (r *run) waitCmd() tea.Cmd {
+	ch := r.msgs
+	return func() tea.Msg {
+		m, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return m
+	}
+}
+
+type (
+	// probeEventMsg is one flows event of preflight run gen, routed to its row by probe ID.
+	probeEventMsg struct {
+		gen int
+		ev  flows.Event
+	}
+	preflightDoneMsg struct {
+		gen     int
+		results []probes.Result
+	}
+)
+
+// startPreflightCmd runs the probes in the background; their events, the
+// host key question and the results come back through r.
+func startPreflightCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, plan *flows.VMPlan) tea.Cmd {
+	p := *plan
+	gen := r.gen
+	p.In.ConfirmHostKey = flows.AskHostKey(func(qctx context.Context, q flows.HostKeyQuestion) bool {
+		reply := make(chan bool, 1)
+		select {
+		case r.msgs <- hostKeyAskMsg{gen: gen, q: q, reply: reply}:
+		case <-qctx.Done():
+			return false
+		}
+		select {
+		case ok := <-reply:
+			return ok
+		case <-qctx.Done():
+			return false
+		}
+	})
+	wait := r.waitCmd()
+	return func() tea.Msg {
+		go func() {
+			defer close(r.msgs)
+			rs := be.ProbeVM(ctx, ws, &p, func(e flows.Event) { r.put(ctx, probeEventMsg{gen: gen, ev: e}) })
+			r.put(ctx, preflightDoneMsg{gen: gen, results: rs})
+		}()
+		return wait()
+	}
+}
+
+type probeRow struct {
+	id, title string
+	running   bool
+	done      bool
+	res       probes.Result
+}
+
+// preflightScreen is the checklist filling in live: a spinner per running
+// probe, then glyph, word, duration and detail; a failure shows its fix.
+type preflightScreen struct {
+	c   *Common
+	ctx context.Context
+	be  Backend
+
+	ws      flows.Workspace
+	plan    *flows.VMPlan
+	rows    []probeRow
+	index   map[string]int
+	run     *run
+	gen     int
+	running bool
+	results []probes.Result
+	spin    spin
+	offset  int
+	width   int
+	height  int
+}
+
+func newPreflightScreen(c *Common, ctx context.Context, be Backend) *preflightScreen {
+	return &preflightScreen{c: c, ctx: ctx, be: be, spin: newSpin(c)}
+}
+
+// Start runs the preflight of plan, cancelling one still running.
+func (s *preflightScreen) Start(ws flows.Workspace, plan *flows.VMPlan) tea.Cmd {
+	s.Cancel()
+	s.ws, s.plan = ws, plan
+	s.gen++
+	r, ctx := newRun(s.ctx, s.gen)
+	s.run = r
+	s.running, s.results, s.offset = true, nil, 0
+	ids := flows.VMProbeIDs()
+	s.rows = make([]probeRow, len(ids))
+	s.index = make(map[string]int, len(ids))
+	for i, id := range ids {
+		s.rows[i] = probeRow{id: id, title: probes.Title(id)}
+		s.index[id] = i
+	}
+	return tea.Batch(startPreflightCmd(ctx, r, s.be, ws, plan), s.spin.start())
+}
+
+// Cancel stops a running preflight (its probes end as skipped).
+func (s *preflightScreen) Cancel() {
+	if s.run != nil {
+		s.run.cancel()
+	}
+	s.running = false
+	s.spin.stop()
+}
+
+func (s *preflightScreen) Running() bool            { return s.running }
+func (s *preflightScreen) Results() []probes.Result { return s.results }
+
+func (s *preflightScreen) Init() tea.Cmd    { return nil }
+func (s *preflightScreen) SetSize(w, h int) { s.width, s.height = w, h }
+func (s *preflightScreen) Typing() bool     { return false }
+
+func (s *preflightScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case probeEventMsg:
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		if i, ok := s.index[msg.ev.Result.ID]; ok {
+			switch msg.ev.Kind {
+			case flows.ProbeStarted:
+				s.rows[i].running = true
+			case flows.ProbeFinished:
+				s.rows[i].running, s.rows[i].done, s.rows[i].res = false, true, msg.ev.Result
+			}
+		}
+		return s, s.run.waitCmd()
+	case hostKeyAskMsg:
+		if msg.gen != s.gen {
+			msg.reply <- false
+			return s, nil
+		}
+		return s, s.run.waitCmd()
+	case preflightDoneMsg:
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.running, s.results = false, msg.results
+		for _, r := range msg.results {
+			if i, ok := s.index[r.ID]; ok {
+				s.rows[i].running, s.rows[i].done, s.rows[i].res = false, true, r
+			}
+		}
+		s.spin.stop()
+		s.offset = s.firstFailureLine()
+		return s, nil
+	case tea.KeyMsg:
+		return s, s.handleKey(msg)
+	}
+	return s, s.spin.update(msg)
+}
+
+// fault is the first failure that points at a field the user can edit.
+func (s *preflightScreen) fault() (probes.Result, bool) {
+	for _, r := range s.results {
+		if r.Status == probes.Fail && editable(r.Field) {
+			return r, true
+		}
+	}
+	return probes.Result{}, false
+}
+
+func editable(f probes.Field) bool {
+	switch f {
+	case probes.FieldName, probes.FieldResourceID, probes.FieldUsername, probes.FieldPassword, probes.FieldKey, probes.FieldPort:
+		return true
+	}
+	return false
+}
+
+func fieldName(f probes.Field) string {
+	switch f {
+	case probes.FieldName:
+		return "the compute name"
+	case probes.FieldResourceID:
+		return "the VM"
+	case probes.FieldUsername:
+		return "the user name"
+	case probes.FieldPassword:
+		return "the password"
+	case probes.FieldKey:
+		return "the key"
+	case probes.FieldPort:
+		return "the SSH port"
+	}
+	return string(f)
+}
+
+func (s *preflightScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
+	k := s.c.Keys
+	switch {
+	case key.Matches(msg, k.Back):
+		s.Cancel()
+		return backCmd()
+	case key.Matches(msg, k.Rerun):
+		return s.Start(s.ws, s.plan)
+	case key.Matches(msg, k.Edit) && !s.running:
+		if r, ok := s.fault(); ok {
+			return send(editFieldMsg{field: r.Field})
+		}
+	case key.Matches(msg, k.Proceed) && !s.running:
+		return send(preflightContinueMsg{results: s.results})
+	case key.Matches(msg, k.Down):
+		s.offset++
+	case key.Matches(msg, k.Up):
+		s.offset = max(0, s.offset-1)
+	case key.Matches(msg, k.PageDown):
+		s.offset += max(1, s.height-4)
+	case key.Matches(msg, k.PageUp):
+		s.offset = max(0, s.offset-max(1, s.height-4))
+	}
+	s.offset = min(s.offset, max(0, len(s.lines())-s.bodyHeight()+1))
+	return nil
+}
+
+// firstFailureLine is where the checklist scrolls once done: the first
+// failure, so that its fix is on screen (the danger box, when there is one,
+// is at the top anyway).
+func (s *preflightScreen) firstFailureLine() int {
+	lines := s.lines()
+	for i, l := range lines {
+		t := ansi.Strip(l)
+		if strings.HasPrefix(t, "┌") {
+			return 0
+		}
+		if strings.HasPrefix(t, "✗ FAIL") {
+			return min(max(0, i-1), max(0, len(lines)-s.bodyHeight()+1))
+		}
+	}
+	return 0
+}
+
+// bodyHeight is the room for the checklist between title and summary.
+func (s *preflightScreen) bodyHeight() int {
+	return max(3, s.height-3-len(wrap(s.summary(), s.width)))
+}
+
+func (s *preflightScreen) ShortHelp() []key.Binding {
+	k := s.c.Keys
+	if s.running {
+		return []key.Binding{k.Rerun, k.Back}
+	}
+	proceed := k.Proceed
+	if flows.AnyFailed(s.results) {
+		proceed.SetHelp("enter", "attach options")
+	} else {
+		proceed.SetHelp("enter", "continue to attach")
+	}
+	b := []key.Binding{proceed}
+	if r, ok := s.fault(); ok {
+		edit := k.Edit
+		edit.SetHelp("e", "edit "+fieldName(r.Field))
+		b = append(b, edit)
+	}
+	return append(b, k.Rerun, k.Back)
+}
+
+func (s *preflightScreen) FullHelp() [][]key.Binding {
+	k := s.c.Keys
+	return [][]key.Binding{{k.Proceed, k.Edit, k.Rerun, k.Back}, {k.Up, k.Down, k.PageUp, k.PageDown}}
+}
+
+// shortDuration prints a probe's time as ssh users read it.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return "<1ms"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+// lines renders the checklist; View windows it.
+func (s *preflightScreen) lines() []string {
+	st := s.c.Styles
+	var lines []string
+	for _, r := range s.results {
+		if r.ID == probes.IDSSHHostKey && r.Status == probes.Fail {
+			box := st.DangerBox.Width(max(20, s.width-2)).Render(strings.Join([]string{
+				st.Danger.Render("✗ DANGER: the VM's host key cannot be trusted"),
+				r.Detail,
+				"Do not attach or log in until you know why: " + r.Remedy,
+			}, "\n"))
+			lines = append(lines, strings.Split(box, "\n")...)
+		}
+	}
+	tw := 0
+	for _, r := range s.rows {
+		tw = max(tw, len(r.title))
+	}
+	for _, r := range s.rows {
+		var status, dur string
+		switch {
+		case r.done:
+			status = st.Status(r.res.Status)
+			if r.res.Status != probes.Skip {
+				dur = shortDuration(r.res.Duration)
+			}
+		case r.running:
+			status = s.spin.view() + st.Running.Render(" run ")
+		default:
+			status = st.Waiting.Render("· wait")
+		}
+		head := fmt.Sprintf("%s  %-*s %6s  ", padRight(status, 6), tw, r.title, dur)
+		if !r.done {
+			lines = append(lines, trunc(head, s.width))
+			continue
+		}
+		if r.res.Status == probes.Fail || r.res.Status == probes.Warn {
+			lines = append(lines, trunc(head, s.width))
+			lines = append(lines, wrapIndent(r.res.Detail, s.width, 8)...)
+			if r.res.Remedy != "" {
+				lines = append(lines, wrapIndent(st.Bold.Render("fix: ")+r.res.Remedy, s.width, 8)...)
+			}
+			if r.res.Status == probes.Fail && editable(r.res.Field) {
+				lines = append(lines, wrapIndent(st.Subtle.Render("e edits "+fieldName(r.res.Field)), s.width, 8)...)
+			}
+			continue
+		}
+		lines = append(lines, trunc(head+st.Subtle.Render(r.res.Detail), s.width))
+	}
+	return lines
+}
+
+func padRight(s string, w int) string {
+	if n := lipgloss.Width(s); n < w {
+		s += strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+func (s *preflightScreen) summary() string {
+	st := s.c.Styles
+	if s.running {
+		done := 0
+		for _, r := range s.rows {
+			if r.done {
+				done++
+			}
+		}
+		return fmt.Sprintf("%d of %d probes done. Nothing is sent to Azure during the preflight.", done, len(s.rows))
+	}
+	counts := map[probes.Status]int{}
+	for _, r := range s.results {
+		counts[r.Status]++
+	}
+	var parts []string
+	for _, x := range []probes.Status{probes.Pass, probes.Warn, probes.Fail, probes.Skip} {
+		if counts[x] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[x], x))
+		}
+	}
+	head := fmt.Sprintf("%d probes: %s. ", len(s.results), strings.Join(parts, ", "))
+	if counts[probes.Fail] > 0 {
+		return head + st.Bad("Not ready: fix what failed, then r runs the probes again.")
+	}
+	return head + st.Good("Ready to attach: enter continues.")
+}
+
+func (s *preflightScreen) View() string {
+	st := s.c.Styles
+	title := "Preflight"
+	if s.plan != nil {
+		title = fmt.Sprintf("Preflight of %s as %q", s.plan.ID.Name, s.plan.In.Name)
+	}
+	head := []string{trunc(st.Title.Render(title), s.width), ""}
+	foot := append([]string{""}, wrap(s.summary(), s.width)...)
+	body, _ := window(s.lines(), s.offset, s.bodyHeight())
+	return fit(append(append(head, body...), foot...), s.width, s.height)
+}

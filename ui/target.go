@@ -1,0 +1,156 @@
+package ui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"amlattach/flows"
+)
+
+// targetScreen lists every compute type with what it is and what it needs;
+// only the ones with a flow can be chosen to go on, the others say so.
+type targetScreen struct {
+	c       *Common
+	targets []flows.TargetInfo
+	pick    *picker
+	width   int
+	height  int
+}
+
+func newTargetScreen(c *Common) *targetScreen {
+	s := &targetScreen{c: c, targets: flows.Targets(), pick: newPicker(c, "compute types")}
+	s.pick.descOnCursor = true
+	items := make([]pickItem, len(s.targets))
+	for i, t := range s.targets {
+		it := pickItem{Title: t.Type, Cols: []string{t.Title}, Desc: []string{t.What, "needs: " + t.Needs}}
+		switch {
+		case t.NeverAttached:
+			it.Note, it.Dim = "- never", true
+			it.Desc = append([]string{"never attached: enter says why, and what to do instead"}, it.Desc...)
+		case !t.Available:
+			it.Note, it.Dim = "✗ not yet", true
+			it.Desc = append([]string{flows.NotAvailableYet + ": enter says more"}, it.Desc...)
+		default:
+			it.Note = "✓ available"
+		}
+		items[i] = it
+	}
+	s.pick.SetItems(items)
+	return s
+}
+
+func (s *targetScreen) Init() tea.Cmd { return nil }
+
+func (s *targetScreen) SetSize(w, h int) {
+	s.width, s.height = w, h
+	s.pick.SetSize(w, h-2)
+}
+
+func (s *targetScreen) Typing() bool { return s.pick.Typing() }
+
+func (s *targetScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return s, nil
+	}
+	if handled, cmd := s.pick.HandleKey(km); handled {
+		return s, cmd
+	}
+	k := s.c.Keys
+	switch {
+	case key.Matches(km, k.Select):
+		if i, ok := s.pick.Selected(); ok {
+			s.pick.StopFiltering()
+			return s, send(targetChosenMsg{target: s.targets[i]})
+		}
+	case key.Matches(km, k.Back):
+		return s, backCmd()
+	}
+	return s, nil
+}
+
+func (s *targetScreen) ShortHelp() []key.Binding {
+	b := s.pick.ShortHelp()
+	if !s.pick.Typing() && !s.pick.FilterApplied() {
+		b = append(b, s.c.Keys.Back)
+	}
+	return b
+}
+
+func (s *targetScreen) FullHelp() [][]key.Binding {
+	return append(s.pick.FullHelp(), []key.Binding{s.c.Keys.Back})
+}
+
+func (s *targetScreen) View() string {
+	st := s.c.Styles
+	lines := []string{st.Title.Render("What do you want to attach?"),
+		trunc(st.Subtle.Render("✗ not yet: "+flows.NotAvailableYet+" · - never: never attached"), s.width)}
+	lines = append(lines, s.pick.View())
+	return fit(lines, s.width, s.height)
+}
+
+// explainScreen says plainly why a type cannot be attached here: it has no
+// flow in this version yet, or it is never attached at all.
+type explainScreen struct {
+	c      *Common
+	target flows.TargetInfo
+	offset int
+	width  int
+	height int
+}
+
+func newExplainScreen(c *Common) *explainScreen { return &explainScreen{c: c} }
+
+func (s *explainScreen) Set(t flows.TargetInfo) { s.target, s.offset = t, 0 }
+
+func (s *explainScreen) Init() tea.Cmd            { return nil }
+func (s *explainScreen) SetSize(w, h int)         { s.width, s.height = w, h }
+func (s *explainScreen) Typing() bool             { return false }
+func (s *explainScreen) ShortHelp() []key.Binding { return []key.Binding{s.c.Keys.Back} }
+func (s *explainScreen) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{s.c.Keys.Back, s.c.Keys.Select, s.c.Keys.PageUp, s.c.Keys.PageDown}}
+}
+
+func (s *explainScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return s, nil
+	}
+	k := s.c.Keys
+	switch {
+	case key.Matches(km, k.Back), key.Matches(km, k.Select):
+		return s, backCmd()
+	case key.Matches(km, k.PageDown), key.Matches(km, k.Down):
+		s.offset = min(s.offset+max(1, s.height/2), max(0, len(s.lines())-s.height+1))
+	case key.Matches(km, k.PageUp), key.Matches(km, k.Up):
+		s.offset = max(0, s.offset-max(1, s.height/2))
+	}
+	return s, nil
+}
+
+func (s *explainScreen) View() string {
+	vis, _ := window(s.lines(), s.offset, s.height)
+	return fit(vis, s.width, s.height)
+}
+
+func (s *explainScreen) lines() []string {
+	st := s.c.Styles
+	t := s.target
+	lines := []string{st.Title.Render(t.Title + " (" + t.Type + ")"), ""}
+	if t.NeverAttached {
+		lines = append(lines, wrap(st.Note("never attached: there is nothing to attach for this type"), s.width)...)
+		lines = append(lines, "")
+		for _, p := range t.Why {
+			lines = append(lines, wrap(p, s.width)...)
+			lines = append(lines, "")
+		}
+	} else {
+		lines = append(lines, wrap(st.Bad(flows.NotAvailableYet+": this version attaches only virtual machines (vm)"), s.width)...)
+		lines = append(lines, "")
+		lines = append(lines, wrap("What it is: "+t.What+".", s.width)...)
+		lines = append(lines, wrap("Attaching it needs: "+t.Needs+".", s.width)...)
+		lines = append(lines, "")
+		lines = append(lines, wrap("For now, attach it in Azure ML studio (Compute, then Attached computes, then New) or with the Azure ML SDK; amlattach will not pretend to check it.", s.width)...)
+	}
+	return append(lines, st.Subtle.Render("esc goes back to the list of compute types"))
+}

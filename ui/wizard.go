@@ -1,0 +1,507 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"amlattach/flows"
+)
+
+type stepID int
+
+const (
+	stepWorkspace stepID = iota
+	stepTarget
+	stepExplain
+	stepResource
+	stepDetails
+	stepHostKey
+	stepPreflight
+	stepConfirm
+	stepAttach
+)
+
+const stepCount = 8
+
+func (s stepID) number() int {
+	switch s {
+	case stepWorkspace:
+		return 1
+	case stepTarget, stepExplain:
+		return 2
+	case stepResource:
+		return 3
+	case stepDetails:
+		return 4
+	case stepHostKey:
+		return 5
+	case stepPreflight:
+		return 6
+	case stepConfirm:
+		return 7
+	}
+	return 8
+}
+
+func (s stepID) name() string {
+	switch s {
+	case stepWorkspace:
+		return "Workspace"
+	case stepTarget, stepExplain:
+		return "Compute type"
+	case stepResource:
+		return "VM"
+	case stepDetails:
+		return "Details"
+	case stepHostKey:
+		return "Host key"
+	case stepPreflight:
+		return "Preflight"
+	case stepConfirm:
+		return "Confirm"
+	}
+	return "Attach"
+}
+
+// step is a screen of the wizard.
+type step interface {
+	Component
+	// Typing says a text field has the keyboard: single-letter global keys
+	// (q, ?, i) then go into the field.
+	Typing() bool
+}
+
+// wideLayout is the width from which the side panel sits beside the step.
+const wideLayout = 100
+
+// Model is the wizard: it owns the steps, moves between them as they
+// report what happened, draws the header, help bar and side panel, and
+// asks before quitting loses anything.
+type Model struct {
+	c      *Common
+	ctx    context.Context
+	cancel context.CancelFunc
+	opts   Options
+
+	width, height int
+	step          stepID
+	history       []stepID
+	showHelp      bool
+	showInfo      bool
+	quitAsk       bool
+	reachedVM     bool
+	sized         bool
+	help          help.Model
+
+	ws       flows.Workspace
+	computes []flows.Compute
+	plan     *flows.VMPlan
+	outcome  *Outcome
+
+	workspace *workspaceScreen
+	target    *targetScreen
+	explain   *explainScreen
+	resource  *resourceScreen
+	details   *detailsScreen
+	hostkey   *hostKeyScreen
+	preflight *preflightScreen
+	confirm   *confirmScreen
+	attach    *attachScreen
+}
+
+// New builds the wizard. It does no I/O: Init's Cmds do.
+func New(ctx context.Context, o Options) *Model {
+	c := &Common{Styles: NewStyles(), Keys: DefaultKeyMap(), Now: o.Now}
+	ctx, cancel := context.WithCancel(ctx)
+	m := &Model{c: c, ctx: ctx, cancel: cancel, opts: o, ws: o.Workspace}
+	m.help = help.New()
+	m.help.Styles = c.Styles.Help
+	m.workspace = newWorkspaceScreen(c, ctx, o.Backend, o)
+	m.target = newTargetScreen(c)
+	m.explain = newExplainScreen(c)
+	m.resource = newResourceScreen(c, ctx, o.Backend)
+	m.details = newDetailsScreen(c, o)
+	m.hostkey = newHostKeyScreen(c, o)
+	m.preflight = newPreflightScreen(c, ctx, o.Backend)
+	m.confirm = newConfirmScreen(c)
+	m.attach = newAttachScreen(c, ctx, o.Backend)
+	m.setSize(80, 24)
+	if o.Start != nil && o.Workspace.Name != "" {
+		m.history = []stepID{stepWorkspace, stepTarget, stepResource}
+		m.step = stepDetails
+		m.reachedVM = true
+		id := flows.CheckResourceID(o.Start.ResourceID, flows.VMKind)
+		m.details.SetResource(o.Start.ResourceID, id.Name, nil, o.Workspace, nil)
+		m.details.Prefill(*o.Start)
+	}
+	return m
+}
+
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.workspace.Init()}
+	if m.opts.Start != nil && m.ws.Name != "" {
+		cmds = append(cmds, m.resource.SetWorkspace(m.ws), m.details.Focus(), m.details.submit())
+	}
+	return tea.Batch(cmds...)
+}
+
+// Outcome is how the wizard ended (after Run returns).
+func (m *Model) Outcome() Outcome {
+	if m.outcome != nil {
+		return *m.outcome
+	}
+	if m.attach.Done() {
+		return m.attach.Outcome()
+	}
+	return Outcome{Kind: OutcomeQuit}
+}
+
+// Close releases what the steps hold (the ssh-agent connection) and stops
+// anything still running.
+func (m *Model) Close() {
+	m.cancel()
+	m.details.Close()
+}
+
+func (m *Model) active() step {
+	switch m.step {
+	case stepTarget:
+		return m.target
+	case stepExplain:
+		return m.explain
+	case stepResource:
+		return m.resource
+	case stepDetails:
+		return m.details
+	case stepHostKey:
+		return m.hostkey
+	case stepPreflight:
+		return m.preflight
+	case stepConfirm:
+		return m.confirm
+	case stepAttach:
+		return m.attach
+	}
+	return m.workspace
+}
+
+func (m *Model) steps() []step {
+	return []step{m.workspace, m.target, m.explain, m.resource, m.details, m.hostkey, m.preflight, m.confirm, m.attach}
+}
+
+func (m *Model) goTo(s stepID) {
+	if s == m.step {
+		return
+	}
+	m.history = append(m.history, m.step)
+	m.step = s
+	if s >= stepDetails {
+		m.reachedVM = true
+	}
+}
+
+func (m *Model) back() {
+	if n := len(m.history); n > 0 {
+		m.step = m.history[n-1]
+		m.history = m.history[:n-1]
+	}
+}
+
+func (m *Model) backTo(s stepID) {
+	for m.step != s && len(m.history) > 0 {
+		m.back()
+	}
+}
+
+// bodySize is the room a step has: the window less header, help bar and,
+// when wide enough, the side panel.
+func (m *Model) bodySize() (int, int) {
+	w, h := m.width, m.height-4
+	if m.showInfo && m.width >= wideLayout {
+		w -= m.panelWidth() + 1
+	}
+	return max(20, w), max(4, h)
+}
+
+func (m *Model) panelWidth() int { return min(40, m.width/3) }
+
+func (m *Model) setSize(w, h int) {
+	m.width, m.height = w, h
+	m.help.Width = w
+	bw, bh := m.bodySize()
+	for _, s := range m.steps() {
+		s.SetSize(bw, bh)
+	}
+}
+
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		if msg.Width == 0 || msg.Height == 0 {
+			return m, nil
+		}
+		if !m.sized && msg.Width >= wideLayout {
+			m.showInfo = true // newcomers see the explanations when there is room
+		}
+		m.sized = true
+		m.setSize(msg.Width, msg.Height)
+		return m, nil
+	case tea.KeyMsg:
+		return m, m.handleKey(msg)
+	case workspaceReadyMsg:
+		changed := wsKey(msg.ws) != wsKey(m.ws)
+		m.ws, m.computes = msg.ws, msg.computes
+		if changed {
+			m.plan = nil
+		}
+		m.goTo(stepTarget)
+		return m, m.resource.SetWorkspace(msg.ws)
+	case targetChosenMsg:
+		if msg.target.Available {
+			m.goTo(stepResource)
+			return m, nil
+		}
+		m.explain.Set(msg.target)
+		m.goTo(stepExplain)
+		return m, nil
+	case resourceChosenMsg:
+		m.details.SetResource(msg.id, msg.name, msg.attachedAs, m.ws, m.computes)
+		m.goTo(stepDetails)
+		return m, m.details.Focus()
+	case planReadyMsg:
+		m.plan = msg.plan
+		m.goTo(stepPreflight)
+		return m, m.preflight.Start(m.ws, msg.plan)
+	case hostKeyAskMsg:
+		if msg.gen == m.preflight.gen && m.preflight.Running() && (m.step == stepPreflight || m.step == stepHostKey) {
+			m.hostkey.Ask(msg)
+			m.goTo(stepHostKey)
+		}
+		return m, m.broadcast(msg)
+	case computesLoadedMsg:
+		if msg.err == nil && msg.wsID == wsKey(m.ws) {
+			m.computes = msg.computes
+			m.details.SetComputes(msg.computes)
+		}
+		return m, m.broadcast(msg)
+	case hostKeyAnsweredMsg:
+		if m.step == stepHostKey {
+			m.back()
+		}
+		return m, nil
+	case preflightContinueMsg:
+		m.goTo(stepConfirm)
+		return m, m.confirm.Set(m.ws, m.plan, msg.results)
+	case editFieldMsg:
+		m.preflight.Cancel()
+		if ok, cmd := m.details.FocusField(msg.field); ok {
+			m.backTo(stepDetails)
+			return m, cmd
+		}
+		m.backTo(stepResource)
+		return m, nil
+	case attachStartMsg:
+		m.goTo(stepAttach)
+		return m, m.attach.Start(m.ws, msg.plan, msg.results)
+	case stopWatchingMsg:
+		m.outcome = &Outcome{Kind: OutcomeStoppedWatching, Compute: msg.name,
+			Err: &flows.Error{Kind: flows.KindInterrupted, Msg: fmt.Sprintf("stopped watching: the attach of %q goes on in Azure", msg.name), Fix: "check it with: amlattach list"}}
+		return m, m.quit()
+	case finishedMsg:
+		o := msg.outcome
+		m.outcome = &o
+		return m, m.quit()
+	case backMsg:
+		if m.step == stepPreflight {
+			m.preflight.Cancel()
+		}
+		m.back()
+		return m, nil
+	}
+	return m, m.broadcast(msg)
+}
+
+// broadcast hands a message that no step asked for by name (results of
+// their Cmds, spinner ticks) to every step; each keeps what is its own.
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, s := range m.steps() {
+		_, cmd := s.Update(msg)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.c.Keys
+	if m.quitAsk {
+		switch {
+		case key.Matches(msg, k.Yes), key.Matches(msg, k.QuitTyping):
+			return m.quit()
+		case key.Matches(msg, k.No):
+			m.quitAsk = false
+		}
+		return nil
+	}
+	if m.showHelp {
+		switch {
+		case key.Matches(msg, k.QuitTyping):
+			return m.requestQuit()
+		case key.Matches(msg, k.Help), key.Matches(msg, k.Back), key.Matches(msg, k.Quit):
+			m.showHelp = false
+		}
+		return nil
+	}
+	scr := m.active()
+	typing := scr.Typing()
+	switch {
+	case key.Matches(msg, k.Help) && !typing, key.Matches(msg, k.HelpTyping):
+		m.showHelp = true
+		return nil
+	case key.Matches(msg, k.Info) && !typing, key.Matches(msg, k.InfoTyping):
+		m.showInfo = !m.showInfo
+		m.setSize(m.width, m.height)
+		return nil
+	case m.step == stepAttach:
+		// The attach screen answers Ctrl-C and q itself: what to do with
+		// an attach in flight, or leaving from the result.
+		_, cmd := scr.Update(msg)
+		return cmd
+	case key.Matches(msg, k.QuitTyping), key.Matches(msg, k.Quit) && !typing:
+		return m.requestQuit()
+	case key.Matches(msg, k.Back) && m.showInfo && m.width < wideLayout:
+		m.showInfo = false
+		m.setSize(m.width, m.height)
+		return nil
+	}
+	_, cmd := scr.Update(msg)
+	return cmd
+}
+
+// requestQuit quits, first asking when that would lose what was typed.
+func (m *Model) requestQuit() tea.Cmd {
+	if m.reachedVM || m.details.Touched() {
+		m.quitAsk = true
+		return nil
+	}
+	return m.quit()
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.quitAsk = false
+	m.preflight.Cancel()
+	m.hostkey.answer(false)
+	m.cancel()
+	if m.outcome == nil {
+		o := m.Outcome()
+		m.outcome = &o
+	}
+	return tea.Quit
+}
+
+// keys are the bindings that work now, for the help bar.
+func (m *Model) keys() []key.Binding {
+	k := m.c.Keys
+	if m.quitAsk {
+		yes := k.Yes
+		yes.SetHelp("y", "quit")
+		no := k.No
+		no.SetHelp("n/esc", "stay")
+		return []key.Binding{yes, no}
+	}
+	if m.showHelp {
+		c := k.Help
+		c.SetHelp("?/esc", "close help")
+		return []key.Binding{c}
+	}
+	scr := m.active()
+	b := scr.ShortHelp()
+	if scr.Typing() {
+		return append(b, k.HelpTyping, k.InfoTyping, k.QuitTyping)
+	}
+	if m.step == stepAttach {
+		return append(b, k.Help, k.Info)
+	}
+	return append(b, k.Help, k.Info, k.Quit)
+}
+
+func (m *Model) View() string {
+	st := m.c.Styles
+	bw, bh := m.bodySize()
+	var body string
+	switch {
+	case m.quitAsk:
+		body = fit(append(strings.Split(m.quitView(bw), "\n"), ""), bw, bh)
+	case m.showHelp:
+		groups := append(m.active().FullHelp(), []key.Binding{m.c.Keys.Help, m.c.Keys.Info, m.c.Keys.Back, m.c.Keys.Quit})
+		hm := m.help
+		hm.Width = bw
+		body = fit(append([]string{st.Title.Render("Keys"), ""}, strings.Split(hm.FullHelpView(groups), "\n")...), bw, bh)
+	case m.showInfo && m.width < wideLayout:
+		body = m.infoView(m.width, bh, true)
+	default:
+		body = m.active().View()
+		if m.showInfo {
+			body = lipgloss.JoinHorizontal(lipgloss.Top, body, " ", m.infoView(m.panelWidth(), bh, false))
+		}
+	}
+	// help.ShortHelpView can overrun its width by an item: cut it.
+	return strings.Join([]string{m.headerView(), "", body, trunc(m.help.ShortHelpView(m.keys()), m.width)}, "\n")
+}
+
+func (m *Model) headerView() string {
+	st := m.c.Styles
+	left := st.Header.Render("amlattach") + " · attach compute to Azure ML"
+	var right string
+	if m.opts.Sandbox {
+		right = "SANDBOX"
+		if m.width >= 80 {
+			right = "SANDBOX: simulated Azure"
+		}
+		right = st.Badge.Render(right)
+	}
+	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
+	line1 := trunc(left, m.width)
+	if gap >= 1 {
+		line1 = left + strings.Repeat(" ", gap) + right
+	}
+	where := fmt.Sprintf("Step %d of %d: %s", m.step.number(), stepCount, m.step.name())
+	if m.ws.Name != "" {
+		where += " · workspace " + m.ws.Name
+	}
+	return line1 + "\n" + trunc(st.HeaderStep.Render(where), m.width)
+}
+
+func (m *Model) infoView(width, height int, full bool) string {
+	st := m.c.Styles
+	title, paras := stepInfo(m.step)
+	if m.step == stepExplain && m.explain.target.Type != "" {
+		t := m.explain.target
+		title, paras = t.Title, []string{t.What + ".", "Needs: " + t.Needs + "."}
+	}
+	inner := width - 2
+	lines := []string{st.PanelTitle.Render("About: " + title)}
+	for _, p := range paras {
+		lines = append(lines, "")
+		lines = append(lines, wrap(p, inner)...)
+	}
+	if full {
+		lines = append(lines, "", st.Subtle.Render("i or esc closes this"))
+	}
+	return st.Panel.Render(fit(lines, inner, height))
+}
+
+func (m *Model) quitView(width int) string {
+	st := m.c.Styles
+	what := "What you typed is lost; nothing was sent to Azure."
+	if m.preflight.Running() {
+		what = "The preflight stops; nothing was sent to Azure."
+	}
+	return st.Dialog.Width(max(20, width-2)).Render(st.Bold.Render("Quit amlattach?") + " " + what + "\ny quits · n or esc stays")
+}
