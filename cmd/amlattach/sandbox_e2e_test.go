@@ -120,19 +120,19 @@ func TestDetachAndList(t *testing.T) {
 func TestREADMECommandWorks(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	must(t, err)
-	block := regexp.MustCompile("(?s)```sh\n(.*?)```").FindSubmatch(readme)
-	if block == nil {
-		t.Fatal("README has no sh block")
+	blocks := regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllSubmatch(readme, -1)
+	if len(blocks) < 2 || !strings.HasPrefix(string(blocks[0][1]), "go run ./cmd/amlattach demo") {
+		t.Fatal("README must start with `go run ./cmd/amlattach demo`, then a headless block")
 	}
 	var cmdline string
-	for _, l := range strings.Split(strings.ReplaceAll(string(block[1]), "\\\n", " "), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(l), "go run ./cmd/amlattach") {
+	for _, l := range strings.Split(strings.ReplaceAll(string(blocks[1][1]), "\\\n", " "), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "go run ./cmd/amlattach probe") {
 			cmdline = strings.TrimSpace(l)
 			break
 		}
 	}
 	if cmdline == "" {
-		t.Fatal("README's first block has no go run ./cmd/amlattach command")
+		t.Fatal("README's second block has no go run ./cmd/amlattach probe command")
 	}
 	bin := filepath.Join(t.TempDir(), "amlattach")
 	build := exec.Command("go", "build", "-o", bin, ".")
