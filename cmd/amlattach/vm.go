@@ -94,36 +94,36 @@ func notYet(verb, typ string) *cobra.Command {
 	}
 }
 
+// verbCmd describes `probe` or `attach`: the same tree of types, with the
+// attach-only flags on attach.
+type verbCmd struct {
+	use, short, long, vmShort, vmExample string
+	attach                               bool
+}
+
 func newProbeCmd(a *app) *cobra.Command {
-	c := &cobra.Command{Use: "probe TYPE", Short: "Run the preflight probes only; nothing is sent to Azure",
-		Long: "Run every preflight probe of TYPE against the resource and report what would stop an attach."}
-	var f vmFlags
-	vm := &cobra.Command{Use: "vm", Short: "Probe a VM or Data Science VM for attaching over SSH", Args: cobra.NoArgs,
-		Example: "  amlattach probe vm --resource-id /subscriptions/…/virtualMachines/dsvm1 --username azureuser --ssh-key ~/.ssh/id_rsa",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runVM(a, &f, false)
-		}}
-	f.register(vm, false)
-	c.AddCommand(vm)
-	for _, t := range targetTypes[1:] {
-		c.AddCommand(notYet("probe", t))
-	}
-	return c
+	return newVerbCmd(a, verbCmd{use: "probe", short: "Run the preflight probes only; nothing is sent to Azure",
+		long:      "Run every preflight probe of TYPE against the resource and report what would stop an attach.",
+		vmShort:   "Probe a VM or Data Science VM for attaching over SSH",
+		vmExample: "  amlattach probe vm --resource-id /subscriptions/…/virtualMachines/dsvm1 --username azureuser --ssh-key ~/.ssh/id_rsa"})
 }
 
 func newAttachCmd(a *app) *cobra.Command {
-	c := &cobra.Command{Use: "attach TYPE", Short: "Preflight, then attach a resource to the workspace",
-		Long: "Run the preflight probes; if none fails (or with --force), attach the resource and follow the attach until it ends."}
+	return newVerbCmd(a, verbCmd{use: "attach", attach: true, short: "Preflight, then attach a resource to the workspace",
+		long:      "Run the preflight probes; if none fails (or with --force), attach the resource and follow the attach until it ends.",
+		vmShort:   "Attach a VM or Data Science VM over SSH",
+		vmExample: "  amlattach attach vm --name dsvm-attach --resource-id /subscriptions/…/virtualMachines/dsvm1 --username azureuser --password-file pw.txt --yes"})
+}
+
+func newVerbCmd(a *app, v verbCmd) *cobra.Command {
+	c := &cobra.Command{Use: v.use + " TYPE", Short: v.short, Long: v.long}
 	var f vmFlags
-	vm := &cobra.Command{Use: "vm", Short: "Attach a VM or Data Science VM over SSH", Args: cobra.NoArgs,
-		Example: "  amlattach attach vm --name dsvm-attach --resource-id /subscriptions/…/virtualMachines/dsvm1 --username azureuser --password-file pw.txt --yes",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runVM(a, &f, true)
-		}}
-	f.register(vm, true)
+	vm := &cobra.Command{Use: "vm", Short: v.vmShort, Args: cobra.NoArgs, Example: v.vmExample,
+		RunE: func(*cobra.Command, []string) error { return runVM(a, &f, v.attach) }}
+	f.register(vm, v.attach)
 	c.AddCommand(vm)
 	for _, t := range targetTypes[1:] {
-		c.AddCommand(notYet("attach", t))
+		c.AddCommand(notYet(v.use, t))
 	}
 	return c
 }
