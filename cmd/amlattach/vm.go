@@ -123,7 +123,14 @@ func newVerbCmd(a *app, v verbCmd) *cobra.Command {
 	f.register(vm, v.attach)
 	c.AddCommand(vm)
 	for _, t := range targetTypes[1:] {
-		c.AddCommand(notYet(v.use, t))
+		switch {
+		case t == "local" && v.attach:
+			c.AddCommand(newAttachLocalCmd())
+		case t == "local":
+			c.AddCommand(newProbeLocalCmd(a))
+		default:
+			c.AddCommand(notYet(v.use, t))
+		}
 	}
 	return c
 }

@@ -59,6 +59,7 @@ type Server struct {
 	KnownHostsLine                    func(hostport string) string // a known_hosts line for the given host:port
 	Plain, Ubuntu, NoDaemon, NoDocker User
 	DockerVersion                     string // server version of the real dockerd, "" if dockerd was not started
+	DockerSocket                      string // the dockerd's unix socket on this host, "" if not started
 }
 
 // Options select what Start runs besides sshd.
@@ -180,6 +181,7 @@ func Start(t testing.TB, opts Options) *Server {
 			skipOrFatal(t, "sshtest: dockerd: %v", err)
 		}
 		srv.DockerVersion = v
+		srv.DockerSocket = filepath.Join(base, "r", "amlt-ubuntu", "var", "run", "docker.sock")
 		dockerTook = time.Since(td)
 	}
 
