@@ -160,3 +160,29 @@ func TestVMAndNetworkReads(t *testing.T) {
 		t.Fatalf("missing VM: %+v %v", ae, err)
 	}
 }
+
+func TestProviderState(t *testing.T) {
+	w, err := sandbox.ParseWorld([]byte(`subscriptions:
+  - id: 00000000-0000-0000-0000-000000000003
+    name: P
+    providers: {Microsoft.ContainerInstance: NotRegistered}
+    resourceGroups:
+      - {name: rg, location: eastus}
+`), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sandbox.Start(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c := azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient()})
+	ctx := context.Background()
+	if st, err := c.ProviderState(ctx, "00000000-0000-0000-0000-000000000003", "microsoft.containerinstance"); err != nil || st != "NotRegistered" {
+		t.Fatalf("ContainerInstance: %q %v", st, err)
+	}
+	if st, err := c.ProviderState(ctx, "00000000-0000-0000-0000-000000000003", "Microsoft.Compute"); err != nil || st != "Registered" {
+		t.Fatalf("Compute: %q %v", st, err)
+	}
+}

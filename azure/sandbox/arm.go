@@ -67,6 +67,7 @@ func (s *Server) armRoutes() []route {
 		mk("subscriptions", apiSubscriptions, get(s.listSubscriptions)),
 		mk(sub, apiSubscriptions, get(s.getSubscription)),
 		mk(sub+"/resourcegroups", apiResources, get(s.listResourceGroups)),
+		mk(sub+"/providers/{}", apiResources, get(s.getProvider)),
 		mk(rg, apiResources, get(s.getResourceGroup)),
 
 		mk(sub+ml+"/workspaces", apiML, get(s.listWorkspaces)),
@@ -366,4 +367,20 @@ func (s *Server) getResourceGroup(w http.ResponseWriter, _ *http.Request, m *mat
 // rgPrefix is the ID prefix of a resource group.
 func rgPrefix(sub *Subscription, g *ResourceGroup) string {
 	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s", sub.ID, g.Name)
+}
+
+// getProvider answers a resource provider's registration state.
+func (s *Server) getProvider(w http.ResponseWriter, _ *http.Request, m *match) {
+	ns := m.vars[0]
+	state := "Registered"
+	for k, v := range m.sub.Providers {
+		if strings.EqualFold(k, ns) {
+			ns, state = k, v
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id":                "/subscriptions/" + m.sub.ID + "/providers/" + ns,
+		"namespace":         ns,
+		"registrationState": state,
+	})
 }

@@ -237,8 +237,10 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
 			e := reflect.New(v.Type().Elem()).Elem()
 			setDefaults(e)
 			d.decodeValue(p.val, e, appendPath(path[:max(len(path)-1, 0)], lastOf(path)+"."+k))
-			if f := e.FieldByName("Line"); e.Kind() == reflect.Struct && f.IsValid() && f.Int() == 0 {
-				f.SetInt(int64(p.key.Line))
+			if e.Kind() == reflect.Struct {
+				if f := e.FieldByName("Line"); f.IsValid() && f.Int() == 0 {
+					f.SetInt(int64(p.key.Line))
+				}
 			}
 			m.SetMapIndex(reflect.ValueOf(k), e)
 		}

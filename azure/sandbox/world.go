@@ -22,7 +22,10 @@ type Subscription struct {
 	ID             string          `yaml:"id" required:"true" check:"subscription"`
 	Name           string          `yaml:"name"`
 	ResourceGroups []ResourceGroup `yaml:"resourceGroups"`
-	Line           int             `yaml:"-"`
+	// Providers maps a resource provider namespace to its registration
+	// state (Registered, NotRegistered, ...); a namespace not listed is Registered.
+	Providers map[string]string `yaml:"providers"`
+	Line      int               `yaml:"-"`
 }
 
 // ResourceGroup is a resource group with the resources the sandbox knows.

@@ -154,3 +154,18 @@ func TestREADMECommandWorks(t *testing.T) {
 		t.Fatalf("README command did not end ready:\n%s", out)
 	}
 }
+
+func TestACIIsNeverAttachedButItsProviderIsChecked(t *testing.T) {
+	r := runCLI(t, nil, "probe", "aci", "--world", "demo", "-o", "json")
+	rep := report(t, r)
+	wantStatuses(t, rep, map[string]string{"aci.provider": "fail"})
+	if r.code != 1 || !strings.Contains(rep.Probes[0].Remedy, "az provider register --namespace Microsoft.ContainerInstance") {
+		t.Fatalf("unregistered provider: want exit 1 with the register command\n%s", r)
+	}
+	r = runCLI(t, nil, "probe", "aci", "--world", "../../examples/world.yaml", "-o", "json")
+	wantStatuses(t, report(t, r), map[string]string{"aci.provider": "pass"})
+	r = runCLI(t, nil, "attach", "aci")
+	if r.code != 2 || !strings.Contains(r.stderr, "never attached") {
+		t.Fatalf("attach aci: want exit 2 explaining\n%s", r)
+	}
+}

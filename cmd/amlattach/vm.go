@@ -128,6 +128,10 @@ func newVerbCmd(a *app, v verbCmd) *cobra.Command {
 			c.AddCommand(newAttachLocalCmd())
 		case t == "local":
 			c.AddCommand(newProbeLocalCmd(a))
+		case t == "aci" && v.attach:
+			c.AddCommand(newAttachACICmd())
+		case t == "aci":
+			c.AddCommand(newProbeACICmd(a))
 		default:
 			c.AddCommand(notYet(v.use, t))
 		}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"amlattach/flows"
+)
+
+func newProbeACICmd(a *app) *cobra.Command {
+	return &cobra.Command{Use: "aci", Short: "Check what can be checked before a deployment creates Azure Container Instances", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			e, err := a.setup(true)
+			if err != nil {
+				return err
+			}
+			r := newProbePrinter(a)
+			rs := flows.RunGraph(a.ctx, flows.ACISteps(e.deps, e.ws), nil, r.event)
+			rep := flows.NewReport("aci", "aci", "", rs)
+			if err := r.finish(rep); err != nil {
+				return err
+			}
+			if !rep.OK {
+				return &flows.Error{Kind: flows.KindProbeFailed, Msg: "a probe failed", Fix: "fix what the failed probe says and run again"}
+			}
+			return nil
+		}}
+}
+
+func newAttachACICmd() *cobra.Command {
+	return &cobra.Command{Use: "aci", Short: "Explains why Azure Container Instances are never attached", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return &flows.Error{Kind: flows.KindInput, Msg: "nothing to attach: " + flows.ACIExplanation, Fix: "deploy a model to ACI with the Azure ML SDK or CLI; check the subscription first with: amlattach probe aci"}
+		}}
+}
