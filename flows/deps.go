@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"net"
+	"net/http"
 	"time"
 
 	"amlattach/azure"
@@ -11,8 +12,11 @@ import (
 
 // Deps is everything a flow needs from the outside world.
 type Deps struct {
-	Azure   *azure.Client
-	Dial    probes.DialFunc // nil means a plain net.Dialer
+	Azure *azure.Client
+	Dial  probes.DialFunc // nil means a plain net.Dialer
+	// HTTP sends the REST calls that do not go through Resource Manager
+	// (the Databricks workspace API); nil means a client with Timeout.
+	HTTP    *http.Client
 	Now     func() time.Time
 	Timeout time.Duration // every network step; zero means 15 s
 	// AttachTimeout bounds the wait for an attach or detach to end; zero means 30 min.
@@ -51,4 +55,11 @@ func (d Deps) now() time.Time {
 // withTimeout bounds one network step.
 func (d Deps) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, d.timeout())
+}
+
+func (d Deps) httpClient() *http.Client {
+	if d.HTTP != nil {
+		return d.HTTP
+	}
+	return &http.Client{Timeout: d.timeout()}
 }

@@ -5,12 +5,6 @@ import (
 	"strings"
 )
 
-// IDACIProvider is the one check Azure Container Instances allows before a
-// deployment creates them.
-const IDACIProvider = "aci.provider"
-
-func init() { titles[IDACIProvider] = "ContainerInstance provider" }
-
 // ACIProvider judges the Microsoft.ContainerInstance registration state of
 // the workspace's subscription; err is the read's failure.
 func ACIProvider(subscriptionID, state string, err error) Result {

@@ -13,17 +13,6 @@ import (
 	"time"
 )
 
-// Local computer probe IDs.
-const (
-	IDLocalDocker = "local.docker"
-	IDLocalPort   = "local.port"
-)
-
-func init() {
-	titles[IDLocalDocker] = "Docker on this computer"
-	titles[IDLocalPort] = "Web service port free"
-}
-
 // DockerEndpoint turns DOCKER_HOST into a network and address for the
 // Engine API; empty means the default unix socket.
 func DockerEndpoint(dockerHost string) (network, addr string, err error) {

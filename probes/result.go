@@ -31,6 +31,37 @@ const (
 	IDHostDocker  = "host.docker"
 	IDHostGPU     = "host.gpu"
 	IDHostDisk    = "host.disk"
+
+	// HDInsight (then net.tcp, ssh.hostkey, ssh.auth, host.os).
+	IDHDIState = "arm.hdinsight.state"
+	IDHDIKind  = "arm.hdinsight.kind"
+	IDHDISSH   = "arm.hdinsight.ssh_endpoint"
+	// Azure Batch.
+	IDBatchState = "arm.batch.state"
+	IDBatchType  = "batch.compute_type"
+	// Databricks.
+	IDDatabricksState = "arm.databricks.state"
+	IDDatabricksSub   = "arm.databricks.subscription"
+	IDDatabricksToken = "databricks.token"
+	// Data Lake Analytics.
+	IDADLAState   = "arm.adla.state"
+	IDADLARetired = "adla.retired"
+	// AKS.
+	IDAKSRunning  = "arm.aks.running"
+	IDAKSVersion  = "aks.version"
+	IDAKSCapacity = "aks.capacity"
+	IDAKSTLS      = "aks.tls"
+	// Kubernetes (AKS or Arc).
+	IDK8sConnected = "arm.k8s.connected"
+	IDK8sExtension = "k8s.extension"
+	IDK8sNamespace = "k8s.namespace"
+	// Synapse Spark.
+	IDSynapsePool = "arm.synapse.pool"
+	// Local computer and ACI.
+	IDLocalDocker = "local.docker"
+	IDLocalPort   = "local.port"
+	IDLocalPython = "local.python"
+	IDACIProvider = "aci.provider"
 )
 
 // Titles are the human names of the probes.
@@ -49,6 +80,29 @@ var titles = map[string]string{
 	IDHostDocker:  "Docker",
 	IDHostGPU:     "GPU",
 	IDHostDisk:    "Free disk space",
+
+	IDHDIState:        "Cluster is running",
+	IDHDIKind:         "Cluster kind is Spark",
+	IDHDISSH:          "Public SSH endpoint",
+	IDBatchState:      "Batch account is ready",
+	IDBatchType:       "Batch compute type",
+	IDDatabricksState: "Databricks workspace is ready",
+	IDDatabricksSub:   "Same subscription as the workspace",
+	IDDatabricksToken: "Databricks access token",
+	IDADLAState:       "Account is active",
+	IDADLARetired:     "Service retirement",
+	IDAKSRunning:      "Cluster is running",
+	IDAKSVersion:      "Kubernetes version supported",
+	IDAKSCapacity:     "Capacity for the purpose",
+	IDAKSTLS:          "TLS settings",
+	IDK8sConnected:    "Cluster is connected",
+	IDK8sExtension:    "Azure ML extension",
+	IDK8sNamespace:    "Namespace",
+	IDSynapsePool:     "Spark pool is ready",
+	IDLocalDocker:     "Docker on this computer",
+	IDLocalPort:       "Web service port free",
+	IDLocalPython:     "Python and conda",
+	IDACIProvider:     "ContainerInstance provider",
 }
 
 // Title returns the human name of a probe ID (the ID itself when unknown).

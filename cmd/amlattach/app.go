@@ -98,6 +98,7 @@ func (a *app) setup(needWorkspace bool) (*env, error) {
 			Retry: &policy.RetryOptions{MaxRetries: 2, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond},
 		})
 		e.deps.Dial = srv.Dial
+		e.deps.HTTP = srv.HTTPClient()
 		if !needWorkspace {
 			return e, nil
 		}
