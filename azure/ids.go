@@ -63,6 +63,7 @@ func init() {
 		"Microsoft.ContainerService/managedClusters",
 		"Microsoft.Kubernetes/connectedClusters",
 		"Microsoft.Synapse/workspaces",
+		"Microsoft.KubernetesConfiguration/extensions",
 	} {
 		canonic[strings.ToLower(k)] = k
 	}
@@ -130,26 +131,37 @@ func ParseResourceID(s string) (ResourceID, error) {
 	return r, nil
 }
 
-// ParseResourceIDOf parses s and checks it names a top-level resource of the
-// given kind ("Microsoft.Compute/virtualMachines").
-func ParseResourceIDOf(s, kind string) (ResourceID, error) {
+// ParseResourceIDOf parses s and checks it names a resource of one of the
+// given kinds: "Microsoft.Compute/virtualMachines" for a top-level resource,
+// "Microsoft.Synapse/workspaces/bigDataPools" for a child resource.
+func ParseResourceIDOf(s string, kinds ...string) (ResourceID, error) {
 	r, err := ParseResourceID(s)
 	if err != nil {
 		return r, err
 	}
-	if !strings.EqualFold(r.Kind(), kind) || r.ChildType != "" {
-		got := r.Kind()
-		if r.ChildType != "" {
-			got += "/" + r.ChildType
-		}
-		ns, _, _ := strings.Cut(kind, "/")
-		part := "type"
-		if !strings.EqualFold(r.Provider, ns) {
-			part = "provider"
-		}
-		return r, &IDError{Input: s, Part: part, Msg: fmt.Sprintf("it names a %s, but this target needs a %s", got, kind)}
+	got := r.Kind()
+	if r.ChildType != "" {
+		got += "/" + r.ChildType
 	}
-	return r, nil
+	for _, k := range kinds {
+		if strings.EqualFold(got, k) {
+			if r.ChildType != "" {
+				if i := strings.LastIndex(k, "/"); i >= 0 {
+					r.ChildType = k[i+1:]
+				}
+			}
+			return r, nil
+		}
+	}
+	part := "provider"
+	for _, k := range kinds {
+		ns, _, _ := strings.Cut(k, "/")
+		if strings.EqualFold(r.Provider, ns) {
+			part = "type"
+		}
+	}
+	want := strings.Join(kinds, " or a ")
+	return r, &IDError{Input: s, Part: part, Msg: fmt.Sprintf("it names a %s, but this target needs a %s", got, want)}
 }
 
 // SameResource compares two resource IDs the way ARM does: case-insensitively.

@@ -12,9 +12,23 @@ import (
 
 // ProbeVM runs the VM preflight and returns its results in plan order.
 func ProbeVM(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, emit Emit) []probes.Result {
-	steps, cleanup := VMSteps(d, ws, p)
-	defer cleanup()
-	return RunGraph(ctx, steps, d.Now, emit)
+	return Probe(ctx, d, ws, p.Target(), emit)
+}
+
+// Target is the VM plan as a Plan of the common attach path.
+func (p *VMPlan) Target() *Plan {
+	t := &Plan{Type: "vm", Name: p.In.Name, ID: p.ID, ComputeType: "VirtualMachine", secrets: p.Secrets(),
+		steps: func(d Deps, ws azure.Workspace, _ *Plan) ([]Step, func()) { return VMSteps(d, ws, p) }}
+	creds := azure.VMCredentials{Username: p.In.Username, Password: p.In.Password}
+	t.Fields = append(t.Fields, [2]string{"sshPort", fmt.Sprint(p.In.SSHPort)}, [2]string{"administratorAccount.username", p.In.Username})
+	if p.Key != nil {
+		creds = azure.VMCredentials{Username: p.In.Username, PrivateKey: p.Key.Text}
+		t.Fields = append(t.Fields, [2]string{"administratorAccount.privateKeyData", "(contents of " + p.Key.Path + ", hidden)"})
+	} else {
+		t.Fields = append(t.Fields, [2]string{"administratorAccount.password", "********"})
+	}
+	t.Spec = azure.VMSpec{ResourceID: p.ID.String(), SSHPort: p.In.SSHPort, Creds: creds}
+	return t
 }
 
 // AttachOptions govern the attach after the preflight.
@@ -50,29 +64,11 @@ func (s AttachSummary) Lines() []string {
 	return out
 }
 
-// AttachVM runs the preflight, then (unless a probe failed and Force is off,
-// or the user declines) attaches and follows the operation to its end.
-// The wizard runs the same three parts one screen at a time: ProbeVM,
-// CheckAttachable + SummarizeVMAttach, SubmitVMAttach.
+// AttachVM runs the preflight, then attaches (see Attach). The wizard runs
+// the same three parts one screen at a time: ProbeVM, CheckAttachable +
+// SummarizeVMAttach, SubmitVMAttach.
 func AttachVM(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, o AttachOptions, emit Emit) (*Report, error) {
-	rs := ProbeVM(ctx, d, ws, p, emit)
-	rep := NewReport("vm", p.In.Name, p.ID.String(), rs)
-	if ctx.Err() != nil {
-		return rep, &Error{Kind: KindInterrupted, Msg: "interrupted during the preflight; nothing was sent to Azure", Err: ctx.Err()}
-	}
-	if err := CheckAttachable(rs, o.Force); err != nil {
-		return rep, err
-	}
-	if o.Confirm != nil {
-		ok, err := o.Confirm(SummarizeVMAttach(ws, p, rs))
-		if err != nil {
-			return rep, err
-		}
-		if !ok {
-			return rep, &Error{Kind: KindInput, Msg: "not confirmed; nothing was sent to Azure"}
-		}
-	}
-	return SubmitVMAttach(ctx, d, ws, p, rep, emit)
+	return Attach(ctx, d, ws, p.Target(), o, emit)
 }
 
 // CheckAttachable says whether the preflight allows an attach: no failure, or
@@ -91,55 +87,12 @@ func CheckAttachable(rs []probes.Result, force bool) error {
 
 // SummarizeVMAttach describes the request about to be sent, secrets masked.
 func SummarizeVMAttach(ws azure.Workspace, p *VMPlan, rs []probes.Result) AttachSummary {
-	sum := AttachSummary{Workspace: ws, Name: p.In.Name, ComputeType: "VirtualMachine", ResourceID: p.ID.String(), Location: ws.Location}
-	sum.Fields = append(sum.Fields, [2]string{"sshPort", fmt.Sprint(p.In.SSHPort)}, [2]string{"administratorAccount.username", p.In.Username})
-	if p.Key != nil {
-		sum.Fields = append(sum.Fields, [2]string{"administratorAccount.privateKeyData", "(contents of " + p.Key.Path + ", hidden)"})
-	} else {
-		sum.Fields = append(sum.Fields, [2]string{"administratorAccount.password", "********"})
-	}
-	sum.Warnings = append(sum.Warnings, "attach each resource once: a second attachment of the same VM breaks the earlier one")
-	if AnyFailed(rs) {
-		var failed []string
-		for _, r := range rs {
-			if r.Status == probes.Fail {
-				failed = append(failed, r.ID)
-			}
-		}
-		sum.Warnings = append(sum.Warnings, "--force: attaching although these probes failed: "+strings.Join(failed, ", "))
-	}
-	return sum
+	return Summarize(ws, p.Target(), rs)
 }
 
-// SubmitVMAttach sends the attach (after checking the name is still free:
-// Azure's PUT would overwrite it) and follows it to its end. rep is the
-// preflight's report; the compute is added to it.
+// SubmitVMAttach sends the VM attach and follows it (see Submit).
 func SubmitVMAttach(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, rep *Report, emit Emit) (*Report, error) {
-	if rep == nil {
-		rep = NewReport("vm", p.In.Name, p.ID.String(), nil)
-	}
-	gctx, cancel := d.withTimeout(ctx)
-	_, err := d.Azure.GetCompute(gctx, ws, p.In.Name)
-	cancel()
-	switch {
-	case err == nil:
-		return rep, &Error{Kind: KindProbeFailed, Field: "--name", Msg: fmt.Sprintf("compute %q appeared in %s during the preflight; it was not overwritten", p.In.Name, ws.Name), Fix: "choose another --name"}
-	case !errors.Is(err, azure.ErrComputeNotFound):
-		return rep, FromAzure("check the compute name", err)
-	}
-	actx, acancel := context.WithTimeout(ctx, d.attachTimeout())
-	defer acancel()
-	creds := azure.VMCredentials{Username: p.In.Username, Password: p.In.Password}
-	if p.Key != nil {
-		creds = azure.VMCredentials{Username: p.In.Username, PrivateKey: p.Key.Text}
-	}
-	c, err := d.Azure.AttachVM(actx, ws, azure.VMAttach{Name: p.In.Name, ResourceID: p.ID.String(), SSHPort: p.In.SSHPort, Creds: creds},
-		func(pr azure.Progress) {
-			if emit != nil {
-				emit(Event{Kind: AttachProgress, Phase: pr.Phase, State: pr.State, At: d.now()})
-			}
-		})
-	return finishAttach(ctx, actx, rep, p.In.Name, c, err, d)
+	return Submit(ctx, d, ws, p.Target(), rep, emit)
 }
 
 func finishAttach(ctx, actx context.Context, rep *Report, name string, c azure.Compute, err error, d Deps) (*Report, error) {
