@@ -3,6 +3,7 @@ package azure
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	compute "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
 	ml "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
@@ -96,6 +97,86 @@ func (c *Client) ListVMs(ctx context.Context, subscriptionID string) ([]Resource
 			}
 			out = append(out, r)
 		}
+	}
+	return out, nil
+}
+
+// API versions the SDK modules use, for lists sent through the generic path.
+const (
+	HDInsightAPIVersion  = "2021-06-01" // armhdinsight v1.2.0
+	DatabricksAPIVersion = "2023-02-01" // armdatabricks v1.1.0
+	AKSAPIVersion        = "2026-04-01" // armcontainerservice v9.3.0
+)
+
+// listAPIVersion is the API version of a kind's list in a subscription.
+var listAPIVersion = map[string]string{
+	"microsoft.hdinsight/clusters":               HDInsightAPIVersion,
+	"microsoft.databricks/workspaces":            DatabricksAPIVersion,
+	"microsoft.containerservice/managedclusters": AKSAPIVersion,
+	"microsoft.batch/batchaccounts":              BatchAPIVersion,
+	"microsoft.datalakeanalytics/accounts":       ADLAAPIVersion,
+	"microsoft.kubernetes/connectedclusters":     ConnectedAPIVersion,
+	"microsoft.synapse/workspaces":               SynapseAPIVersion,
+	"microsoft.synapse/workspaces/bigdatapools":  SynapseAPIVersion,
+}
+
+// ListResources lists the resources of a kind ("Microsoft.Batch/batchAccounts")
+// in a subscription, following nextLinks. A child kind
+// ("Microsoft.Synapse/workspaces/bigDataPools") lists the children of every parent.
+func (c *Client) ListResources(ctx context.Context, subscriptionID, kind string) ([]Resource, error) {
+	api, ok := listAPIVersion[strings.ToLower(kind)]
+	if !ok {
+		return nil, fmt.Errorf("list %s: not a kind amlattach lists", kind)
+	}
+	parts := strings.Split(kind, "/")
+	if len(parts) == 3 {
+		parents, err := c.ListResources(ctx, subscriptionID, parts[0]+"/"+parts[1])
+		if err != nil {
+			return nil, err
+		}
+		var out []Resource
+		for _, p := range parents {
+			kids, err := c.listPath(ctx, subscriptionID, p.ID+"/"+parts[2], api)
+			if err != nil {
+				return nil, fmt.Errorf("list %s of %s: %w", parts[2], p.Name, err)
+			}
+			out = append(out, kids...)
+		}
+		return out, nil
+	}
+	out, err := c.listPath(ctx, subscriptionID, "/subscriptions/"+subscriptionID+"/providers/"+kind, api)
+	if err != nil {
+		return nil, fmt.Errorf("list %s of %s: %w", kind, subscriptionID, err)
+	}
+	return out, nil
+}
+
+func (c *Client) listPath(ctx context.Context, subscriptionID, path, api string) ([]Resource, error) {
+	var page struct {
+		Value []struct {
+			ID       string `json:"id"`
+			Name     string `json:"name"`
+			Location string `json:"location"`
+		} `json:"value"`
+		NextLink string `json:"nextLink"`
+	}
+	var out []Resource
+	for url := path; url != ""; {
+		page.Value, page.NextLink = nil, ""
+		if err := c.getJSON(ctx, subscriptionID, url, api, &page); err != nil {
+			return nil, err
+		}
+		for _, v := range page.Value {
+			r := Resource{ID: v.ID, Name: v.Name, Location: v.Location}
+			if id, err := ParseResourceID(v.ID); err == nil {
+				r.ResourceGroup = id.ResourceGroup
+				if id.ChildName != "" {
+					r.Name = id.Name + "/" + id.ChildName
+				}
+			}
+			out = append(out, r)
+		}
+		url = page.NextLink
 	}
 	return out, nil
 }

@@ -18,21 +18,48 @@ type Candidate struct {
 	AttachedAs    []string `json:"attachedAs"`
 }
 
-// BrowseVMs lists the VMs of the workspace's subscription, each with the
-// compute names already attached to it in the workspace.
-func BrowseVMs(ctx context.Context, d Deps, ws azure.Workspace) ([]Candidate, error) {
+// BrowseKinds are the ARM kinds each attachable type lists.
+var BrowseKinds = map[string][]string{
+	"vm":         {"Microsoft.Compute/virtualMachines"},
+	"hdinsight":  {HDInsightKind},
+	"batch":      {BatchKind},
+	"databricks": {DatabricksKind},
+	"adla":       {ADLAKind},
+	"aks":        {AKSKind},
+	"kubernetes": {AKSKind, ConnectedKind},
+	"synapse":    {SynapseKind},
+}
+
+// Browse lists the resources of the workspace's subscription that could be
+// attached as typ, each with the compute names already attached to it.
+func Browse(ctx context.Context, d Deps, ws azure.Workspace, typ string) ([]Candidate, error) {
+	if typ == "vm" {
+		return BrowseVMs(ctx, d, ws)
+	}
+	kinds, ok := BrowseKinds[typ]
+	if !ok {
+		return nil, inputErr("TYPE", "use one of vm, hdinsight, batch, databricks, adla, aks, kubernetes, synapse", "%q has nothing to browse", typ)
+	}
 	c, cancel := d.withTimeout(ctx)
 	defer cancel()
-	vms, err := d.Azure.ListVMs(c, ws.SubscriptionID)
-	if err != nil {
-		return nil, FromAzure("list the VMs of subscription "+ws.SubscriptionID, err)
+	var all []azure.Resource
+	for _, k := range kinds {
+		rs, err := d.Azure.ListResources(c, ws.SubscriptionID, k)
+		if err != nil {
+			return nil, FromAzure("list the "+k+" resources of subscription "+ws.SubscriptionID, err)
+		}
+		all = append(all, rs...)
 	}
 	computes, err := d.Azure.ListComputes(c, ws)
 	if err != nil {
 		return nil, FromAzure("list the computes of "+ws.Name, err)
 	}
-	out := make([]Candidate, 0, len(vms))
-	for _, v := range vms {
+	return candidates(all, computes), nil
+}
+
+func candidates(rs []azure.Resource, computes []azure.Compute) []Candidate {
+	out := make([]Candidate, 0, len(rs))
+	for _, v := range rs {
 		cand := Candidate{ID: v.ID, Name: v.Name, ResourceGroup: v.ResourceGroup, Location: v.Location, AttachedAs: []string{}}
 		for _, cp := range computes {
 			if azure.SameResource(cp.ResourceID, v.ID) {
@@ -47,5 +74,21 @@ func BrowseVMs(ctx context.Context, d Deps, ws azure.Workspace) ([]Candidate, er
 		}
 		return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name)
 	})
-	return out, nil
+	return out
+}
+
+// BrowseVMs lists the VMs of the workspace's subscription, each with the
+// compute names already attached to it in the workspace.
+func BrowseVMs(ctx context.Context, d Deps, ws azure.Workspace) ([]Candidate, error) {
+	c, cancel := d.withTimeout(ctx)
+	defer cancel()
+	vms, err := d.Azure.ListVMs(c, ws.SubscriptionID)
+	if err != nil {
+		return nil, FromAzure("list the VMs of subscription "+ws.SubscriptionID, err)
+	}
+	computes, err := d.Azure.ListComputes(c, ws)
+	if err != nil {
+		return nil, FromAzure("list the computes of "+ws.Name, err)
+	}
+	return candidates(vms, computes), nil
 }

@@ -76,25 +76,36 @@ func ValidateVM(in VMInput, forAttach bool) (*VMPlan, error) {
 	if p := probes.NameProblem(in.Name); p != "" {
 		return nil, inputErr("--name", "use 2-16 letters, digits and hyphens, starting with a letter, e.g. --name "+probes.SuggestName(in.Name, nil), "%s", p)
 	}
+	plan := &VMPlan{In: in, ID: id}
+	if err := plan.validateLogin(forAttach); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// validateLogin checks the SSH side of the input (user, port, known_hosts,
+// password or key) and sets the plan's Login and Key. HDInsight shares it.
+func (plan *VMPlan) validateLogin(forAttach bool) error {
+	in := &plan.In
 	if in.Username == "" {
-		return nil, inputErr("--username", "give the VM's administrator user, e.g. --username azureuser", "the SSH user name is required")
+		return inputErr("--username", "give the VM's administrator user, e.g. --username azureuser", "the SSH user name is required")
 	}
 	if strings.ContainsAny(in.Username, " \t@:/") {
-		return nil, inputErr("--username", "give only the user name, e.g. azureuser", "%q is not a user name", in.Username)
+		return inputErr("--username", "give only the user name, e.g. azureuser", "%q is not a user name", in.Username)
 	}
 	if in.SSHPort == 0 {
 		in.SSHPort = 22
 	}
 	if in.SSHPort < 1 || in.SSHPort > 65535 {
-		return nil, inputErr("--ssh-port", "give sshd's TCP port (usually 22)", "%d is not a TCP port", in.SSHPort)
+		return inputErr("--ssh-port", "give sshd's TCP port (usually 22)", "%d is not a TCP port", in.SSHPort)
 	}
 	if in.KnownHosts == "" {
-		return nil, inputErr("--known-hosts", "give a known_hosts file, e.g. --known-hosts ~/.ssh/known_hosts", "no known_hosts file")
+		return inputErr("--known-hosts", "give a known_hosts file, e.g. --known-hosts ~/.ssh/known_hosts", "no known_hosts file")
 	}
-	plan := &VMPlan{In: in, ID: id, Login: probes.Login{User: in.Username, Password: in.Password}}
+	plan.Login = probes.Login{User: in.Username, Password: in.Password}
 	switch {
 	case in.Password != "" && in.KeyFile != "":
-		return nil, inputErr("--ssh-key", "give either a password or a key, not both (Azure ML stores one of them)", "both a password (from %s) and a key file were given", in.PasswordSource)
+		return inputErr("--ssh-key", "give either a password or a key, not both (Azure ML stores one of them)", "both a password (from %s) and a key file were given", in.PasswordSource)
 	case in.KeyFile != "":
 		k, err := probes.LoadKey(in.KeyFile, in.Passphrase)
 		if err != nil {
@@ -104,12 +115,12 @@ func ValidateVM(in VMInput, forAttach bool) (*VMPlan, error) {
 				if ke.Field == probes.FieldPassword {
 					field = "--ssh-key-passphrase-file"
 				}
-				return nil, &Error{Kind: KindInput, Field: field, Msg: ke.Error(), Fix: ke.Fix, Err: err}
+				return &Error{Kind: KindInput, Field: field, Msg: ke.Error(), Fix: ke.Fix, Err: err}
 			}
-			return nil, inputErr("--ssh-key", "give a readable private key file", "%v", err)
+			return inputErr("--ssh-key", "give a readable private key file", "%v", err)
 		}
 		if forAttach && k.Encrypted {
-			return nil, inputErr("--ssh-key", "Azure ML stores the key and has no field for its passphrase: attach with an unencrypted copy (cp KEY KEY.azureml && ssh-keygen -p -N '' -f KEY.azureml) or with a password",
+			return inputErr("--ssh-key", "Azure ML stores the key and has no field for its passphrase: attach with an unencrypted copy (cp KEY KEY.azureml && ssh-keygen -p -N '' -f KEY.azureml) or with a password",
 				"key file %s is encrypted", in.KeyFile)
 		}
 		plan.Key = k
@@ -118,11 +129,11 @@ func ValidateVM(in VMInput, forAttach bool) (*VMPlan, error) {
 	case len(in.AgentSigners) > 0 && !forAttach:
 		plan.Login.Agent = in.AgentSigners
 	case len(in.AgentSigners) > 0:
-		return nil, inputErr("--ssh-key", "Azure ML logs in itself and needs the key or password: give --ssh-key FILE or --password-file FILE (ssh-agent keys can only be used to probe)", "no password or key file to send to Azure ML")
+		return inputErr("--ssh-key", "Azure ML logs in itself and needs the key or password: give --ssh-key FILE or --password-file FILE (ssh-agent keys can only be used to probe)", "no password or key file to send to Azure ML")
 	default:
-		return nil, inputErr("--password-file", "give --password-file FILE, set AMLATTACH_SSH_PASSWORD, or give --ssh-key FILE", "no SSH password or key")
+		return inputErr("--password-file", "give --password-file FILE, set AMLATTACH_SSH_PASSWORD, or give --ssh-key FILE", "no SSH password or key")
 	}
-	return plan, nil
+	return nil
 }
 
 // ReadSecretFile reads a password or passphrase file: one line, the trailing
@@ -221,21 +232,24 @@ func VMSteps(d Deps, ws azure.Workspace, p *VMPlan) ([]Step, func()) {
 			return r
 		}},
 	}
-	steps = append(steps, sshSteps(d, st, p, func() string { return joinHostPort(st.address, portStr) })...)
-	cleanup := func() {
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		if st.hs != nil {
-			st.hs.Close()
-		} else if st.conn != nil {
-			st.conn.Close()
-		}
-	}
-	return steps, cleanup
+	steps = append(steps, sshSteps(d, st, p, func() string { return joinHostPort(st.address, portStr) }, true)...)
+	return steps, st.close
 }
 
-// sshSteps are the probes that share the one SSH connection.
-func sshSteps(d Deps, st *vmState, p *VMPlan, addr func() string) []Step {
+// close releases the SSH connection the probes opened.
+func (st *vmState) close() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.hs != nil {
+		st.hs.Close()
+	} else if st.conn != nil {
+		st.conn.Close()
+	}
+}
+
+// sshSteps are the probes that share the one SSH connection; allHost adds
+// the Docker, GPU and disk probes to host.os.
+func sshSteps(d Deps, st *vmState, p *VMPlan, addr func() string, allHost bool) []Step {
 	hk := probes.HostKeyPolicy{KnownHostsFile: p.In.KnownHosts, AcceptNew: p.In.AcceptNew, Confirm: p.In.ConfirmHostKey}
 	host := func(f func(ctx context.Context, r probes.Runner) probes.Result) func(context.Context) probes.Result {
 		return func(ctx context.Context) probes.Result {
@@ -244,7 +258,7 @@ func sshSteps(d Deps, st *vmState, p *VMPlan, addr func() string) []Step {
 			return f(c, probes.SSHRunner{Client: st.client})
 		}
 	}
-	return []Step{
+	steps := []Step{
 		{ID: probes.IDSSHHostKey, Needs: []string{probes.IDNetTCP}, Run: func(ctx context.Context) probes.Result {
 			st.mu.Lock()
 			st.hs = probes.StartSSH(ctx, st.conn, addr(), p.Login, hk, d.timeout())
@@ -257,12 +271,17 @@ func sshSteps(d Deps, st *vmState, p *VMPlan, addr func() string) []Step {
 			return r
 		}},
 		{ID: probes.IDHostOS, Needs: []string{probes.IDSSHAuth}, Run: host(probes.HostOS)},
+	}
+	if !allHost {
+		return steps
+	}
+	return append(steps, []Step{
 		{ID: probes.IDHostDocker, Needs: []string{probes.IDSSHAuth}, Run: host(func(ctx context.Context, r probes.Runner) probes.Result {
 			return probes.HostDocker(ctx, r, p.In.Username)
 		})},
 		{ID: probes.IDHostGPU, Needs: []string{probes.IDSSHAuth}, Run: host(probes.HostGPU)},
 		{ID: probes.IDHostDisk, Needs: []string{probes.IDSSHAuth}, Run: host(probes.HostDisk)},
-	}
+	}...)
 }
 
 func joinHostPort(h, p string) string { return net.JoinHostPort(h, p) }

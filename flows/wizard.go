@@ -106,6 +106,21 @@ func (w Wizard) BrowseVMs(ctx context.Context, ws Workspace) ([]Candidate, error
 	return BrowseVMs(ctx, w.D, ws)
 }
 
+// Browse is Browse bound to the wizard's Deps: the resources of a type.
+func (w Wizard) Browse(ctx context.Context, ws Workspace, typ string) ([]Candidate, error) {
+	return Browse(ctx, w.D, ws, typ)
+}
+
+// Probe is Probe bound to the wizard's Deps (any type's plan).
+func (w Wizard) Probe(ctx context.Context, ws Workspace, p *Plan, emit Emit) []probes.Result {
+	return Probe(ctx, w.D, ws, p, emit)
+}
+
+// Submit is Submit bound to the wizard's Deps (any type's plan).
+func (w Wizard) Submit(ctx context.Context, ws Workspace, p *Plan, rep *Report, emit Emit) (*Report, error) {
+	return Submit(ctx, w.D, ws, p, rep, emit)
+}
+
 // ProbeVM is ProbeVM bound to the wizard's Deps.
 func (w Wizard) ProbeVM(ctx context.Context, ws Workspace, p *VMPlan, emit Emit) []probes.Result {
 	return ProbeVM(ctx, w.D, ws, p, emit)

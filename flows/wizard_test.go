@@ -102,12 +102,15 @@ func TestTargetsAreEveryType(t *testing.T) {
 		types = append(types, tg.Type)
 		if tg.Available {
 			avail++
+			if len(Form(tg.Type)) == 0 && tg.Type != "vm" {
+				t.Errorf("%s is available but has no form", tg.Type)
+			}
 		}
 		if tg.NeverAttached && len(tg.Why) == 0 {
 			t.Errorf("%s is never attached but says not why", tg.Type)
 		}
 	}
-	if strings.Join(types, " ") != "vm hdinsight batch databricks adla aks kubernetes synapse local aci" || avail != 1 {
+	if strings.Join(types, " ") != "vm hdinsight batch databricks adla aks kubernetes synapse local aci" || avail != 8 {
 		t.Errorf("targets %v, %d available", types, avail)
 	}
 }

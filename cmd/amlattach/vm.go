@@ -27,17 +27,23 @@ func (f *vmFlags) register(c *cobra.Command, attach bool) {
 	fl := c.Flags()
 	fl.StringVar(&f.name, "name", "", "compute name in the workspace (2-16 letters, digits, hyphens; default: from the VM name)")
 	fl.StringVar(&f.resourceID, "resource-id", "", "ARM ID of the VM: /subscriptions/…/resourceGroups/…/providers/Microsoft.Compute/virtualMachines/NAME")
-	fl.StringVar(&f.username, "username", "", "SSH user on the VM (its administrator, e.g. azureuser)")
 	fl.IntVar(&f.sshPort, "ssh-port", 22, "SSH port")
+	f.registerLogin(c)
+	if attach {
+		fl.BoolVarP(&f.yes, "yes", "y", false, "attach without asking for confirmation")
+		fl.BoolVar(&f.force, "force", false, "attach even though a probe failed (never over an existing compute name)")
+	}
+}
+
+// registerLogin adds the SSH login flags (shared by vm and hdinsight).
+func (f *vmFlags) registerLogin(c *cobra.Command) {
+	fl := c.Flags()
+	fl.StringVar(&f.username, "username", "", "SSH user (a VM's administrator, e.g. azureuser; an HDInsight cluster's SSH user, e.g. sshuser)")
 	fl.StringVar(&f.passwordFile, "password-file", "", "file holding the SSH password (or set AMLATTACH_SSH_PASSWORD)")
 	fl.StringVar(&f.keyFile, "ssh-key", "", "private key file (OpenSSH or PEM; RSA, ECDSA or Ed25519)")
 	fl.StringVar(&f.passphraseFile, "ssh-key-passphrase-file", "", "file holding the key's passphrase")
 	fl.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
 	fl.BoolVar(&f.acceptNew, "accept-new-host-key", false, "accept and record a host key known_hosts does not have yet (a changed key is always refused)")
-	if attach {
-		fl.BoolVarP(&f.yes, "yes", "y", false, "attach without asking for confirmation")
-		fl.BoolVar(&f.force, "force", false, "attach even though a probe failed (never over an existing compute name)")
-	}
 }
 
 // input turns the flags into a flows.VMInput, reading secret files.
@@ -82,18 +88,6 @@ func (f *vmFlags) input(a *app) (flows.VMInput, error) {
 
 var targetTypes = []string{"vm", "hdinsight", "batch", "databricks", "adla", "aks", "kubernetes", "synapse", "local", "aci"}
 
-func notYet(verb, typ string) *cobra.Command {
-	return &cobra.Command{
-		Use:    typ,
-		Short:  "not available yet in this version",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return &flows.Error{Kind: flows.KindInput, Msg: fmt.Sprintf("%s %s is not available yet: this version handles only vm", verb, typ),
-				Fix: "attach this type with Azure ML studio or the az ml CLI for now"}
-		},
-	}
-}
-
 // verbCmd describes `probe` or `attach`: the same tree of types, with the
 // attach-only flags on attach.
 type verbCmd struct {
@@ -122,19 +116,11 @@ func newVerbCmd(a *app, v verbCmd) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error { return runVM(a, &f, v.attach) }}
 	f.register(vm, v.attach)
 	c.AddCommand(vm)
-	for _, t := range targetTypes[1:] {
-		switch {
-		case t == "local" && v.attach:
-			c.AddCommand(newAttachLocalCmd())
-		case t == "local":
-			c.AddCommand(newProbeLocalCmd(a))
-		case t == "aci" && v.attach:
-			c.AddCommand(newAttachACICmd())
-		case t == "aci":
-			c.AddCommand(newProbeACICmd(a))
-		default:
-			c.AddCommand(notYet(v.use, t))
-		}
+	c.AddCommand(a.targetCommands(v.attach)...)
+	if v.attach {
+		c.AddCommand(newAttachLocalCmd(), newAttachACICmd())
+	} else {
+		c.AddCommand(newProbeLocalCmd(a), newProbeACICmd(a))
 	}
 	return c
 }
@@ -148,38 +134,7 @@ func runVM(a *app, f *vmFlags, attach bool) error {
 	if err != nil {
 		return err
 	}
-	a.addSecrets(plan.Secrets()...)
-	e, err := a.setup(true)
-	if err != nil {
-		return err
-	}
-	r := newProbePrinter(a)
-	if !a.json() {
-		fmt.Fprintf(a.out, "Preflight of VM %s as %q in workspace %s\n", plan.ID.Name, plan.In.Name, e.ws.Name)
-	}
-	if !attach {
-		rs := flows.ProbeVM(a.ctx, e.deps, e.ws, plan, r.event)
-		rep := flows.NewReport("vm", plan.In.Name, plan.ID.String(), rs)
-		if err := r.finish(rep); err != nil {
-			return err
-		}
-		if a.ctx.Err() != nil {
-			return &flows.Error{Kind: flows.KindInterrupted, Msg: "interrupted"}
-		}
-		if !rep.OK {
-			return &flows.Error{Kind: flows.KindProbeFailed, Msg: "a probe failed", Fix: "fix what the failed probes say and run again"}
-		}
-		return nil
-	}
-	opts := flows.AttachOptions{Force: f.force}
-	if !f.yes {
-		opts.Confirm = func(s flows.AttachSummary) (bool, error) { return a.confirm(s) }
-	}
-	rep, err := flows.AttachVM(a.ctx, e.deps, e.ws, plan, opts, r.event)
-	if ferr := r.finish(rep); ferr != nil && err == nil {
-		err = ferr
-	}
-	return err
+	return runPlan(a, plan.Target(), attach, &refFlags{yes: f.yes, force: f.force})
 }
 
 // confirm asks on the terminal; with no terminal it refuses (exit 2).

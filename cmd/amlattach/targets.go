@@ -1,0 +1,258 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"amlattach/flows"
+)
+
+// refFlags name the resource and the compute, for every type but vm.
+type refFlags struct {
+	name, resourceID, resourceName, resourceGroup, pool string
+	yes, force                                          bool
+}
+
+func (f *refFlags) register(c *cobra.Command, attach bool, kind, example string, byName bool) {
+	fl := c.Flags()
+	fl.StringVar(&f.name, "name", "", "compute name in the workspace (2-16 letters, digits, hyphens; default: from the resource's name)")
+	fl.StringVar(&f.resourceID, "resource-id", "", "ARM ID of the "+kind+": "+example)
+	if byName {
+		fl.StringVar(&f.resourceName, "resource-name", "", "the "+kind+"'s name, instead of --resource-id (in the workspace's subscription)")
+		fl.StringVar(&f.resourceGroup, "resource-group-name", "", "the resource group of --resource-name (default: the workspace's)")
+	}
+	if attach {
+		fl.BoolVarP(&f.yes, "yes", "y", false, "attach without asking for confirmation")
+		fl.BoolVar(&f.force, "force", false, "attach even though a probe failed (never over an existing compute name)")
+	}
+}
+
+func (f *refFlags) ref() flows.TargetRef {
+	return flows.TargetRef{ResourceID: f.resourceID, ResourceName: f.resourceName, ResourceGroup: f.resourceGroup, Pool: f.pool}
+}
+
+// identityFlags are the managed identity of a Kubernetes or Synapse attach.
+type identityFlags struct {
+	typ string
+	ids []string
+}
+
+func (f *identityFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.typ, "identity-type", "", "managed identity of the compute: SystemAssigned, UserAssigned or none (default none)")
+	c.Flags().StringArrayVar(&f.ids, "user-assigned-identity", nil, "ARM ID of a user-assigned identity (repeatable; with --identity-type UserAssigned)")
+}
+
+func (f *identityFlags) input() flows.IdentityInput {
+	return flows.IdentityInput{Type: f.typ, IDs: f.ids}
+}
+
+// targetCmd is one TYPE under probe or attach.
+type targetCmd struct {
+	typ, short, example string
+	// plan validates the flags into a plan (reading secret files).
+	plan func() (*flows.Plan, error)
+	ref  *refFlags
+}
+
+func (a *app) targetCommand(attach bool, t targetCmd) *cobra.Command {
+	verb := "Probe"
+	if attach {
+		verb = "Attach"
+	}
+	return &cobra.Command{Use: t.typ, Short: verb + " " + t.short, Args: cobra.NoArgs, Example: t.example,
+		RunE: func(*cobra.Command, []string) error {
+			p, err := t.plan()
+			if err != nil {
+				return err
+			}
+			return runPlan(a, p, attach, t.ref)
+		}}
+}
+
+// runPlan is probe or attach of any type once its input is valid.
+func runPlan(a *app, p *flows.Plan, attach bool, f *refFlags) error {
+	a.addSecrets(p.Secrets()...)
+	e, err := a.setup(true)
+	if err != nil {
+		return err
+	}
+	p.Bind(e.ws)
+	r := newProbePrinter(a)
+	if !a.json() {
+		fmt.Fprintf(a.out, "Preflight of %s %s as %q in workspace %s\n", typeLabel(p.Type), resourceLabel(p), p.Name, e.ws.Name)
+	}
+	if !attach {
+		rs := flows.Probe(a.ctx, e.deps, e.ws, p, r.event)
+		rep := flows.NewReport(p.Type, p.Name, p.ID.String(), rs)
+		if err := r.finish(rep); err != nil {
+			return err
+		}
+		if a.ctx.Err() != nil {
+			return &flows.Error{Kind: flows.KindInterrupted, Msg: "interrupted"}
+		}
+		if !rep.OK {
+			return &flows.Error{Kind: flows.KindProbeFailed, Msg: "a probe failed", Fix: "fix what the failed probes say and run again"}
+		}
+		return nil
+	}
+	opts := flows.AttachOptions{Force: f.force}
+	if !f.yes {
+		opts.Confirm = func(s flows.AttachSummary) (bool, error) { return a.confirm(s) }
+	}
+	rep, err := flows.Attach(a.ctx, e.deps, e.ws, p, opts, r.event)
+	if ferr := r.finish(rep); ferr != nil && err == nil {
+		err = ferr
+	}
+	if err == nil && !a.json() {
+		for _, n := range p.Notes {
+			fmt.Fprintln(a.out, "note: "+n)
+		}
+	}
+	return err
+}
+
+func typeLabel(typ string) string {
+	return map[string]string{"vm": "VM", "hdinsight": "HDInsight cluster", "batch": "Batch account", "databricks": "Databricks workspace",
+		"adla": "Data Lake Analytics account", "aks": "AKS cluster", "kubernetes": "Kubernetes cluster", "synapse": "Synapse Spark pool"}[typ]
+}
+
+func resourceLabel(p *flows.Plan) string {
+	if p.ID.ChildName != "" {
+		return p.ID.Name + "/" + p.ID.ChildName
+	}
+	return p.ID.Name
+}
+
+// targetCommands builds the TYPE commands other than vm, local and aci.
+func (a *app) targetCommands(attach bool) []*cobra.Command {
+	var out []*cobra.Command
+
+	// hdinsight
+	{
+		var rf refFlags
+		var sf vmFlags
+		c := a.targetCommand(attach, targetCmd{typ: "hdinsight", short: "an HDInsight Spark cluster over its SSH endpoint", ref: &rf,
+			example: "  amlattach " + verbOf(attach) + " hdinsight --resource-name spark-hdi --username sshuser --password-file pw.txt",
+			plan: func() (*flows.Plan, error) {
+				in, err := sf.input(a)
+				if err != nil {
+					return nil, err
+				}
+				in.Name = rf.name
+				return flows.ValidateHDInsight(flows.HDInsightInput{Ref: rf.ref(), SSH: in}, attach)
+			}})
+		rf.register(c, attach, "cluster", "/subscriptions/…/resourceGroups/…/providers/Microsoft.HDInsight/clusters/NAME", true)
+		sf.registerLogin(c)
+		out = append(out, c)
+	}
+	// batch
+	{
+		var rf refFlags
+		c := a.targetCommand(attach, targetCmd{typ: "batch", short: "an Azure Batch account (the Azure ML SDK v1 Batch compute)", ref: &rf,
+			example: "  amlattach " + verbOf(attach) + " batch --resource-name mybatch --resource-group-name batch-rg",
+			plan: func() (*flows.Plan, error) {
+				return flows.ValidateBatch(flows.SimpleInput{Name: rf.name, Ref: rf.ref()})
+			}})
+		rf.register(c, attach, "Batch account", "/subscriptions/…/resourceGroups/…/providers/Microsoft.Batch/batchAccounts/NAME", true)
+		out = append(out, c)
+	}
+	// databricks
+	{
+		var rf refFlags
+		var tokenFile string
+		c := a.targetCommand(attach, targetCmd{typ: "databricks", short: "an Azure Databricks workspace with an access token", ref: &rf,
+			example: "  AMLATTACH_DATABRICKS_TOKEN=… amlattach " + verbOf(attach) + " databricks --resource-name dbx-ws\n  amlattach " + verbOf(attach) + " databricks --resource-id /subscriptions/…/workspaces/dbx-ws --token-file token.txt",
+			plan: func() (*flows.Plan, error) {
+				in := flows.DatabricksInput{Name: rf.name, Ref: rf.ref()}
+				if tokenFile != "" {
+					t, err := flows.ReadSecretFile("--token-file", expandHome(tokenFile))
+					if err != nil {
+						return nil, err
+					}
+					in.Token, in.TokenSource = t, "--token-file"
+				} else if t := a.getenv("AMLATTACH_DATABRICKS_TOKEN"); t != "" {
+					in.Token, in.TokenSource = t, "AMLATTACH_DATABRICKS_TOKEN"
+				}
+				a.addSecrets(in.Token)
+				return flows.ValidateDatabricks(in)
+			}})
+		rf.register(c, attach, "Databricks workspace", "/subscriptions/…/resourceGroups/…/providers/Microsoft.Databricks/workspaces/NAME", true)
+		c.Flags().StringVar(&tokenFile, "token-file", "", "file holding a Databricks personal access token (or set AMLATTACH_DATABRICKS_TOKEN)")
+		out = append(out, c)
+	}
+	// adla
+	{
+		var rf refFlags
+		c := a.targetCommand(attach, targetCmd{typ: "adla", short: "an Azure Data Lake Analytics account (retired service)", ref: &rf,
+			example: "  amlattach " + verbOf(attach) + " adla --resource-name myadla",
+			plan: func() (*flows.Plan, error) {
+				return flows.ValidateADLA(flows.SimpleInput{Name: rf.name, Ref: rf.ref()})
+			}})
+		rf.register(c, attach, "Data Lake Analytics account", "/subscriptions/…/resourceGroups/…/providers/Microsoft.DataLakeAnalytics/accounts/NAME", true)
+		out = append(out, c)
+	}
+	// aks
+	{
+		var rf refFlags
+		var in flows.AKSInput
+		c := a.targetCommand(attach, targetCmd{typ: "aks", short: "an AKS cluster as an inference target", ref: &rf,
+			example: "  amlattach " + verbOf(attach) + " aks --resource-name aks-prod --cluster-purpose FastProd\n  amlattach " + verbOf(attach) + " aks --resource-name aks-prod --tls custom --tls-cert-file cert.pem --tls-key-file key.pem --tls-cname ml.contoso.com",
+			plan: func() (*flows.Plan, error) {
+				in.Name, in.Ref = rf.name, rf.ref()
+				x := in
+				x.CertFile, x.KeyFile = expandHome(in.CertFile), expandHome(in.KeyFile)
+				return flows.ValidateAKS(x)
+			}})
+		rf.register(c, attach, "AKS cluster", "/subscriptions/…/resourceGroups/…/providers/Microsoft.ContainerService/managedClusters/NAME", true)
+		fl := c.Flags()
+		fl.StringVar(&in.Purpose, "cluster-purpose", "FastProd", "FastProd or DenseProd (production: at least 3 nodes and 12 vCPUs) or DevTest")
+		fl.StringVar(&in.LoadBalancerType, "load-balancer-type", "PublicIp", "PublicIp or InternalLoadBalancer")
+		fl.StringVar(&in.LoadBalancerSubnet, "load-balancer-subnet", "", "subnet of the internal load balancer")
+		fl.StringVar(&in.TLS, "tls", "disabled", "TLS of the scoring endpoint: disabled, auto (a Microsoft certificate for a leaf domain label) or custom (your certificate)")
+		fl.StringVar(&in.LeafDomainLabel, "tls-leaf-domain-label", "", "with --tls auto: the label of the endpoint's DNS name")
+		fl.BoolVar(&in.OverwriteDomain, "tls-overwrite-domain", false, "with --tls auto: take the label over if it is in use")
+		fl.StringVar(&in.CertFile, "tls-cert-file", "", "with --tls custom: PEM certificate file")
+		fl.StringVar(&in.KeyFile, "tls-key-file", "", "with --tls custom: PEM private key file (unencrypted)")
+		fl.StringVar(&in.CName, "tls-cname", "", "with --tls custom: the DNS name the certificate is for")
+		out = append(out, c)
+	}
+	// kubernetes
+	{
+		var rf refFlags
+		var idf identityFlags
+		var ns string
+		c := a.targetCommand(attach, targetCmd{typ: "kubernetes", short: "an AKS or Arc-connected cluster with the Azure ML extension", ref: &rf,
+			example: "  amlattach " + verbOf(attach) + " kubernetes --resource-id /subscriptions/…/providers/Microsoft.Kubernetes/connectedClusters/arc1 --namespace azureml --identity-type SystemAssigned",
+			plan: func() (*flows.Plan, error) {
+				return flows.ValidateKubernetes(flows.KubernetesInput{Name: rf.name, Ref: rf.ref(), Namespace: ns, Identity: idf.input()})
+			}})
+		rf.register(c, attach, "cluster", "…/Microsoft.ContainerService/managedClusters/NAME or …/Microsoft.Kubernetes/connectedClusters/NAME", false)
+		c.Flags().StringVar(&ns, "namespace", "default", "Kubernetes namespace the jobs and endpoints run in")
+		idf.register(c)
+		out = append(out, c)
+	}
+	// synapse
+	{
+		var rf refFlags
+		var idf identityFlags
+		c := a.targetCommand(attach, targetCmd{typ: "synapse", short: "a Synapse Spark pool", ref: &rf,
+			example: "  amlattach " + verbOf(attach) + " synapse --resource-name synapse-ws --pool-name sparkpool",
+			plan: func() (*flows.Plan, error) {
+				return flows.ValidateSynapse(flows.SimpleInput{Name: rf.name, Ref: rf.ref(), Identity: idf.input()})
+			}})
+		rf.register(c, attach, "Spark pool", "/subscriptions/…/providers/Microsoft.Synapse/workspaces/WS/bigDataPools/POOL", true)
+		c.Flags().Lookup("resource-name").Usage = "the Synapse workspace's name, instead of --resource-id (with --pool-name)"
+		c.Flags().StringVar(&rf.pool, "pool-name", "", "the Spark pool's name, with --resource-name")
+		idf.register(c)
+		out = append(out, c)
+	}
+	return out
+}
+
+func verbOf(attach bool) string {
+	if attach {
+		return "attach"
+	}
+	return "probe"
+}
