@@ -97,17 +97,27 @@ func (s *Server) armRoutes() []route {
 		mk(rg+netw+"/virtualNetworks/{}/subnets", apiNetwork, get(s.listSubnets)),
 		mk(rg+netw+"/virtualNetworks/{}/subnets/{}", apiNetwork, get(s.getSubnet)),
 	)
-	return rts
+	return append(rts, s.targetRoutes(mk)...)
 }
 
 // knownNamespaces are the resource providers the sandbox simulates.
-var knownNamespaces = []string{"Microsoft.MachineLearningServices", "Microsoft.Compute", "Microsoft.Network", "Microsoft.Resources"}
+var knownNamespaces = []string{"Microsoft.MachineLearningServices", "Microsoft.Compute", "Microsoft.Network", "Microsoft.Resources",
+	"Microsoft.HDInsight", "Microsoft.Batch", "Microsoft.Databricks", "Microsoft.DataLakeAnalytics", "Microsoft.ContainerService",
+	"Microsoft.Kubernetes", "Microsoft.KubernetesConfiguration", "Microsoft.Synapse"}
 
 // armHandler serves Resource Manager requests; it keeps ServeHTTP off
 // Server's exported API.
 type armHandler struct{ s *Server }
 
-func (h armHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.s.serveARM(w, r) }
+// ServeHTTP sends requests for a Databricks workspace host (the Host header)
+// to the workspace's REST API, and the others to Resource Manager.
+func (h armHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if host := requestHost(r); strings.HasSuffix(host, databricksDomain) {
+		h.s.serveDatabricks(w, r, host)
+		return
+	}
+	h.s.serveARM(w, r)
+}
 
 // serveARM answers one ARM request.
 func (s *Server) serveARM(w http.ResponseWriter, r *http.Request) {

@@ -61,6 +61,12 @@ type computeState struct {
 	admin                              AdminAccount
 	vmSize                             string
 	hasVMProps                         bool
+	// The other types: token (Databricks) and sslKey (AKS) are secrets,
+	// props the type's public properties, identity the managed identity.
+	token, sslKey string
+	props         map[string]any
+	identity      map[string]any
+	req           typedProps // what the attach asked for, for attachOutcome
 }
 
 // operation is an attach or a detach in flight (or finished).
@@ -91,10 +97,13 @@ func (s *Server) addWorkspace(sub *Subscription, g *ResourceGroup, ws *Workspace
 			created: created, modified: created,
 			address: c.Properties.Address, sshPort: c.Properties.SSHPort, admin: c.Properties.AdministratorAccount,
 			hasVMProps: c.Type == "VirtualMachine" || c.Type == "HDInsight",
+			token:      c.Properties.DatabricksAccessToken,
 		}
 		if e := s.vmByID(c.ResourceID); e != nil {
 			cs.computeLocation, cs.vmSize = e.vm.Location, e.vm.Size
 		}
+		cs.req = typedProps{WorkspaceURL: c.Properties.WorkspaceURL, Namespace: c.Properties.Namespace}
+		s.fillTypeProps(cs)
 		st.computes = append(st.computes, cs)
 	}
 	s.workspaces[key(sub.ID, g.Name, ws.Name)] = st
@@ -214,8 +223,10 @@ func (c *computeState) json(ws *wsState) map[string]any {
 			}
 		}
 		props["properties"] = inner
+	} else if c.props != nil {
+		props["properties"] = c.props
 	}
-	return map[string]any{
+	out := map[string]any{
 		"id":         ws.id() + "/computes/" + c.name,
 		"name":       c.name,
 		"type":       computeType,
@@ -223,6 +234,10 @@ func (c *computeState) json(ws *wsState) map[string]any {
 		"tags":       map[string]any{},
 		"properties": props,
 	}
+	if c.identity != nil {
+		out["identity"] = c.identity
+	}
+	return out
 }
 
 // workspace resolves the workspace of m.vars[0], or writes the 404.
@@ -309,6 +324,7 @@ type attachBody struct {
 		ComputeLocation string          `json:"computeLocation"`
 		Properties      json.RawMessage `json:"properties"`
 	} `json:"properties"`
+	Identity *identityBody `json:"identity"`
 }
 
 type vmAttachProps struct {
@@ -342,7 +358,7 @@ func (s *Server) putCompute(w http.ResponseWriter, r *http.Request, m *match) {
 	case p == nil || p.ComputeType == "":
 		invalid("The compute definition needs properties.computeType.")
 		return
-	case !contains(computeTypes, p.ComputeType):
+	case !contains(computeTypes, p.ComputeType) && (p.ComputeType != batchComputeType || s.world.Faults.RefuseBatch):
 		invalid(fmt.Sprintf("'%s' is not a compute type; use one of %s.", p.ComputeType, strings.Join(computeTypes, ", ")))
 		return
 	case body.Location == "":
@@ -355,15 +371,31 @@ func (s *Server) putCompute(w http.ResponseWriter, r *http.Request, m *match) {
 		invalid(fmt.Sprintf("Compute name '%s' is invalid. It can include letters, digits and dashes. It must start with a letter, end with a letter or digit, and be between 2 and 16 characters in length.", name))
 		return
 	}
-	var vp vmAttachProps
+	if isAttachedType(p.ComputeType) {
+		if msg := checkResourceKind(p.ComputeType, p.ResourceID); msg != "" {
+			invalid(msg)
+			return
+		}
+	}
+	var tp typedProps
+	if len(p.Properties) > 0 && string(p.Properties) != "null" {
+		if err := json.Unmarshal(p.Properties, &tp); err != nil {
+			invalid("properties.properties is not valid for compute type " + p.ComputeType + ".")
+			return
+		}
+	}
+	if msg := tp.check(p.ComputeType); msg != "" {
+		invalid(msg)
+		return
+	}
+	ident, msg := body.Identity.state(p.ComputeType)
+	if msg != "" {
+		invalid(msg)
+		return
+	}
+	vp := tp.vmAttachProps
 	hasVMProps := p.ComputeType == "VirtualMachine" || p.ComputeType == "HDInsight"
 	if hasVMProps {
-		if len(p.Properties) > 0 && string(p.Properties) != "null" {
-			if err := json.Unmarshal(p.Properties, &vp); err != nil {
-				invalid("properties.properties is not valid for compute type " + p.ComputeType + ".")
-				return
-			}
-		}
 		a := vp.AdministratorAccount
 		switch {
 		case a == nil || a.Username == "":
@@ -399,6 +431,7 @@ func (s *Server) putCompute(w http.ResponseWriter, r *http.Request, m *match) {
 		name: name, typ: p.ComputeType, resourceID: p.ResourceID, description: p.Description,
 		location: body.Location, computeLocation: body.Location, state: "Creating",
 		created: now, modified: now, hasVMProps: hasVMProps,
+		req: tp, identity: ident,
 	}
 	if p.ComputeLocation != "" {
 		c.computeLocation = p.ComputeLocation
@@ -409,6 +442,13 @@ func (s *Server) putCompute(w http.ResponseWriter, r *http.Request, m *match) {
 		c.admin = AdminAccount{Username: a.Username, Password: a.Password, PrivateKeyData: a.PrivateKeyData, PublicKeyData: a.PublicKeyData}
 		c.vmSize = vp.VirtualMachineSize
 	}
+	if tp.DatabricksAccessToken != nil {
+		c.token = *tp.DatabricksAccessToken
+	}
+	if tp.SSLConfiguration != nil {
+		c.sslKey = tp.SSLConfiguration.Key
+	}
+	s.fillTypeProps(c)
 	op := &operation{
 		id: randomUUID(), location: strings.ToLower(strings.ReplaceAll(ws.ws.Location, " ", "")),
 		attach: true, ws: ws, c: c, start: now,
@@ -457,7 +497,7 @@ func (s *Server) attachOutcome(c *computeState) (*ProvisioningError, string) {
 		return &ProvisioningError{Code: f.Code, Message: f.Message}, ""
 	}
 	if c.typ != "VirtualMachine" {
-		return nil, ""
+		return s.targetOutcome(c)
 	}
 	e := s.vmByID(c.resourceID)
 	if e == nil {
@@ -637,5 +677,6 @@ func (s *Server) listKeys(w http.ResponseWriter, _ *http.Request, m *match) {
 		}
 		body["administratorAccount"] = acct
 	}
+	s.typeSecrets(c, body)
 	writeJSON(w, http.StatusOK, body)
 }

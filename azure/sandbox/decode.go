@@ -90,7 +90,9 @@ func (d *decoder) decodeDocument(data []byte, w *World) {
 
 // collections are the list keys whose elements are resources: a location in
 // a message is given from the innermost one, e.g. "virtualMachines[0].ssh".
-var collections = []string{"subscriptions[", "resourceGroups[", "workspaces[", "computes[", "virtualMachines["}
+var collections = []string{"subscriptions[", "resourceGroups[", "workspaces[", "computes[", "virtualMachines[",
+	"hdinsightClusters[", "batchAccounts[", "databricksWorkspaces[", "dataLakeAnalyticsAccounts[", "aksClusters[",
+	"connectedClusters[", "synapseWorkspaces["}
 
 func where(path []string) string {
 	if len(path) == 0 {
@@ -386,6 +388,7 @@ func setDefaults(v reflect.Value) {
 
 var (
 	nameRE       = regexp.MustCompile(`^[A-Za-z0-9_.()-]+$`)
+	k8sVersionRE = regexp.MustCompile(`^\d+\.\d+(\.\d+)?$`)
 	serviceTagRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$`)
 )
 
@@ -463,6 +466,20 @@ func (d *decoder) checkValue(sf reflect.StructField, v reflect.Value, n *yaml.No
 		f := strings.Fields(v.String())
 		if len(f) != 2 {
 			bad("%q: want \"<distro> <version>\", e.g. \"ubuntu 20.04\"", v.String())
+		}
+	case "k8sversion":
+		if s := v.String(); s != "" && !k8sVersionRE.MatchString(s) {
+			bad("%q is not a Kubernetes version (e.g. \"1.30.14\")", s)
+		}
+	case "k8sversions":
+		for i := range v.Len() {
+			line := n.Line
+			if i < len(n.Content) {
+				line = n.Content[i].Line
+			}
+			if s := v.Index(i).String(); !k8sVersionRE.MatchString(s) {
+				d.errorf(line, "%s[%d]: %q is not a Kubernetes version (e.g. \"1.30.14\", or \"1.30\" for every patch)", at(path), i, s)
+			}
 		}
 	case "nonneg":
 		if (v.Kind() == reflect.Int && v.Int() < 0) || (v.Kind() == reflect.Float64 && v.Float() < 0) {

@@ -35,9 +35,11 @@ type Server struct {
 	ln       net.Listener
 	routes   []route
 
-	vms     map[string]*vmEntry // by lower(sub/rg/name)
-	byIP    map[string]*vmEntry // by public IP
-	netList []*netRes           // generated network resources, in world order
+	vms     map[string]*vmEntry  // by lower(sub/rg/name)
+	byIP    map[string]*vmEntry  // by public IP
+	netList []*netRes            // generated network resources, in world order
+	hdis    map[string]*vmEntry  // HDInsight clusters' SSH sides, by lower(cluster name)
+	dbx     map[string]*dbxEntry // Databricks workspaces, by lower(workspace host)
 
 	sims []*simHost
 
@@ -52,12 +54,15 @@ type Server struct {
 	opSeq      int
 }
 
-// vmEntry is a world VM with where it lives.
+// vmEntry is a world VM with where it lives, or the SSH side of an
+// HDInsight cluster: then hdi is set and vm is its head node, made up from
+// the cluster (see hdiHeadNode).
 type vmEntry struct {
 	sub *Subscription
 	rg  *ResourceGroup
 	vm  *VM
 	sim *simHost
+	hdi *HDInsightCluster
 }
 
 func (e *vmEntry) id() string {
@@ -77,6 +82,7 @@ func Start(w *World) (*Server, error) {
 	s := &Server{
 		world: w, now: time.Now,
 		vms: map[string]*vmEntry{}, byIP: map[string]*vmEntry{},
+		hdis: map[string]*vmEntry{}, dbx: map[string]*dbxEntry{},
 		workspaces: map[string]*wsState{}, ops: map[string]*operation{},
 	}
 	s.started = s.now()
@@ -96,6 +102,7 @@ func Start(w *World) (*Server, error) {
 				}
 				s.addNetwork(e)
 			}
+			s.addTargets(sub, g)
 		}
 	}
 
@@ -111,7 +118,23 @@ func Start(w *World) (*Server, error) {
 		e.sim = h
 		s.sims = append(s.sims, h)
 	}
-	cert, pool, err := selfSignedCert(s.now())
+	for _, e := range s.hdis {
+		if e.vm.SSH.Sim == nil {
+			continue
+		}
+		h, err := startSimHost(e)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sandbox: start the simulated head node of HDInsight cluster %s: %w", e.hdi.Name, err)
+		}
+		e.sim = h
+		s.sims = append(s.sims, h)
+	}
+	extraNames := []string{"*.azuredatabricks.net"}
+	for host := range s.dbx {
+		extraNames = append(extraNames, host)
+	}
+	cert, pool, err := selfSignedCert(s.now(), extraNames)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -119,6 +142,7 @@ func Start(w *World) (*Server, error) {
 	s.pool = pool
 	s.client = &http.Client{Transport: &http.Transport{
 		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		DialContext:         s.dialHTTP,
 		ForceAttemptHTTP2:   true,
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     30 * time.Second,
@@ -153,13 +177,18 @@ func (s *Server) Endpoint() string { return s.endpoint }
 func (s *Server) CertPool() *x509.CertPool { return s.pool }
 
 // HTTPClient is a client that trusts the server's certificate; pass it as
-// the SDK's ClientOptions.Transport.
+// the SDK's ClientOptions.Transport. It also reaches the REST API of the
+// world's Databricks workspaces: any *.azuredatabricks.net host is sent to
+// the sandbox (see dialHTTP).
 func (s *Server) HTTPClient() *http.Client { return s.client }
 
 // Dial connects like net.Dialer.DialContext, except that an address whose
 // host is the public IP of a world VM (any port) goes to that VM's SSH side:
 // its ssh.address, or its simulated host. A VM that is not running, or that
-// has neither, does not answer.
+// has neither, does not answer. Likewise <cluster>-ssh.azurehdinsight.net
+// (any port, any case) goes to the SSH side of that HDInsight cluster; a
+// cluster that is not Running does not answer, and the name of a cluster
+// the world lacks, or of one without an SSH endpoint, does not resolve.
 func (s *Server) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err == nil {
@@ -168,9 +197,22 @@ func (s *Server) Dial(ctx context.Context, network, addr string) (net.Conn, erro
 				return s.dialVM(ctx, network, addr, e)
 			}
 		}
+		lower := strings.ToLower(strings.TrimSuffix(host, "."))
+		if strings.HasSuffix(lower, hdiDomain) {
+			e := s.hdis[strings.TrimSuffix(lower, "-ssh"+hdiDomain)]
+			if e == nil || !e.hdi.SSHEndpoint || !strings.HasSuffix(lower, "-ssh"+hdiDomain) {
+				return nil, noSuchHost(network, host)
+			}
+			return s.dialVM(ctx, network, addr, e)
+		}
 	}
 	var d net.Dialer
 	return d.DialContext(ctx, network, addr)
+}
+
+// noSuchHost is the error of dialing a name DNS does not know.
+func noSuchHost(network, host string) error {
+	return &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}}
 }
 
 // timeoutError is what dialing a machine that does not answer returns.
@@ -226,9 +268,9 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
-// selfSignedCert makes an ECDSA P-256 certificate for 127.0.0.1 and
-// localhost, valid for a day, and a pool that trusts it.
-func selfSignedCert(now time.Time) (tls.Certificate, *x509.CertPool, error) {
+// selfSignedCert makes an ECDSA P-256 certificate for 127.0.0.1, localhost
+// and extraNames, valid for a day, and a pool that trusts it.
+func selfSignedCert(now time.Time, extraNames []string) (tls.Certificate, *x509.CertPool, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, fmt.Errorf("sandbox: key: %w", err)
@@ -247,7 +289,7 @@ func selfSignedCert(now time.Time) (tls.Certificate, *x509.CertPool, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{"localhost"},
+		DNSNames:              append([]string{"localhost"}, extraNames...),
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {

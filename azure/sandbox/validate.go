@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"net"
 	"sort"
 	"strings"
@@ -37,6 +38,7 @@ func (d *decoder) validate(w *World) {
 			d.validateGroup(s, g, ips)
 		}
 	}
+	d.validateTargets(w)
 	f := &w.Faults
 	if f.AttachError.Compute == "" && (f.AttachError.Code != "" || f.AttachError.Message != "") {
 		d.errorf(0, "faults.attachError: give the compute name the error is for (compute: NAME)")
@@ -103,20 +105,7 @@ func (d *decoder) validateGroup(s *Subscription, g *ResourceGroup, ips map[strin
 		if vm.SSH.Address != "" && vm.SSH.Sim != nil {
 			d.errorf(vm.SSH.Line, "VM %q: ssh has both address and sim; give one", vm.Name)
 		}
-		if sim := vm.SSH.Sim; sim != nil {
-			if len(sim.Users) == 0 {
-				d.errorf(sim.Line, "VM %q: ssh.sim needs at least one user (users: {azureuser: {password: ...}})", vm.Name)
-			}
-			for _, name := range sortedUsers(sim) {
-				u := sim.Users[name]
-				if u.Password == "" && len(u.AuthorizedKeys) == 0 {
-					d.errorf(u.Line, "VM %q: sim user %q needs a password or authorizedKeys", vm.Name, name)
-				}
-			}
-			if sim.Docker == "" && (sim.DockerDaemon || sim.DockerSudoOnly) {
-				d.errorf(sim.Line, "VM %q: dockerDaemon/dockerSudoOnly need docker (the installed version, e.g. \"24.0.7\")", vm.Name)
-			}
-		}
+		d.validateSim(fmt.Sprintf("VM %q", vm.Name), vm.SSH.Sim)
 		if vm.AdminUsername == "" {
 			vm.AdminUsername = "azureuser"
 			if sim := vm.SSH.Sim; sim != nil && len(sim.Users) > 0 {
@@ -135,6 +124,25 @@ func (d *decoder) validateGroup(s *Subscription, g *ResourceGroup, ips map[strin
 			}
 			vm.DisablePasswordAuthentication = &off
 		}
+	}
+}
+
+// validateSim checks a simulated host; owner names its VM or cluster.
+func (d *decoder) validateSim(owner string, sim *Sim) {
+	if sim == nil {
+		return
+	}
+	if len(sim.Users) == 0 {
+		d.errorf(sim.Line, "%s: ssh.sim needs at least one user (users: {azureuser: {password: ...}})", owner)
+	}
+	for _, name := range sortedUsers(sim) {
+		u := sim.Users[name]
+		if u.Password == "" && len(u.AuthorizedKeys) == 0 {
+			d.errorf(u.Line, "%s: sim user %q needs a password or authorizedKeys", owner, name)
+		}
+	}
+	if sim.Docker == "" && (sim.DockerDaemon || sim.DockerSudoOnly) {
+		d.errorf(sim.Line, "%s: dockerDaemon/dockerSudoOnly need docker (the installed version, e.g. \"24.0.7\")", owner)
 	}
 }
 

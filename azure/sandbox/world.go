@@ -12,7 +12,11 @@ import (
 // server: the server copies what it mutates.
 type World struct {
 	Subscriptions []Subscription `yaml:"subscriptions"`
-	Faults        Faults         `yaml:"faults"`
+	// KubernetesVersions are the versions AKS supports in every region
+	// ("1.30.14", or "1.30" for every patch of a minor version); nil means
+	// DefaultKubernetesVersions.
+	KubernetesVersions []string `yaml:"kubernetesVersions" check:"k8sversions"`
+	Faults             Faults   `yaml:"faults"`
 	// Source names the file the world came from, for messages.
 	Source string `yaml:"-"`
 }
@@ -34,7 +38,15 @@ type ResourceGroup struct {
 	Location        string      `yaml:"location" required:"true"`
 	Workspaces      []Workspace `yaml:"workspaces"`
 	VirtualMachines []VM        `yaml:"virtualMachines"`
-	Line            int         `yaml:"-"`
+	// The other attachable resources (see targets.go).
+	HDInsightClusters         []HDInsightCluster    `yaml:"hdinsightClusters"`
+	BatchAccounts             []BatchAccount        `yaml:"batchAccounts"`
+	DatabricksWorkspaces      []DatabricksWorkspace `yaml:"databricksWorkspaces"`
+	DataLakeAnalyticsAccounts []ADLAAccount         `yaml:"dataLakeAnalyticsAccounts"`
+	AKSClusters               []AKSCluster          `yaml:"aksClusters"`
+	ConnectedClusters         []ConnectedCluster    `yaml:"connectedClusters"`
+	SynapseWorkspaces         []SynapseWorkspace    `yaml:"synapseWorkspaces"`
+	Line                      int                   `yaml:"-"`
 }
 
 // Workspace is an Azure ML workspace.
@@ -50,7 +62,7 @@ type Workspace struct {
 // Compute is an attachment that already exists when the sandbox starts.
 type Compute struct {
 	Name               string              `yaml:"name" required:"true" check:"name"`
-	Type               string              `yaml:"type" default:"VirtualMachine" oneof:"AKS|Kubernetes|AmlCompute|ComputeInstance|DataFactory|VirtualMachine|HDInsight|Databricks|DataLakeAnalytics|SynapseSpark"`
+	Type               string              `yaml:"type" default:"VirtualMachine" oneof:"AKS|Kubernetes|AmlCompute|ComputeInstance|DataFactory|VirtualMachine|HDInsight|Databricks|DataLakeAnalytics|SynapseSpark|Batch"`
 	ResourceID         string              `yaml:"resourceId"`
 	Description        string              `yaml:"description"`
 	ProvisioningState  string              `yaml:"provisioningState" default:"Succeeded" oneof:"Unknown|Updating|Creating|Deleting|Succeeded|Failed|Canceled"`
@@ -66,11 +78,17 @@ type ProvisioningError struct {
 	Message string `yaml:"message"`
 }
 
-// ComputeProperties is what Azure ML stored for a VM or HDInsight compute.
+// ComputeProperties is what Azure ML stored for a compute: address, port
+// and account for a VM or HDInsight compute, the workspace URL and token
+// for Databricks, the namespace for Kubernetes.
 type ComputeProperties struct {
 	Address              string       `yaml:"address"`
 	SSHPort              int          `yaml:"sshPort" check:"port0"`
 	AdministratorAccount AdminAccount `yaml:"administratorAccount"`
+	WorkspaceURL         string       `yaml:"workspaceUrl"`
+	// DatabricksAccessToken is a secret: only listKeys returns it.
+	DatabricksAccessToken string `yaml:"databricksAccessToken"`
+	Namespace             string `yaml:"namespace"`
 }
 
 // AdminAccount is the login Azure ML uses; the secrets are only ever
@@ -174,6 +192,9 @@ type Faults struct {
 	ARMLatencyMs int `yaml:"armLatencyMs" check:"nonneg"`
 	// PageSize is the number of items in each page of a list.
 	PageSize int `yaml:"pageSize" default:"10" check:"positive"`
+	// RefuseBatch makes an attach with computeType Batch fail the way an
+	// unknown compute type does; otherwise the SDK v1 Batch body is accepted.
+	RefuseBatch bool `yaml:"refuseBatch"`
 }
 
 // AttachFault makes the attach of one compute name end Failed.
