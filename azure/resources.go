@@ -250,7 +250,7 @@ func (c *Client) ProviderState(ctx context.Context, subscriptionID, namespace st
 // logging) for calls no SDK module here covers. pathOrURL is an ARM path or
 // a nextLink.
 func (c *Client) getJSON(ctx context.Context, subscriptionID, pathOrURL, apiVersion string, out any) error {
-	ac, err := arm.NewClient("amlattach", "v1", c.cred, c.opts)
+	ac, err := arm.NewClient("amlattach", "v1.0.0", c.cred, c.opts)
 	if err != nil {
 		return err
 	}
