@@ -238,9 +238,9 @@ func AKSCapacity(a azure.AKSCluster, purpose string) Result {
 		vcpus += pool.Count * c
 		pools = append(pools, fmt.Sprintf("%s: %d × %s = %d vCPUs", pool.Name, pool.Count, pool.VMSize, pool.Count*c))
 	}
-	found := fmt.Sprintf("%d nodes with %d vCPUs", nodes, vcpus)
+	found := fmt.Sprintf("%s with %d vCPUs", nodesWord(nodes), vcpus)
 	if len(unknown) > 0 {
-		found = fmt.Sprintf("%d nodes with at least %d vCPUs (cannot tell the vCPUs of %s)", nodes, vcpus, strings.Join(unknown, ", "))
+		found = fmt.Sprintf("%s with at least %d vCPUs (cannot tell the vCPUs of %s)", nodesWord(nodes), vcpus, strings.Join(unknown, ", "))
 	}
 	if len(pools) > 0 {
 		found += " [" + strings.Join(pools, "; ") + "]"
@@ -289,4 +289,11 @@ func aksScaleRemedy(a azure.AKSCluster, g, n string, minNodes, minVCPUs, vcpus i
 	}
 	return fmt.Sprintf("scale node pool %s to %d nodes: az aks nodepool scale -g %s --cluster-name %s -n %s --node-count %d (if the pool autoscales, raise its minimum instead: az aks nodepool update ... --update-cluster-autoscaler --min-count %d --max-count <max>)",
 		best.Name, count, g, n, best.Name, count, count)
+}
+
+func nodesWord(n int) string {
+	if n == 1 {
+		return "1 node"
+	}
+	return fmt.Sprintf("%d nodes", n)
 }
