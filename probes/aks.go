@@ -287,8 +287,8 @@ func aksScaleRemedy(a azure.AKSCluster, g, n string, minNodes, minVCPUs, vcpus i
 	if per > 0 && vcpus < minVCPUs {
 		count = max(count, best.Count+(minVCPUs-vcpus+per-1)/per)
 	}
-	return fmt.Sprintf("scale node pool %s to %d nodes: az aks nodepool scale -g %s --cluster-name %s -n %s --node-count %d (if the pool autoscales, raise its minimum instead: az aks nodepool update ... --update-cluster-autoscaler --min-count %d --max-count <max>)",
-		best.Name, count, g, n, best.Name, count, count)
+	return fmt.Sprintf("scale node pool %s to %d nodes: az aks nodepool scale -g %s --cluster-name %s -n %s --node-count %d (if the pool autoscales, raise its minimum instead: az aks nodepool update -g %s --cluster-name %s -n %s --update-cluster-autoscaler --min-count %d --max-count <max>)",
+		best.Name, count, g, n, best.Name, count, g, n, best.Name, count)
 }
 
 func nodesWord(n int) string {

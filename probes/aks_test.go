@@ -126,7 +126,7 @@ func TestAKSCapacity(t *testing.T) {
 		{"exactly 3 nodes and 12 vCPUs", "FastProd", []azure.AgentPool{pool("sys", 3, "Standard_D4s_v3")}, Pass, parts("3 nodes with 12 vCPUs"), nil},
 		{"over two pools", "DenseProd", []azure.AgentPool{pool("sys", 1, "Standard_D4s_v3"), pool("user", 2, "Standard_D4s_v3")}, Pass, parts("3 nodes with 12 vCPUs", "sys: 1 × Standard_D4s_v3 = 4 vCPUs"), nil},
 		{"2 nodes", "FastProd", []azure.AgentPool{pool("sys", 2, "Standard_D8s_v3")}, Fail, parts("at least 3 nodes and 12 vCPUs", "2 nodes with 16 vCPUs"),
-			parts("az aks nodepool scale -g k-rg --cluster-name aks1 -n sys --node-count 3", "--cluster-purpose DevTest")},
+			parts("az aks nodepool scale -g k-rg --cluster-name aks1 -n sys --node-count 3", "az aks nodepool update -g k-rg --cluster-name aks1 -n sys --update-cluster-autoscaler --min-count 3", "--cluster-purpose DevTest")},
 		{"3 nodes, too few vCPUs", "FastProd", []azure.AgentPool{pool("sys", 3, "Standard_D2s_v3")}, Fail, parts("3 nodes with 6 vCPUs"),
 			parts("--node-count 6", "--cluster-purpose DevTest")},
 		{"default purpose is FastProd", "", []azure.AgentPool{pool("sys", 1, "Standard_D2s_v3")}, Fail, parts("FastProd (the default purpose)", "1 node with 2 vCPUs"), parts("--node-count 6")},

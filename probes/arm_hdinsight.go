@@ -60,7 +60,9 @@ func HDIKind(h azure.HDInsightCluster) Result {
 func HDISSH(h azure.HDInsightCluster) (r Result, host string, port int) {
 	host = strings.TrimSpace(h.SSHHost)
 	if host == "" {
-		return failf(FieldResourceID, "attach a cluster created with a public SSH endpoint (the default when the cluster is not in a virtual network, or a VNet cluster with public access); an HDInsight cluster in a virtual network without a public endpoint cannot be attached",
+		g, n := groupAndName(h.ID, h.Name)
+		return failf(FieldResourceID, fmt.Sprintf("see the cluster's endpoints: az hdinsight show -g %s -n %s --query properties.connectivityEndpoints; "+
+			"an HDInsight cluster in a virtual network without a public endpoint cannot be attached, so attach a cluster that has a public SSH endpoint instead", g, n),
 			"%s has no SSH connectivity endpoint: Azure ML reaches an HDInsight cluster over SSH at <cluster>-ssh.azurehdinsight.net, so this cluster cannot be attached", orDash(h.Name)), "", 0
 	}
 	port = h.SSHPort

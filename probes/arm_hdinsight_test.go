@@ -67,7 +67,7 @@ func TestHDISSH(t *testing.T) {
 		{"explicit port", "sparky-ssh.azurehdinsight.net", 22, Pass, "sparky-ssh.azurehdinsight.net", 22, parts("sparky-ssh.azurehdinsight.net:22", "!using 22"), nil},
 		{"port 0 means 22", "sparky-ssh.azurehdinsight.net", 0, Pass, "sparky-ssh.azurehdinsight.net", 22, parts(":22", "using 22"), nil},
 		{"other port", "sparky-ssh.azurehdinsight.net", 2022, Pass, "sparky-ssh.azurehdinsight.net", 2022, parts(":2022"), nil},
-		{"no endpoint", "", 0, Fail, "", 0, parts("no SSH connectivity endpoint", "cannot be attached"), parts("public SSH endpoint", "virtual network")},
+		{"no endpoint", "", 0, Fail, "", 0, parts("no SSH connectivity endpoint", "cannot be attached"), parts("public SSH endpoint", "virtual network", "az hdinsight show -g <group> -n sparky --query properties.connectivityEndpoints")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
