@@ -91,9 +91,6 @@ func Start(w *World) (*Server, error) {
 		sub := &w.Subscriptions[si]
 		for gi := range sub.ResourceGroups {
 			g := &sub.ResourceGroups[gi]
-			for wi := range g.Workspaces {
-				s.addWorkspace(sub, g, &g.Workspaces[wi])
-			}
 			for vi := range g.VirtualMachines {
 				e := &vmEntry{sub: sub, rg: g, vm: &g.VirtualMachines[vi]}
 				s.vms[key(sub.ID, g.Name, e.vm.Name)] = e
@@ -103,6 +100,16 @@ func Start(w *World) (*Server, error) {
 				s.addNetwork(e)
 			}
 			s.addTargets(sub, g)
+		}
+	}
+	// Workspaces last: their computes look up the resources they attach.
+	for si := range w.Subscriptions {
+		sub := &w.Subscriptions[si]
+		for gi := range sub.ResourceGroups {
+			g := &sub.ResourceGroups[gi]
+			for wi := range g.Workspaces {
+				s.addWorkspace(sub, g, &g.Workspaces[wi])
+			}
 		}
 	}
 

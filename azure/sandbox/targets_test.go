@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	ml "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/machinelearning/armmachinelearning/v4"
+
 	"amlattach/azure/sandbox"
 )
 
@@ -279,5 +282,59 @@ func TestDatabricksCertificate(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 || !strings.Contains(string(body), "ENDPOINT_NOT_FOUND") || resp.TLS == nil || resp.TLS.PeerCertificates[0].VerifyHostname(host) != nil {
 		t.Fatalf("other API: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestWorldComputesOfOtherTypes(t *testing.T) {
+	p := "/subscriptions/" + sub + "/resourceGroups/rg/providers/"
+	srv := startWorld(t, `
+subscriptions:
+  - id: `+sub+`
+    resourceGroups:
+      - name: rg
+        location: westeurope
+        workspaces:
+          - name: ws
+            computes:
+              - {name: dbx, type: Databricks, resourceId: `+p+`Microsoft.Databricks/workspaces/d,
+                 properties: {databricksAccessToken: dapi-stored-secret}}
+              - {name: k8s, type: Kubernetes, resourceId: `+p+`Microsoft.Kubernetes/connectedClusters/c, properties: {namespace: ml}}
+              - {name: aks, type: AKS, resourceId: `+p+`Microsoft.ContainerService/managedClusters/k}
+              - {name: batch, type: Batch, resourceId: `+p+`Microsoft.Batch/batchAccounts/b}
+        databricksWorkspaces: [{name: d}]
+        aksClusters: [{name: k, agentPools: [{name: p1, count: 2, vmSize: Standard_E8s_v5}, {name: p2, count: 1}]}]
+`)
+	cc, err := ml.NewComputeClient(sub, staticCred{}, clientOptions(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw *http.Response
+	r, err := cc.Get(runtime.WithCaptureResponse(ctx(t), &raw), "rg", "ws", "dbx", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(raw.Body)
+	d, ok := r.Properties.(*ml.Databricks)
+	if !ok || d.Properties == nil || !strings.HasPrefix(*d.Properties.WorkspaceURL, "adb-") || strings.Contains(string(body), "dapi-stored-secret") {
+		t.Fatalf("databricks: %s", body)
+	}
+	keys, err := cc.ListKeys(ctx(t), "rg", "ws", "dbx", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := keys.ComputeSecretsClassification.(*ml.DatabricksComputeSecrets); !ok || *s.DatabricksAccessToken != "dapi-stored-secret" {
+		t.Fatalf("listKeys: %+v", keys.ComputeSecretsClassification)
+	}
+	r, err = cc.Get(ctx(t), "rg", "ws", "k8s", nil)
+	if k, ok := r.Properties.(*ml.Kubernetes); err != nil || !ok || *k.Properties.Namespace != "ml" {
+		t.Fatalf("kubernetes: %+v %v", r.Properties, err)
+	}
+	r, err = cc.Get(ctx(t), "rg", "ws", "aks", nil)
+	if a, ok := r.Properties.(*ml.AKS); err != nil || !ok || *a.Properties.AgentCount != 3 || *a.Properties.AgentVMSize != "Standard_E8s_v5" {
+		t.Fatalf("aks: %+v %v", r.Properties, err)
+	}
+	r, err = cc.Get(ctx(t), "rg", "ws", "batch", nil)
+	if err != nil || *r.Properties.GetCompute().ComputeType != "Batch" {
+		t.Fatalf("batch: %+v %v", r.Properties, err)
 	}
 }
