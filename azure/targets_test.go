@@ -186,6 +186,29 @@ func TestTargetReads(t *testing.T) {
 	if _, err := c.ListExtensions(ctx, demoID("Microsoft.Kubernetes/connectedClusters", "ghost")); !azure.IsNotFound(err) {
 		t.Fatalf("extensions of a missing cluster: %v", err)
 	}
+	// Browsing: every kind listed in the subscription (pools under their workspace).
+	browse := map[string]string{
+		"Microsoft.HDInsight/clusters":               "spark-hdi,hadoop-hdi,hdi-nossh",
+		"Microsoft.Batch/batchAccounts":              "batchdemo,batchfailed",
+		"Microsoft.Databricks/workspaces":            "dbx-ws,dbx-offline",
+		"Microsoft.DataLakeAnalytics/accounts":       "adlademo,adlasuspended",
+		"Microsoft.ContainerService/managedClusters": "aks-prod,aks-small,aks-old,aks-ml,aks-noext",
+		"Microsoft.Kubernetes/connectedClusters":     "arc-onprem,arc-offline",
+		"Microsoft.Synapse/workspaces/bigDataPools":  "synapse-ws/sparkpool,synapse-ws/brokenpool",
+	}
+	for kind, want := range browse {
+		rs, err := c.ListResources(ctx, demoSub, kind)
+		var names []string
+		for _, r := range rs {
+			if r.ResourceGroup != "ml-rg" || r.Location != "eastus" {
+				t.Fatalf("%s: %+v", kind, r)
+			}
+			names = append(names, r.Name)
+		}
+		if err != nil || strings.Join(names, ",") != want {
+			t.Fatalf("list %s: %v %v", kind, names, err)
+		}
+	}
 	for _, ns := range []string{"Microsoft.HDInsight", "Microsoft.Databricks", "Microsoft.KubernetesConfiguration"} {
 		if st, err := c.ProviderState(ctx, demoSub, ns); err != nil || st != "Registered" {
 			t.Fatalf("%s: %q %v", ns, st, err)
