@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,9 @@ type Compute struct {
 	Address            string // VirtualMachine and HDInsight
 	SSHPort            int
 	Username           string
+	ClusterPurpose     string // AKS
+	Namespace          string // Kubernetes
+	WorkspaceURL       string // Databricks
 }
 
 // VMCredentials is what Azure ML needs to log in to a VM. Exactly one of
@@ -279,28 +283,41 @@ func (c *Client) Detach(ctx context.Context, w Workspace, name string, progress 
 	return nil
 }
 
-// VMSecrets are the credentials Azure ML stored for a VM or HDInsight compute.
+// VMSecrets are the secrets Azure ML stored for a compute: the login of a
+// VM or HDInsight compute, or a Databricks compute's access token.
 type VMSecrets struct {
 	Username   string
 	Password   string
 	PrivateKey string
+	Token      string // Databricks
 }
 
-// ListKeys reads the secrets Azure ML stored for the compute (POST listKeys).
+// ListKeys reads the secrets Azure ML stored for the compute (POST
+// listKeys). The answer is decoded here rather than by the SDK, whose
+// models have no HDInsight secrets type.
 func (c *Client) ListKeys(ctx context.Context, w Workspace, name string) (VMSecrets, error) {
-	cc, err := c.computes(w.SubscriptionID)
-	if err != nil {
-		return VMSecrets{}, err
+	var body struct {
+		ComputeType          string `json:"computeType"`
+		AdministratorAccount *struct {
+			Username       string `json:"username"`
+			Password       string `json:"password"`
+			PrivateKeyData string `json:"privateKeyData"`
+		} `json:"administratorAccount"`
+		DatabricksAccessToken string `json:"databricksAccessToken"`
 	}
-	r, err := cc.ListKeys(ctx, w.ResourceGroup, w.Name, name, nil)
-	if err != nil {
+	path := fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.MachineLearningServices/workspaces/%s/computes/%s/listKeys",
+		url.PathEscape(w.SubscriptionID), url.PathEscape(w.ResourceGroup), url.PathEscape(w.Name), url.PathEscape(name))
+	if err := c.sendJSON(ctx, http.MethodPost, path, MLAPIVersion, &body); err != nil {
 		return VMSecrets{}, fmt.Errorf("list keys of %s: %w", name, err)
 	}
-	if v, ok := r.ComputeSecretsClassification.(*ml.VirtualMachineSecrets); ok && v.AdministratorAccount != nil {
-		a := v.AdministratorAccount
-		return VMSecrets{Username: str(a.Username), Password: str(a.Password), PrivateKey: str(a.PrivateKeyData)}, nil
+	switch {
+	case body.AdministratorAccount != nil:
+		a := body.AdministratorAccount
+		return VMSecrets{Username: a.Username, Password: a.Password, PrivateKey: a.PrivateKeyData}, nil
+	case body.DatabricksAccessToken != "":
+		return VMSecrets{Token: body.DatabricksAccessToken}, nil
 	}
-	return VMSecrets{}, fmt.Errorf("list keys of %s: no administrator account in the answer", name)
+	return VMSecrets{}, fmt.Errorf("list keys of %s: no stored login or token in the answer", name)
 }
 
 func computeFrom(r *ml.ComputeResource) Compute {
@@ -335,6 +352,18 @@ func computeFrom(r *ml.ComputeResource) Compute {
 			if p.Properties.AdministratorAccount != nil {
 				c.Username = str(p.Properties.AdministratorAccount.Username)
 			}
+		}
+	case *ml.AKS:
+		if p.Properties != nil && p.Properties.ClusterPurpose != nil {
+			c.ClusterPurpose = string(*p.Properties.ClusterPurpose)
+		}
+	case *ml.Kubernetes:
+		if p.Properties != nil {
+			c.Namespace = str(p.Properties.Namespace)
+		}
+	case *ml.Databricks:
+		if p.Properties != nil {
+			c.WorkspaceURL = str(p.Properties.WorkspaceURL)
 		}
 	case *ml.HDInsight:
 		if p.Properties != nil {

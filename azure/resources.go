@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
@@ -168,6 +169,7 @@ func (c *Client) AKSVersions(ctx context.Context, subscriptionID, location strin
 			out = append(out, patch)
 		}
 	}
+	sort.Strings(out)
 	return out, nil
 }
 
@@ -250,6 +252,15 @@ func (c *Client) ProviderState(ctx context.Context, subscriptionID, namespace st
 // logging) for calls no SDK module here covers. pathOrURL is an ARM path or
 // a nextLink.
 func (c *Client) getJSON(ctx context.Context, subscriptionID, pathOrURL, apiVersion string, out any) error {
+	return c.sendJSON(ctx, http.MethodGet, pathOrURL, apiVersion, out)
+}
+
+// MLAPIVersion is the API version of armmachinelearning v4.
+const MLAPIVersion = "2024-04-01"
+
+// sendJSON sends a body-less request through the SDK's ARM pipeline and
+// decodes the 200 answer.
+func (c *Client) sendJSON(ctx context.Context, method, pathOrURL, apiVersion string, out any) error {
 	ac, err := arm.NewClient("amlattach", "v1.0.0", c.cred, c.opts)
 	if err != nil {
 		return err
@@ -258,7 +269,7 @@ func (c *Client) getJSON(ctx context.Context, subscriptionID, pathOrURL, apiVers
 	if strings.HasPrefix(u, "/") {
 		u = runtime.JoinPaths(ac.Endpoint(), u)
 	}
-	req, err := runtime.NewRequest(ctx, http.MethodGet, u)
+	req, err := runtime.NewRequest(ctx, method, u)
 	if err != nil {
 		return err
 	}

@@ -66,11 +66,11 @@ type DatabricksSpec struct {
 }
 
 func (s DatabricksSpec) properties() ml.ComputeClassification {
-	return &ml.Databricks{
-		ComputeType: to.Ptr(ml.ComputeTypeDatabricks),
-		ResourceID:  to.Ptr(s.ResourceID),
-		Properties:  &ml.DatabricksProperties{DatabricksAccessToken: to.Ptr(s.Token), WorkspaceURL: to.Ptr(s.WorkspaceURL)},
+	p := &ml.DatabricksProperties{DatabricksAccessToken: to.Ptr(s.Token)}
+	if s.WorkspaceURL != "" {
+		p.WorkspaceURL = to.Ptr(s.WorkspaceURL)
 	}
+	return &ml.Databricks{ComputeType: to.Ptr(ml.ComputeTypeDatabricks), ResourceID: to.Ptr(s.ResourceID), Properties: p}
 }
 func (DatabricksSpec) identity() *ml.ManagedServiceIdentity { return nil }
 

@@ -115,7 +115,7 @@ func ValidateAKS(in AKSInput) (*Plan, error) {
 		return nil, inputErr("--tls", "use disabled, auto or custom", "%q is not a TLS mode", in.TLS)
 	}
 	p := &Plan{Type: "aks", Name: name, ID: id, ComputeType: "AKS", byName: byName, secrets: secrets, Fields: fields,
-		Notes: []string{"TLS settings are fixed at attach time: to change them later, detach the cluster (amlattach detach " + name + ") and attach it again with the new settings."}}
+		Notes: []string{"TLS settings are fixed at attach time: to change them later, reattach the cluster with the new settings (amlattach attach aks --name " + name + " --replace --tls …)."}}
 	p.Spec = spec
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) {
 		spec.ResourceID = p.ID.String()

@@ -1,6 +1,10 @@
 package flows
 
 import (
+	"sort"
+	"strings"
+	"time"
+
 	"amlattach/azure"
 	"amlattach/probes"
 )
@@ -35,6 +39,10 @@ type ListItemJSON struct {
 	ComputeJSON
 	Type       string `json:"type"`
 	ResourceID string `json:"resourceId"`
+	CreatedOn  string `json:"createdOn,omitempty"`
+	// SameResourceAs names the other computes attached to the same
+	// resource: conflicting attachments.
+	SameResourceAs []string `json:"sameResourceAs"`
 }
 
 // Report is the document `probe -o json` and `attach -o json` print (DESIGN §3).
@@ -67,7 +75,37 @@ func ComputeToJSON(c azure.Compute) *ComputeJSON {
 func ListToJSON(cs []azure.Compute) []ListItemJSON {
 	out := []ListItemJSON{}
 	for _, c := range cs {
-		out = append(out, ListItemJSON{ComputeJSON: *ComputeToJSON(c), Type: c.Type, ResourceID: c.ResourceID})
+		it := ListItemJSON{ComputeJSON: *ComputeToJSON(c), Type: c.Type, ResourceID: c.ResourceID, SameResourceAs: []string{}}
+		if !c.CreatedOn.IsZero() {
+			it.CreatedOn = c.CreatedOn.UTC().Format(time.RFC3339)
+		}
+		for _, o := range cs {
+			if o.Name != c.Name && c.ResourceID != "" && azure.SameResource(o.ResourceID, c.ResourceID) {
+				it.SameResourceAs = append(it.SameResourceAs, o.Name)
+			}
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// GroupByResource groups computes by the resource they attach (IDs compared
+// case-insensitively), groups in the order of their first compute, oldest
+// attachment first within a group.
+func GroupByResource(cs []azure.Compute) [][]azure.Compute {
+	var out [][]azure.Compute
+	idx := map[string]int{}
+	for _, c := range cs {
+		k := strings.ToLower(strings.TrimSuffix(c.ResourceID, "/"))
+		if i, ok := idx[k]; ok && k != "" {
+			out[i] = append(out[i], c)
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, []azure.Compute{c})
+	}
+	for _, g := range out {
+		sort.SliceStable(g, func(i, j int) bool { return g[i].CreatedOn.Before(g[j].CreatedOn) })
 	}
 	return out
 }

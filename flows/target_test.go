@@ -122,7 +122,7 @@ func TestAKSInputRules(t *testing.T) {
 	if spec.Purpose != "DevTest" || spec.LoadBalancerType != "PublicIp" || spec.TLS.Status != "Disabled" {
 		t.Fatalf("defaults and casing: %+v", spec)
 	}
-	if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "detach") {
+	if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "--replace") {
 		t.Fatalf("the result should say a TLS change needs a reattach: %v", p.Notes)
 	}
 	_, err = ValidateAKS(AKSInput{Ref: id, Purpose: "Prod"})

@@ -31,6 +31,8 @@ type VMInput struct {
 	KnownHosts     string
 	AcceptNew      bool
 	ConfirmHostKey func(ctx context.Context, host string, key ssh.PublicKey) bool
+	// storedKey is a key Azure ML stored (doctor), used as a key file would be.
+	storedKey *probes.Key
 }
 
 // VMPlan is a validated VMInput, ready to probe and attach.
@@ -104,6 +106,9 @@ func (plan *VMPlan) validateLogin(forAttach bool) error {
 	}
 	plan.Login = probes.Login{User: in.Username, Password: in.Password}
 	switch {
+	case in.storedKey != nil:
+		plan.Key = in.storedKey
+		plan.Login.Key = in.storedKey
 	case in.Password != "" && in.KeyFile != "":
 		return inputErr("--ssh-key", "give either a password or a key, not both (Azure ML stores one of them)", "both a password (from %s) and a key file were given", in.PasswordSource)
 	case in.KeyFile != "":

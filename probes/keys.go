@@ -53,6 +53,17 @@ func LoadKey(path string, passphrase []byte) (*Key, error) {
 		}
 		return bad(FieldKey, err.Error(), "give the path of a private key file")
 	}
+	return parseKey(path, data, passphrase)
+}
+
+// ParseKey parses private key text that did not come from a file (the key
+// Azure ML stored for a compute); label names it in messages.
+func ParseKey(label string, data []byte) (*Key, error) { return parseKey(label, data, nil) }
+
+func parseKey(path string, data, passphrase []byte) (*Key, error) {
+	bad := func(field Field, problem, fix string) (*Key, error) {
+		return nil, &KeyError{Path: path, Field: field, Problem: problem, Fix: fix}
+	}
 	trim := bytes.TrimSpace(data)
 	switch {
 	case len(trim) == 0:

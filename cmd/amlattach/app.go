@@ -42,6 +42,7 @@ type app struct {
 	timeout time.Duration
 
 	debugW  *redactor
+	args    []string // the command line, for messages that repeat it
 	closers []func()
 }
 
@@ -62,6 +63,10 @@ type env struct {
 	sources flows.WorkspaceSources
 	sandbox *sandbox.Server
 }
+
+// sharedSandbox, when set (by tests), is used instead of starting a sandbox
+// from the world, so that several commands see one simulated Azure.
+var sharedSandbox *sandbox.Server
 
 // setup builds the dependencies: the sandbox when --world is given, real
 // Azure otherwise; then resolves the workspace and reads it.
@@ -87,11 +92,14 @@ func (a *app) setup(needWorkspace bool) (*env, error) {
 				return nil, &flows.Error{Kind: flows.KindInput, Field: "--world", Msg: err.Error(), Fix: "fix the world file (see docs/world.md)", Err: err}
 			}
 		}
-		srv, err := sandbox.Start(w)
-		if err != nil {
-			return nil, fmt.Errorf("start the sandbox: %w", err)
+		srv := sharedSandbox
+		if srv == nil {
+			srv, err = sandbox.Start(w)
+			if err != nil {
+				return nil, fmt.Errorf("start the sandbox: %w", err)
+			}
+			a.closers = append(a.closers, func() { srv.Close() })
 		}
-		a.closers = append(a.closers, func() { srv.Close() })
 		e.sandbox = srv
 		e.deps.Azure = azure.New(azure.StaticCredential{}, azure.Options{
 			Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: 200 * time.Millisecond,
@@ -206,7 +214,7 @@ func expandHome(p string) string {
 
 // run executes the command line and returns the exit code.
 func run(ctx context.Context, args []string, s *streams, getenv func(string) string) int {
-	a := &app{ctx: ctx, io: s, getenv: getenv, out: &redactor{w: s.Out}, errw: &redactor{w: s.Err}}
+	a := &app{ctx: ctx, io: s, getenv: getenv, out: &redactor{w: s.Out}, errw: &redactor{w: s.Err}, args: args}
 	defer a.close()
 	root := newRootCmd(a)
 	root.SetArgs(args)
@@ -266,7 +274,7 @@ Exit codes: 0 done; 1 a probe failed, nothing was sent; 2 bad input or usage;
 	pf.StringVar(&a.world, "world", "", "run against a sandbox built from this world file instead of Azure (\"demo\": the built-in world)")
 	pf.StringVar(&a.debug, "debug", "", "write a trace of requests and events to this file (secrets removed)")
 	pf.DurationVar(&a.timeout, "timeout", 15*time.Second, "timeout of every network step")
-	root.AddCommand(newAttachCmd(a), newProbeCmd(a), newBrowseCmd(a), newListCmd(a), newDetachCmd(a), newVersionCmd(a), newDemoCmd(a))
+	root.AddCommand(newAttachCmd(a), newProbeCmd(a), newBrowseCmd(a), newListCmd(a), newDetachCmd(a), newDoctorCmd(a), newVersionCmd(a), newDemoCmd(a))
 	addWizard(a, root) // the bare command is the wizard (RunE and --plain)
 	return root
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -35,23 +36,47 @@ func newListCmd(a *app) *cobra.Command {
 func printComputes(a *app, e *env, cs []azure.Compute) {
 	fmt.Fprintf(a.out, "Workspace %s (resource group %s, subscription %s)\n", e.ws.Name, e.ws.ResourceGroup, e.ws.SubscriptionID)
 	if len(cs) == 0 {
-		fmt.Fprintln(a.out, "No computes. Attach one with: amlattach attach vm --help")
+		fmt.Fprintln(a.out, "No computes. Attach one with: amlattach attach TYPE --help")
 		return
 	}
+	groups := flows.GroupByResource(cs)
 	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTYPE\tSTATE\tRESOURCE")
-	for _, c := range cs {
-		res := c.ResourceID
-		if id, err := azure.ParseResourceID(c.ResourceID); err == nil {
-			res = id.ResourceGroup + "/" + id.Name
+	fmt.Fprintln(tw, "NAME\tTYPE\tSTATE\tCREATED\tRESOURCE")
+	for _, g := range groups {
+		for _, c := range g {
+			res := c.ResourceID
+			if id, err := azure.ParseResourceID(c.ResourceID); err == nil {
+				res = id.ResourceGroup + "/" + id.Name
+				if id.ChildName != "" {
+					res += "/" + id.ChildName
+				}
+			}
+			mark := ""
+			if len(g) > 1 {
+				mark = " (!)"
+			}
+			created := "-"
+			if !c.CreatedOn.IsZero() {
+				created = c.CreatedOn.UTC().Format("2006-01-02")
+			}
+			fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\n", c.Name, mark, c.Type, orDash(c.ProvisioningState), created, orDash(res))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.Type, orDash(c.ProvisioningState), orDash(res))
 	}
 	tw.Flush()
 	for _, c := range cs {
 		for _, pe := range c.ProvisioningErrors {
 			fmt.Fprintf(a.out, "%s: error %s: %s\n", c.Name, pe.Code, pe.Message)
 		}
+	}
+	for _, g := range groups {
+		if len(g) < 2 {
+			continue
+		}
+		var names []string
+		for _, c := range g {
+			names = append(names, c.Name)
+		}
+		fmt.Fprintf(a.out, "(!) %s are attachments of the same resource: each new attachment breaks the earlier ones; keep one (amlattach detach NAME)\n", strings.Join(names, ", "))
 	}
 }
 

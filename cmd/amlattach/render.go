@@ -38,6 +38,12 @@ func (p *probePrinter) event(e flows.Event) {
 		}
 	case flows.ProbeStarted:
 		p.a.debugf("probe %s started", e.Result.ID)
+	case flows.DetachProgress:
+		p.a.debugf("detach %s: %s", e.Phase, e.State)
+		if e.State != p.lastState {
+			p.lastState = e.State
+			fmt.Fprintf(p.a.errw, "detach: %s\n", e.State)
+		}
 	case flows.AttachProgress:
 		p.a.debugf("attach %s: %s", e.Phase, e.State)
 		if e.Phase == "polling" && e.State == p.lastState {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,7 +12,7 @@ import (
 // refFlags name the resource and the compute, for every type but vm.
 type refFlags struct {
 	name, resourceID, resourceName, resourceGroup, pool string
-	yes, force                                          bool
+	yes, force, replace                                 bool
 }
 
 func (f *refFlags) register(c *cobra.Command, attach bool, kind, example string, byName bool) {
@@ -23,9 +24,16 @@ func (f *refFlags) register(c *cobra.Command, attach bool, kind, example string,
 		fl.StringVar(&f.resourceGroup, "resource-group-name", "", "the resource group of --resource-name (default: the workspace's)")
 	}
 	if attach {
-		fl.BoolVarP(&f.yes, "yes", "y", false, "attach without asking for confirmation")
-		fl.BoolVar(&f.force, "force", false, "attach even though a probe failed (never over an existing compute name)")
+		registerAttachFlags(c, f)
 	}
+}
+
+// registerAttachFlags adds --yes, --force and --replace.
+func registerAttachFlags(c *cobra.Command, f *refFlags) {
+	fl := c.Flags()
+	fl.BoolVarP(&f.yes, "yes", "y", false, "attach without asking for confirmation")
+	fl.BoolVar(&f.force, "force", false, "attach even though a probe failed (never over an existing compute name unless --replace)")
+	fl.BoolVar(&f.replace, "replace", false, "reattach the existing compute of this --name with new settings: preflight first, then detach and attach again")
 }
 
 func (f *refFlags) ref() flows.TargetRef {
@@ -100,7 +108,12 @@ func runPlan(a *app, p *flows.Plan, attach bool, f *refFlags) error {
 	if !f.yes {
 		opts.Confirm = func(s flows.AttachSummary) (bool, error) { return a.confirm(s) }
 	}
-	rep, err := flows.Attach(a.ctx, e.deps, e.ws, p, opts, r.event)
+	var rep *flows.Report
+	if f.replace {
+		rep, err = flows.Replace(a.ctx, e.deps, e.ws, p, flows.ReplaceOptions{AttachOptions: opts, Retry: a.retryCommand()}, r.event)
+	} else {
+		rep, err = flows.Attach(a.ctx, e.deps, e.ws, p, opts, r.event)
+	}
 	if ferr := r.finish(rep); ferr != nil && err == nil {
 		err = ferr
 	}
@@ -255,4 +268,27 @@ func verbOf(attach bool) string {
 		return "attach"
 	}
 	return "probe"
+}
+
+// retryCommand is this command line without --replace, --force and -y:
+// what attaches again after a replace failed halfway (it asks first).
+func (a *app) retryCommand() string {
+	parts := []string{"amlattach"}
+	for _, x := range a.args {
+		switch x {
+		case "--replace", "--force", "--yes", "-y":
+			continue
+		}
+		parts = append(parts, shellQuote(x))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@,+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

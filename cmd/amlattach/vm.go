@@ -20,7 +20,8 @@ type vmFlags struct {
 	sshPort                    int
 	passwordFile, keyFile      string
 	passphraseFile, knownHosts string
-	acceptNew, yes, force      bool
+	acceptNew                  bool
+	attach                     refFlags // --yes, --force, --replace
 }
 
 func (f *vmFlags) register(c *cobra.Command, attach bool) {
@@ -30,8 +31,7 @@ func (f *vmFlags) register(c *cobra.Command, attach bool) {
 	fl.IntVar(&f.sshPort, "ssh-port", 22, "SSH port")
 	f.registerLogin(c)
 	if attach {
-		fl.BoolVarP(&f.yes, "yes", "y", false, "attach without asking for confirmation")
-		fl.BoolVar(&f.force, "force", false, "attach even though a probe failed (never over an existing compute name)")
+		registerAttachFlags(c, &f.attach)
 	}
 }
 
@@ -134,7 +134,7 @@ func runVM(a *app, f *vmFlags, attach bool) error {
 	if err != nil {
 		return err
 	}
-	return runPlan(a, plan.Target(), attach, &refFlags{yes: f.yes, force: f.force})
+	return runPlan(a, plan.Target(), attach, &f.attach)
 }
 
 // confirm asks on the terminal; with no terminal it refuses (exit 2).
