@@ -41,10 +41,15 @@ type Diagnosis struct {
 	At     time.Time
 }
 
-// OK says the compute looks healthy: stored state Succeeded and no probe failed.
+// OK says the compute looks healthy: stored state Succeeded, its probes ran
+// and none failed.
 func (g *Diagnosis) OK() bool {
-	return strings.EqualFold(g.Compute.ProvisioningState, "Succeeded") && !AnyFailed(g.Results)
+	return strings.EqualFold(g.Compute.ProvisioningState, "Succeeded") && len(g.Results) > 0 && !AnyFailed(g.Results)
 }
+
+// NeedsCredentials says the login probes could not run: the stored secrets
+// could not be read and none were given.
+func (g *Diagnosis) NeedsCredentials() bool { return g.KeysProblem != "" && len(g.Results) == 0 }
 
 // typeOf maps Azure's computeType to the TYPE argument.
 var typeOf = map[string]string{
@@ -123,7 +128,7 @@ func Doctor(ctx context.Context, d Deps, ws azure.Workspace, in DoctorInput, add
 		if typ == "databricks" {
 			flagsHint = "--token-file"
 		}
-		g.Remedy = g.KeysProblem + "; give the credentials with " + flagsHint + " to run the login probes"
+		g.Remedy = "give the credentials with " + flagsHint + " to run the login probes with them"
 	}
 	plan, err := doctorPlan(typ, comp, ssh, token, tokenSource)
 	if err != nil && g.KeysProblem == "" {

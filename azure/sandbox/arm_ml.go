@@ -663,8 +663,13 @@ func (s *Server) operationResult(w http.ResponseWriter, _ *http.Request, m *matc
 func (s *Server) listKeys(w http.ResponseWriter, _ *http.Request, m *match) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, c := s.computeOr404(w, m)
+	ws, c := s.computeOr404(w, m)
 	if c == nil {
+		return
+	}
+	if s.world.Faults.ForbidListKeys {
+		armError(w, http.StatusForbidden, "AuthorizationFailed", fmt.Sprintf(
+			"The client does not have authorization to perform action 'Microsoft.MachineLearningServices/workspaces/computes/listKeys/action' over scope '%s/computes/%s' or the scope is invalid.", ws.id(), c.name))
 		return
 	}
 	body := map[string]any{"computeType": c.typ}

@@ -195,6 +195,9 @@ type Faults struct {
 	// RefuseBatch makes an attach with computeType Batch fail the way an
 	// unknown compute type does; otherwise the SDK v1 Batch body is accepted.
 	RefuseBatch bool `yaml:"refuseBatch"`
+	// ForbidListKeys makes listKeys answer 403, as for a caller without the
+	// computes/listKeys/action permission.
+	ForbidListKeys bool `yaml:"forbidListKeys"`
 }
 
 // AttachFault makes the attach of one compute name end Failed.

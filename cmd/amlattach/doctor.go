@@ -91,6 +91,13 @@ func newDoctorCmd(a *app) *cobra.Command {
 					fmt.Fprintf(a.out, "report written to %s\n", reportFile)
 				}
 			}
+			if g.NeedsCredentials() {
+				field := "--password-file"
+				if g.Compute.Type == "Databricks" {
+					field = "--token-file"
+				}
+				return &flows.Error{Kind: flows.KindInput, Field: field, Msg: g.KeysProblem, Fix: g.Remedy}
+			}
 			if err != nil {
 				return err
 			}
