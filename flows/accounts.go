@@ -26,15 +26,11 @@ type SimpleInput struct {
 
 // ValidateBatch checks a Batch account attach.
 func ValidateBatch(in SimpleInput) (*Plan, error) {
-	id, byName, err := resolveRef(in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.Batch/batchAccounts/<account> (az batch account show -g <group> -n <account> --query id -o tsv)", BatchKind)
+	p, err := newPlan("batch", string(azure.BatchComputeType), in.Name, in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.Batch/batchAccounts/<account> (az batch account show -g <group> -n <account> --query id -o tsv)", BatchKind)
 	if err != nil {
 		return nil, err
 	}
-	name, err := nameFor(in.Name, id)
-	if err != nil {
-		return nil, err
-	}
-	p := &Plan{Type: "batch", Name: name, ID: id, ComputeType: string(azure.BatchComputeType), byName: byName}
+	id := p.ID
 	p.Fields = [][2]string{{"body", "the Azure ML SDK v1 body: computeType Batch and resourceId only"}}
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) {
 		p.Spec = azure.BatchSpec{ResourceID: p.ID.String()}
@@ -55,15 +51,11 @@ func ValidateBatch(in SimpleInput) (*Plan, error) {
 
 // ValidateADLA checks a Data Lake Analytics account attach.
 func ValidateADLA(in SimpleInput) (*Plan, error) {
-	id, byName, err := resolveRef(in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.DataLakeAnalytics/accounts/<account>", ADLAKind)
+	p, err := newPlan("adla", "DataLakeAnalytics", in.Name, in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.DataLakeAnalytics/accounts/<account>", ADLAKind)
 	if err != nil {
 		return nil, err
 	}
-	name, err := nameFor(in.Name, id)
-	if err != nil {
-		return nil, err
-	}
-	p := &Plan{Type: "adla", Name: name, ID: id, ComputeType: "DataLakeAnalytics", byName: byName}
+	id := p.ID
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) {
 		p.Spec = azure.ADLASpec{ResourceID: p.ID.String()}
 		var g azure.Generic
@@ -83,19 +75,15 @@ func ValidateADLA(in SimpleInput) (*Plan, error) {
 
 // ValidateSynapse checks a Synapse Spark pool attach.
 func ValidateSynapse(in SimpleInput) (*Plan, error) {
-	id, byName, err := resolveRef(in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.Synapse/workspaces/<synapse-workspace>/bigDataPools/<pool> (az synapse spark pool show -g <group> --workspace-name <ws> -n <pool> --query id -o tsv)", SynapseKind)
+	p, err := newPlan("synapse", "SynapseSpark", in.Name, in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.Synapse/workspaces/<synapse-workspace>/bigDataPools/<pool> (az synapse spark pool show -g <group> --workspace-name <ws> -n <pool> --query id -o tsv)", SynapseKind)
 	if err != nil {
 		return nil, err
 	}
-	name, err := nameFor(in.Name, id)
-	if err != nil {
-		return nil, err
-	}
+	id := p.ID
 	ident, err := in.Identity.validate()
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Type: "synapse", Name: name, ID: id, ComputeType: "SynapseSpark", byName: byName}
 	p.Fields = identityFields(ident)
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) {
 		p.Spec = azure.SynapseSpec{ResourceID: p.ID.String(), Identity: ident}

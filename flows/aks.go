@@ -45,14 +45,11 @@ func canonical(s string, allowed ...string) (string, bool) {
 // TLS files are read here; whether they make a usable certificate is the
 // aks.tls probe's question.
 func ValidateAKS(in AKSInput) (*Plan, error) {
-	id, byName, err := resolveRef(in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.ContainerService/managedClusters/<cluster> (az aks show -g <group> -n <cluster> --query id -o tsv)", AKSKind)
+	p, err := newPlan("aks", "AKS", in.Name, in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.ContainerService/managedClusters/<cluster> (az aks show -g <group> -n <cluster> --query id -o tsv)", AKSKind)
 	if err != nil {
 		return nil, err
 	}
-	name, err := nameFor(in.Name, id)
-	if err != nil {
-		return nil, err
-	}
+	name := p.Name
 	purpose, ok := canonical(orFlag(in.Purpose, "FastProd"), "FastProd", "DenseProd", "DevTest")
 	if !ok {
 		return nil, inputErr("--cluster-purpose", "use FastProd, DenseProd or DevTest", "%q is not a cluster purpose", in.Purpose)
@@ -114,8 +111,8 @@ func ValidateAKS(in AKSInput) (*Plan, error) {
 	default:
 		return nil, inputErr("--tls", "use disabled, auto or custom", "%q is not a TLS mode", in.TLS)
 	}
-	p := &Plan{Type: "aks", Name: name, ID: id, ComputeType: "AKS", byName: byName, secrets: secrets, Fields: fields,
-		Notes: []string{"TLS settings are fixed at attach time: to change them later, reattach the cluster with the new settings (amlattach attach aks --name " + name + " --replace --tls …)."}}
+	p.secrets, p.Fields = secrets, fields
+	p.Notes = []string{"TLS settings are fixed at attach time: to change them later, reattach the cluster with the new settings (amlattach attach aks --name " + name + " --replace --tls …)."}
 	p.Spec = spec
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) {
 		spec.ResourceID = p.ID.String()
@@ -172,20 +169,16 @@ func ValidateKubernetes(in KubernetesInput) (*Plan, error) {
 	if in.Ref.ResourceName != "" {
 		return nil, inputErr("--resource-name", "give the cluster's ARM ID with --resource-id: an AKS cluster and an Arc-connected cluster have different IDs", "a Kubernetes cluster is given by its resource ID")
 	}
-	id, _, err := resolveRef(in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.ContainerService/managedClusters/<cluster> or …/providers/Microsoft.Kubernetes/connectedClusters/<cluster>", AKSKind, ConnectedKind)
+	p, err := newPlan("kubernetes", "Kubernetes", in.Name, in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.ContainerService/managedClusters/<cluster> or …/providers/Microsoft.Kubernetes/connectedClusters/<cluster>", AKSKind, ConnectedKind)
 	if err != nil {
 		return nil, err
 	}
-	name, err := nameFor(in.Name, id)
-	if err != nil {
-		return nil, err
-	}
+	id := p.ID
 	ident, err := in.Identity.validate()
 	if err != nil {
 		return nil, err
 	}
 	ns := orFlag(in.Namespace, "default")
-	p := &Plan{Type: "kubernetes", Name: name, ID: id, ComputeType: "Kubernetes"}
 	p.Fields = append([][2]string{{"namespace", ns}}, identityFields(ident)...)
 	p.Spec = azure.KubernetesSpec{ResourceID: id.String(), Namespace: ns, Identity: ident}
 	arc := strings.EqualFold(id.Kind(), ConnectedKind)

@@ -23,11 +23,7 @@ type DatabricksInput struct {
 
 // ValidateDatabricks checks a Databricks attach before anything touches the network.
 func ValidateDatabricks(in DatabricksInput) (*Plan, error) {
-	id, byName, err := resolveRef(in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.Databricks/workspaces/<workspace> (az databricks workspace show -g <group> -n <workspace> --query id -o tsv)", DatabricksKind)
-	if err != nil {
-		return nil, err
-	}
-	name, err := nameFor(in.Name, id)
+	p, err := newPlan("databricks", "Databricks", in.Name, in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.Databricks/workspaces/<workspace> (az databricks workspace show -g <group> -n <workspace> --query id -o tsv)", DatabricksKind)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +34,7 @@ func ValidateDatabricks(in DatabricksInput) (*Plan, error) {
 	case strings.ContainsAny(tok, " \t\r\n"):
 		return nil, inputErr(orFlag(in.TokenSource, "--token-file"), "the token is one word, like dapi0123…; check the file holds only the token", "the access token from %s contains spaces", orFlag(in.TokenSource, "--token-file"))
 	}
-	p := &Plan{Type: "databricks", Name: name, ID: id, ComputeType: "Databricks", byName: byName, secrets: []string{tok}}
+	p.secrets = []string{tok}
 	var url string
 	fields := func() {
 		p.Fields = [][2]string{{"workspaceUrl", orFlag(url, "(read from the workspace)")}, {"databricksAccessToken", "******** (from " + orFlag(in.TokenSource, "--token-file") + ")"}}

@@ -21,21 +21,18 @@ type HDInsightInput struct {
 
 // ValidateHDInsight checks the input before anything touches the network.
 func ValidateHDInsight(in HDInsightInput, forAttach bool) (*Plan, error) {
-	id, byName, err := resolveRef(in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.HDInsight/clusters/<cluster> (az hdinsight show -g <group> -n <cluster> --query id -o tsv)", HDInsightKind)
+	p, err := newPlan("hdinsight", "HDInsight", in.SSH.Name, in.Ref, "/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.HDInsight/clusters/<cluster> (az hdinsight show -g <group> -n <cluster> --query id -o tsv)", HDInsightKind)
 	if err != nil {
 		return nil, err
 	}
-	name, err := nameFor(in.SSH.Name, id)
-	if err != nil {
-		return nil, err
-	}
+	id, name := p.ID, p.Name
 	vp := &VMPlan{In: in.SSH, ID: id}
 	vp.In.Name = name
 	vp.In.SSHPort = 22
 	if err := vp.validateLogin(forAttach); err != nil {
 		return nil, err
 	}
-	p := &Plan{Type: "hdinsight", Name: name, ID: id, ComputeType: "HDInsight", byName: byName, secrets: vp.Secrets()}
+	p.secrets = vp.Secrets()
 	h := &hdiAttach{vp: vp, host: id.Name + "-ssh.azurehdinsight.net", port: 22}
 	h.update(p)
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) { return h.steps(d, ws, p) }

@@ -217,6 +217,20 @@ func resolveRef(ref TargetRef, example string, kinds ...string) (azure.ResourceI
 	return azure.ResourceID{}, false, inputErr("--resource-id", idFix+", or --resource-name NAME [--resource-group-name GROUP]", "the resource is required")
 }
 
+// newPlan starts a type's plan: the resource from the user's reference
+// (checked against kinds) and the compute name (from the resource's name
+// when none was given).
+func newPlan(typ, computeType, name string, ref TargetRef, example string, kinds ...string) (*Plan, error) {
+	id, byName, err := resolveRef(ref, example, kinds...)
+	if err != nil {
+		return nil, err
+	}
+	if name, err = nameFor(name, id); err != nil {
+		return nil, err
+	}
+	return &Plan{Type: typ, Name: name, ID: id, ComputeType: computeType, byName: byName}, nil
+}
+
 // nameFor validates the compute name, suggesting one from the resource's
 // name when none was given.
 func nameFor(name string, id azure.ResourceID) (string, error) {
