@@ -60,6 +60,3 @@ func Targets() []TargetInfo {
 			}},
 	}
 }
-
-// NotAvailableYet is what the wizard says of a target with no flow yet.
-const NotAvailableYet = "not available in this version yet"

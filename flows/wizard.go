@@ -194,10 +194,11 @@ type IDCheck struct {
 	SubscriptionID, ResourceGroup, Name, Canonical string
 }
 
-// CheckResourceID parses s as the ID of a resource of kind (e.g. VMKind) and
-// names the part that is wrong.
-func CheckResourceID(s, kind string) IDCheck {
-	id, err := azure.ParseResourceIDOf(s, kind)
+// CheckResourceID parses s as the ID of a resource of one of kinds (e.g.
+// VMKind) and names the part that is wrong. A child resource (a Synapse
+// pool) is named parent/child.
+func CheckResourceID(s string, kinds ...string) IDCheck {
+	id, err := azure.ParseResourceIDOf(s, kinds...)
 	if err != nil {
 		var ie *azure.IDError
 		if errors.As(err, &ie) {
@@ -205,7 +206,11 @@ func CheckResourceID(s, kind string) IDCheck {
 		}
 		return IDCheck{Part: "shape", Msg: err.Error()}
 	}
-	return IDCheck{OK: true, SubscriptionID: id.SubscriptionID, ResourceGroup: id.ResourceGroup, Name: id.Name, Canonical: id.String()}
+	name := id.Name
+	if id.ChildName != "" {
+		name += "/" + id.ChildName
+	}
+	return IDCheck{OK: true, SubscriptionID: id.SubscriptionID, ResourceGroup: id.ResourceGroup, Name: name, Canonical: id.String()}
 }
 
 // BuildResourceID assembles the ID of a resource of kind from its parts,

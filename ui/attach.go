@@ -32,13 +32,13 @@ type (
 	attachTickMsg struct{ gen int }
 )
 
-func startAttachCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, plan *flows.VMPlan, rep *flows.Report) tea.Cmd {
+func startAttachCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, plan *flows.Plan, rep *flows.Report) tea.Cmd {
 	gen := r.gen
 	wait := r.waitCmd()
 	return func() tea.Msg {
 		go func() {
 			defer close(r.msgs)
-			got, err := be.SubmitVMAttach(ctx, ws, plan, rep, func(e flows.Event) { r.put(ctx, attachEventMsg{gen: gen, ev: e}) })
+			got, err := be.Submit(ctx, ws, plan, rep, func(e flows.Event) { r.put(ctx, attachEventMsg{gen: gen, ev: e}) })
 			r.put(ctx, attachDoneMsg{gen: gen, rep: got, err: err})
 		}()
 		return wait()
@@ -88,7 +88,7 @@ type attachScreen struct {
 	be  Backend
 
 	ws      flows.Workspace
-	plan    *flows.VMPlan
+	plan    *flows.Plan
 	results []probes.Result
 	phase   attPhase
 	gen     int
@@ -113,7 +113,7 @@ func newAttachScreen(c *Common, ctx context.Context, be Backend) *attachScreen {
 }
 
 // Start sends the attach.
-func (s *attachScreen) Start(ws flows.Workspace, plan *flows.VMPlan, results []probes.Result) tea.Cmd {
+func (s *attachScreen) Start(ws flows.Workspace, plan *flows.Plan, results []probes.Result) tea.Cmd {
 	s.ws, s.plan, s.results = ws, plan, results
 	s.phase, s.log, s.state, s.polls, s.rep, s.err, s.dialog, s.offset = attRunning, nil, "", 0, nil, nil, false, 0
 	s.started = s.c.now()
@@ -121,7 +121,7 @@ func (s *attachScreen) Start(ws flows.Workspace, plan *flows.VMPlan, results []p
 	s.gen++
 	r, ctx := newRun(s.ctx, s.gen)
 	s.run = r
-	rep := flows.NewReport("vm", plan.In.Name, plan.ID.String(), results)
+	rep := flows.NewReport(plan.Type, plan.Name, plan.ID.String(), results)
 	s.add(s.started, "sending the attach request to Azure…")
 	return tea.Batch(startAttachCmd(ctx, r, s.be, ws, plan, rep), s.spin.start(), attachTickCmd(s.gen))
 }
@@ -132,6 +132,13 @@ func (s *attachScreen) Running() bool { return s.phase == attRunning || s.phase 
 // Done says whether the result is on screen.
 func (s *attachScreen) Done() bool {
 	return s.phase == attSucceeded || s.phase == attFailed || s.phase == attDetached || s.phase == attDetachFailed
+}
+
+func (s *attachScreen) typ() string {
+	if s.plan == nil {
+		return "vm"
+	}
+	return s.plan.Type
 }
 
 func (s *attachScreen) add(at time.Time, text string) {
@@ -233,7 +240,7 @@ func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 			if s.run != nil {
 				s.run.cancel()
 			}
-			return send(stopWatchingMsg{name: s.plan.In.Name})
+			return send(stopWatchingMsg{name: s.plan.Name})
 		case key.Matches(msg, k.CancelDetach) && s.phase == attRunning:
 			return s.cancelAndDetach()
 		}
@@ -262,7 +269,7 @@ func (s *attachScreen) cancelAndDetach() tea.Cmd {
 	r, ctx := newRun(s.ctx, s.gen)
 	s.run = r
 	s.add(s.c.now(), "cancel: the attach cannot be stopped in Azure; it will be detached as soon as it ends")
-	return tea.Batch(startDetachCmd(ctx, r, s.be, s.ws, s.plan.In.Name), s.spin.start(), attachTickCmd(s.gen))
+	return tea.Batch(startDetachCmd(ctx, r, s.be, s.ws, s.plan.Name), s.spin.start(), attachTickCmd(s.gen))
 }
 
 func (s *attachScreen) ShortHelp() []key.Binding {
@@ -291,7 +298,7 @@ func (s *attachScreen) FullHelp() [][]key.Binding {
 func (s *attachScreen) Outcome() Outcome {
 	name := ""
 	if s.plan != nil {
-		name = s.plan.In.Name
+		name = s.plan.Name
 	}
 	o := Outcome{Compute: name}
 	switch s.phase {
@@ -299,12 +306,18 @@ func (s *attachScreen) Outcome() Outcome {
 		o.Kind = OutcomeAttached
 		o.Lines = append([]string{fmt.Sprintf("Attached %q to workspace %s. Use it in a job with compute=%q, for example:", name, s.ws.Name, name), ""},
 			flows.JobSnippet(s.ws, name)...)
+		if s.plan != nil && len(s.plan.Notes) > 0 {
+			o.Lines = append(o.Lines, "")
+			for _, n := range s.plan.Notes {
+				o.Lines = append(o.Lines, "note: "+n)
+			}
+		}
 	case attFailed:
 		o.Kind, o.Err = OutcomeAttachFailed, s.err
 		o.Lines = s.failureLines(false)
 	case attDetached:
 		o.Kind = OutcomeDetached
-		o.Err = &flows.Error{Kind: flows.KindInterrupted, Msg: fmt.Sprintf("cancelled: %q was detached again; the VM itself was not touched", name)}
+		o.Err = &flows.Error{Kind: flows.KindInterrupted, Msg: fmt.Sprintf("cancelled: %q was detached again; the %s itself was not touched", name, resourceNoun(s.typ()))}
 	case attDetachFailed:
 		o.Kind, o.Err = OutcomeDetached, s.err
 	default:
@@ -347,7 +360,7 @@ func attachFailureLines(rep *flows.Report, err error, bad func(string) string) [
 
 func (s *attachScreen) lines() []string {
 	st := s.c.Styles
-	name := s.plan.In.Name
+	name := s.plan.Name
 	var lines []string
 	switch s.phase {
 	case attRunning, attDetaching:
@@ -371,7 +384,11 @@ func (s *attachScreen) lines() []string {
 		lines = append(lines, fmt.Sprintf("  %s %s · elapsed %s · %s", s.spin.view(), state, secs(s.now.Sub(s.started)), poll))
 		lines = append(lines, "")
 		if s.phase == attRunning {
-			lines = append(lines, wrap(st.Subtle.Render("Azure ML is now connecting to the VM over SSH from its own network and checking it; this takes from seconds to a few minutes."), s.width)...)
+			what := "Azure ML is now connecting to the VM over SSH from its own network and checking it; this takes from seconds to a few minutes."
+			if s.typ() != "vm" {
+				what = "Azure ML is now checking the " + resourceNoun(s.typ()) + " and registering it; this takes from seconds to a few minutes."
+			}
+			lines = append(lines, wrap(st.Subtle.Render(what), s.width)...)
 		}
 		if s.dialog {
 			lines = append(lines, "")
@@ -386,17 +403,20 @@ func (s *attachScreen) lines() []string {
 			lines = append(lines, "  "+st.Code.Render(l))
 		}
 		lines = append(append(lines, ""), wrapKeepIndent("id: "+c.ID, s.width)...)
+		for _, n := range s.plan.Notes {
+			lines = append(lines, wrap(st.Note(n), s.width)...)
+		}
 	case attFailed:
 		for _, l := range s.failureLines(true) {
 			lines = append(lines, wrapKeepIndent(l, s.width)...)
 		}
-		why := "The preflight passed, so this is between Azure ML and the VM: the fix above is the usual cause."
+		why := "The preflight passed, so this is between Azure ML and the " + resourceNoun(s.typ()) + ": the fix above is the usual cause."
 		if flows.AnyFailed(s.results) {
 			why = "The preflight had failed and the attach went ahead anyway: fix what the preflight said first."
 		}
 		lines = append(append(lines, ""), wrap(st.Subtle.Render(why), s.width)...)
 	case attDetached:
-		lines = append(lines, wrap(st.Good(fmt.Sprintf("Cancelled: %q was detached again (%s). The VM itself was not touched.", name, secs(s.ended.Sub(s.started)))), s.width)...)
+		lines = append(lines, wrap(st.Good(fmt.Sprintf("Cancelled: %q was detached again (%s). The %s itself was not touched.", name, secs(s.ended.Sub(s.started)), resourceNoun(s.typ()))), s.width)...)
 		lines = append(lines, "")
 		for _, l := range s.log {
 			lines = append(lines, s.logLine(l)...)
@@ -434,7 +454,7 @@ func (s *attachScreen) dialogView() string {
 	item("esc/w", "keep waiting")
 	item("s", "stop watching: leave now; check it later with amlattach list")
 	if s.phase == attRunning {
-		item("d", "cancel and detach: wait for the attach to end, then detach it (the VM is untouched)")
+		item("d", "cancel and detach: wait for the attach to end, then detach it (the "+resourceNoun(s.typ())+" is untouched)")
 	}
 	return st.Dialog.Width(max(20, s.width-2)).Render(strings.Join(b, "\n"))
 }

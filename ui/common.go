@@ -33,7 +33,7 @@ type Common struct {
 	Now    func() time.Time
 }
 
-// Backend is what the wizard asks of Azure and the VMs; flows.Wizard
+// Backend is what the wizard asks of Azure and the resources it attaches; flows.Wizard
 // implements it, tests use fakes.
 type Backend interface {
 	SignedIn(ctx context.Context) (string, error)
@@ -41,9 +41,12 @@ type Backend interface {
 	Workspaces(ctx context.Context, subscriptionID string) ([]flows.Workspace, error)
 	ReadWorkspace(ctx context.Context, ws flows.Workspace) (flows.Workspace, error)
 	Computes(ctx context.Context, ws flows.Workspace) ([]flows.Compute, error)
-	BrowseVMs(ctx context.Context, ws flows.Workspace) ([]flows.Candidate, error)
-	ProbeVM(ctx context.Context, ws flows.Workspace, p *flows.VMPlan, emit flows.Emit) []probes.Result
-	SubmitVMAttach(ctx context.Context, ws flows.Workspace, p *flows.VMPlan, rep *flows.Report, emit flows.Emit) (*flows.Report, error)
+	// Browse lists the resources that could be attached as typ.
+	Browse(ctx context.Context, ws flows.Workspace, typ string) ([]flows.Candidate, error)
+	// Probe runs a plan's preflight (a VM's is its Target()).
+	Probe(ctx context.Context, ws flows.Workspace, p *flows.Plan, emit flows.Emit) []probes.Result
+	// Submit sends the attach of a plan and follows it to its end.
+	Submit(ctx context.Context, ws flows.Workspace, p *flows.Plan, rep *flows.Report, emit flows.Emit) (*flows.Report, error)
 	DetachAfterAttach(ctx context.Context, ws flows.Workspace, name string, emit flows.Emit) error
 }
 
@@ -64,15 +67,28 @@ type Options struct {
 	Start            *Start // jump straight to a situation (amlattach demo --scenario)
 }
 
-// Start is a situation to open the wizard at: the VM and every detail
-// filled in, the preflight running.
+// Start is a situation to open the wizard at: the resource and every
+// detail filled in, the preflight running.
 type Start struct {
-	Scenario    string
-	Summary     string
+	Scenario string
+	Summary  string
+	// Type is the target type; "" means vm.
+	Type        string
 	ResourceID  string
 	ComputeName string
-	Username    string
-	Password    string
+	// Username and Password are a VM's (and an HDInsight cluster's) login.
+	Username string
+	Password string
+	// Values are the other types' form answers by field key (flows.Form).
+	Values map[string]string
+}
+
+// typ is the start's target type.
+func (s *Start) typ() string {
+	if s.Type == "" {
+		return "vm"
+	}
+	return s.Type
 }
 
 // OutcomeKind says how the wizard ended.

@@ -14,15 +14,16 @@ import (
 
 type attachCheckedMsg struct {
 	seq  int
-	plan *flows.VMPlan
+	plan *flows.Plan
 	err  error
 }
 
-// checkAttachCmd validates the input for an attach (stricter than for a
-// probe: Azure ML needs a password or an unencrypted key file).
-func checkAttachCmd(seq int, in flows.VMInput) tea.Cmd {
+// checkAttachCmd validates the details again for an attach (a VM's login
+// is stricter then than for a probe: Azure ML needs a password or an
+// unencrypted key file).
+func checkAttachCmd(seq int, recheck func() (*flows.Plan, error)) tea.Cmd {
 	return func() tea.Msg {
-		p, err := flows.ValidateVM(in, true)
+		p, err := recheck()
 		return attachCheckedMsg{seq: seq, plan: p, err: err}
 	}
 }
@@ -32,7 +33,7 @@ func checkAttachCmd(seq int, in flows.VMInput) tea.Cmd {
 type confirmScreen struct {
 	c       *Common
 	ws      flows.Workspace
-	plan    *flows.VMPlan // for the attach, once checked
+	plan    *flows.Plan // for the attach, once checked
 	results []probes.Result
 
 	checking bool
@@ -49,15 +50,26 @@ type confirmScreen struct {
 
 func newConfirmScreen(c *Common) *confirmScreen { return &confirmScreen{c: c} }
 
-// Set shows the request for plan after the preflight's results.
-func (s *confirmScreen) Set(ws flows.Workspace, plan *flows.VMPlan, results []probes.Result) tea.Cmd {
+// Set shows the request for plan after the preflight's results; recheck,
+// when not nil, validates the details again for the attach first.
+func (s *confirmScreen) Set(ws flows.Workspace, plan *flows.Plan, results []probes.Result, recheck func() (*flows.Plan, error)) tea.Cmd {
 	s.ws, s.plan, s.results = ws, plan, results
 	s.asking, s.offset, s.checkErr = false, 0, nil
 	s.blocked = flows.CheckAttachable(results, false)
 	s.forceOK, s.forceWhy = flows.ForceAllowed(results)
-	s.checking = true
 	s.seq++
-	return checkAttachCmd(s.seq, plan.In)
+	s.checking = recheck != nil
+	if recheck == nil {
+		return nil
+	}
+	return checkAttachCmd(s.seq, recheck)
+}
+
+func (s *confirmScreen) typ() string {
+	if s.plan == nil {
+		return "vm"
+	}
+	return s.plan.Type
 }
 
 func (s *confirmScreen) Init() tea.Cmd    { return nil }
@@ -160,7 +172,7 @@ func (s *confirmScreen) ShortHelp() []key.Binding {
 	}
 	if f, ok := s.editTarget(); ok {
 		edit := k.Edit
-		edit.SetHelp("e", "edit "+fieldName(f))
+		edit.SetHelp("e", "edit "+fieldNameFor(s.typ(), f))
 		b = append(b, edit)
 	}
 	return append(b, k.Back)
@@ -179,9 +191,9 @@ func (s *confirmScreen) lines() []string {
 		return nil
 	}
 	lines := []string{st.Title.Render("The request"), st.Subtle.Render("Nothing has been sent yet. This is exactly what will be:"), ""}
-	for _, l := range flows.SummarizeVMAttach(s.ws, s.plan, s.results).Lines() {
-		if strings.HasPrefix(l, "  note: ") {
-			continue // the warnings get a box of their own
+	for _, l := range flows.Summarize(s.ws, s.plan, s.results).Lines() {
+		if strings.HasPrefix(l, "  note: attach each resource once") || strings.HasPrefix(l, "  note: --force") {
+			continue // the box below says it; the wizard has no --force
 		}
 		lines = append(lines, wrapKeepIndent("  "+l, s.width)...)
 	}
@@ -191,7 +203,7 @@ func (s *confirmScreen) lines() []string {
 func (s *confirmScreen) foot() []string {
 	st := s.c.Styles
 	var lines []string
-	warn := st.Warn.Render("! Attach each resource once.") + " Do not attach the same VM twice, to this or another workspace: each new attachment breaks the earlier ones."
+	warn := st.Warn.Render("! Attach each resource once.") + " Do not attach the same " + resourceNoun(s.typ()) + " twice, to this or another workspace: each new attachment breaks the earlier ones."
 	box := st.WarnBox.Width(max(20, s.width-2)).Render(warn)
 	lines = append(lines, strings.Split(box, "\n")...)
 	switch {

@@ -421,6 +421,7 @@ func (d *detailsScreen) input() flows.VMInput {
 	in := flows.VMInput{
 		Name: strings.TrimSpace(d.inputs[fName].Value()), ResourceID: d.resourceID,
 		Username: strings.TrimSpace(d.inputs[fUser].Value()), SSHPort: port, KnownHosts: d.knownHosts,
+		ConfirmHostKey: confirmHostKey,
 	}
 	switch d.login {
 	case loginPassword:
@@ -451,6 +452,19 @@ func (d *detailsScreen) submit() tea.Cmd {
 	d.validating = true
 	d.seq++
 	return validateCmd(d.seq, d.input())
+}
+
+// vmPlanReady hands a VM plan on as the common plan; the confirmation
+// validates its input again for the attach.
+func vmPlanReady(vp *flows.VMPlan) planReadyMsg {
+	in := vp.In
+	return planReadyMsg{plan: vp.Target(), recheck: func() (*flows.Plan, error) {
+		p, err := flows.ValidateVM(in, true)
+		if err != nil {
+			return nil, err
+		}
+		return p.Target(), nil
+	}}
 }
 
 // fieldOfFlag maps a flows.Error's flag to the field that sets it.
@@ -521,7 +535,7 @@ func (d *detailsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		d.validating = false
 		if msg.err == nil {
 			d.editing = false
-			return d, send(planReadyMsg{plan: msg.plan})
+			return d, send(vmPlanReady(msg.plan))
 		}
 		var fe *flows.Error
 		if !errors.As(msg.err, &fe) {

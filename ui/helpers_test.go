@@ -29,6 +29,8 @@ func init() {
 const (
 	testSub = "00000000-0000-0000-0000-000000000001"
 	testVM  = "/subscriptions/" + testSub + "/resourceGroups/ml-rg/providers/Microsoft.Compute/virtualMachines/gpu-dsvm"
+	testDBX = "/subscriptions/" + testSub + "/resourceGroups/ml-rg/providers/Microsoft.Databricks/workspaces/dbx-ws"
+	testAKS = "/subscriptions/" + testSub + "/resourceGroups/ml-rg/providers/Microsoft.ContainerService/managedClusters/aks-prod"
 )
 
 // clock is a test clock that only moves when told.
@@ -58,7 +60,8 @@ type fakeBackend struct {
 	subs     []flows.Subscription
 	wss      map[string][]flows.Workspace
 	computes []flows.Compute
-	cands    []flows.Candidate
+	cands    []flows.Candidate            // the VMs
+	others   map[string][]flows.Candidate // the other types' resources
 	// results by probe ID; probes not listed pass.
 	results map[string]probes.Result
 	// askHostKey makes ssh.hostkey ask about a new key first.
@@ -67,7 +70,9 @@ type fakeBackend struct {
 	detached   bool
 
 	mu     sync.Mutex
-	probed []flows.VMInput // what each preflight ran with
+	probed []*flows.Plan // what each preflight ran with
+	// submitted is what each attach sent.
+	submitted []*flows.Plan
 	// waiting counts operations blocked on the user (a host key question,
 	// an attach held open), so the test loop knows the screen has settled.
 	waiting atomic.Int64
@@ -91,7 +96,27 @@ func newFake() *fakeBackend {
 			{ID: testVM, Name: "gpu-dsvm", ResourceGroup: "ml-rg", Location: "eastus"},
 		},
 		results: map[string]probes.Result{},
+		others: map[string][]flows.Candidate{
+			"databricks": {
+				{ID: testDBX, Name: "dbx-ws", ResourceGroup: "ml-rg", Location: "eastus"},
+				{ID: "/subscriptions/" + testSub + "/resourceGroups/ml-rg/providers/Microsoft.Databricks/workspaces/dbx-offline", Name: "dbx-offline", ResourceGroup: "ml-rg", Location: "eastus"},
+			},
+			"aks": {
+				{ID: testAKS, Name: "aks-prod", ResourceGroup: "ml-rg", Location: "eastus"},
+				{ID: "/subscriptions/" + testSub + "/resourceGroups/ml-rg/providers/Microsoft.ContainerService/managedClusters/aks-small", Name: "aks-small", ResourceGroup: "ml-rg", Location: "eastus", AttachedAs: []string{"small-aks"}},
+			},
+		},
 	}
+}
+
+// secretOf says whether the plan carries secret v (masked everywhere it is shown).
+func secretOf(p *flows.Plan, v string) bool {
+	for _, s := range p.Secrets() {
+		if s == v {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *fakeBackend) SignedIn(context.Context) (string, error) { return f.who, nil }
@@ -107,22 +132,29 @@ func (f *fakeBackend) ReadWorkspace(_ context.Context, ws flows.Workspace) (flow
 func (f *fakeBackend) Computes(context.Context, flows.Workspace) ([]flows.Compute, error) {
 	return f.computes, nil
 }
-func (f *fakeBackend) BrowseVMs(context.Context, flows.Workspace) ([]flows.Candidate, error) {
-	return f.cands, nil
+func (f *fakeBackend) Browse(_ context.Context, _ flows.Workspace, typ string) ([]flows.Candidate, error) {
+	if typ == "vm" {
+		return f.cands, nil
+	}
+	return f.others[typ], nil
 }
 
-func (f *fakeBackend) ProbeVM(ctx context.Context, ws flows.Workspace, p *flows.VMPlan, emit flows.Emit) []probes.Result {
+// Probe runs the plan's probes in order, each passing unless results says
+// otherwise. With askHostKey, ssh.hostkey first asks about a new key the
+// way the real probe does: through the ConfirmHostKey the wizard gave the
+// plan, which finds the asking screen in the context.
+func (f *fakeBackend) Probe(ctx context.Context, ws flows.Workspace, p *flows.Plan, emit flows.Emit) []probes.Result {
 	f.mu.Lock()
-	f.probed = append(f.probed, p.In)
+	f.probed = append(f.probed, p)
 	f.mu.Unlock()
 	var out []probes.Result
-	for _, id := range flows.VMProbeIDs() {
+	for _, id := range p.ProbeIDs() {
 		emit(flows.Event{Kind: flows.ProbeStarted, Result: probes.Result{ID: id, Title: probes.Title(id)}})
-		if id == probes.IDSSHHostKey && f.askHostKey && p.In.ConfirmHostKey != nil {
+		if id == probes.IDSSHHostKey && f.askHostKey {
 			_, priv, _ := ed25519.GenerateKey(seedReader{})
 			signer, _ := ssh.NewSignerFromKey(priv)
 			f.waiting.Add(1)
-			ok := p.In.ConfirmHostKey(ctx, "20.1.2.5:22", signer.PublicKey())
+			ok := confirmHostKey(ctx, "20.1.2.5:22", signer.PublicKey())
 			f.waiting.Add(-1)
 			if !ok {
 				r := probes.Result{ID: id, Title: probes.Title(id), Status: probes.Fail, Detail: "new host key refused", Field: probes.FieldKnownHosts}
@@ -135,7 +167,7 @@ func (f *fakeBackend) ProbeVM(ctx context.Context, ws flows.Workspace, p *flows.
 		if !ok {
 			r = probes.Result{Status: probes.Pass, Detail: "fine: " + id}
 			if id == probes.IDWsName {
-				r.Detail = fmt.Sprintf("%q is free in %s", p.In.Name, ws.Name)
+				r.Detail = fmt.Sprintf("%q is free in %s", p.Name, ws.Name)
 			}
 		}
 		r.ID, r.Title = id, probes.Title(id)
@@ -148,20 +180,23 @@ func (f *fakeBackend) ProbeVM(ctx context.Context, ws flows.Workspace, p *flows.
 	return out
 }
 
-func (f *fakeBackend) SubmitVMAttach(ctx context.Context, ws flows.Workspace, p *flows.VMPlan, rep *flows.Report, emit flows.Emit) (*flows.Report, error) {
+func (f *fakeBackend) Submit(ctx context.Context, ws flows.Workspace, p *flows.Plan, rep *flows.Report, emit flows.Emit) (*flows.Report, error) {
+	f.mu.Lock()
+	f.submitted = append(f.submitted, p)
+	f.mu.Unlock()
 	emit(flows.Event{Kind: flows.AttachProgress, Phase: "submitted", State: "Creating", At: f.clock.Now()})
 	f.clock.Advance(time.Second)
 	emit(flows.Event{Kind: flows.AttachProgress, Phase: "polling", State: "Creating", At: f.clock.Now()})
 	f.clock.Advance(2 * time.Second)
-	id := "/subscriptions/" + testSub + "/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/contoso-ws/computes/" + p.In.Name
+	id := "/subscriptions/" + testSub + "/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/contoso-ws/computes/" + p.Name
 	if len(f.attachErrs) > 0 {
 		emit(flows.Event{Kind: flows.AttachProgress, Phase: "done", State: "Failed", At: f.clock.Now()})
-		rep.Compute = &flows.ComputeJSON{Name: p.In.Name, ID: id, ProvisioningState: "Failed", ProvisioningErrors: f.attachErrs}
+		rep.Compute = &flows.ComputeJSON{Name: p.Name, ID: id, ProvisioningState: "Failed", ProvisioningErrors: f.attachErrs}
 		return rep, &flows.Error{Kind: flows.KindAzure, Msg: "the attach ended Failed"}
 	}
 	emit(flows.Event{Kind: flows.AttachProgress, Phase: "polling", State: "Succeeded", At: f.clock.Now()})
 	emit(flows.Event{Kind: flows.AttachProgress, Phase: "done", State: "Succeeded", At: f.clock.Now()})
-	rep.Compute = &flows.ComputeJSON{Name: p.In.Name, ID: id, ProvisioningState: "Succeeded", ProvisioningErrors: []flows.ProvisioningError{}}
+	rep.Compute = &flows.ComputeJSON{Name: p.Name, ID: id, ProvisioningState: "Succeeded", ProvisioningErrors: []flows.ProvisioningError{}}
 	return rep, nil
 }
 

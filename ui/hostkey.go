@@ -1,13 +1,38 @@
 package ui
 
 import (
+	"context"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/crypto/ssh"
 
 	"amlattach/flows"
 )
+
+// hostKeyAsker asks the user about a new host key and waits for the answer.
+// Each preflight run puts its own in the context its probes run with, so
+// that a question reaches the run that asked it, and nothing else.
+type hostKeyAsker func(ctx context.Context, q flows.HostKeyQuestion) bool
+
+type hostKeyAskerKey struct{}
+
+func withHostKeyAsker(ctx context.Context, ask hostKeyAsker) context.Context {
+	return context.WithValue(ctx, hostKeyAskerKey{}, ask)
+}
+
+// confirmHostKey is the ConfirmHostKey of every plan the wizard builds (a
+// VM's and an HDInsight cluster's): it asks through the asker in the probe's
+// context, and refuses the key when there is none.
+func confirmHostKey(ctx context.Context, host string, key ssh.PublicKey) bool {
+	return flows.AskHostKey(func(ctx context.Context, q flows.HostKeyQuestion) bool {
+		if ask, ok := ctx.Value(hostKeyAskerKey{}).(hostKeyAsker); ok && ask != nil {
+			return ask(ctx, q)
+		}
+		return false
+	})(ctx, host, key)
+}
 
 // hostKeyAskMsg is a probe goroutine asking about a new host key; it
 // blocks until reply gets the answer.
@@ -22,6 +47,7 @@ type hostKeyScreen struct {
 	c          *Common
 	sandbox    bool
 	knownHosts string
+	what       string // what the host is: VM or cluster
 	q          flows.HostKeyQuestion
 	reply      chan<- bool
 	offset     int
@@ -30,7 +56,15 @@ type hostKeyScreen struct {
 }
 
 func newHostKeyScreen(c *Common, o Options) *hostKeyScreen {
-	return &hostKeyScreen{c: c, sandbox: o.Sandbox, knownHosts: o.KnownHosts}
+	return &hostKeyScreen{c: c, sandbox: o.Sandbox, knownHosts: o.KnownHosts, what: "VM"}
+}
+
+// SetType says what kind of host the keys are of.
+func (s *hostKeyScreen) SetType(typ string) {
+	s.what = "VM"
+	if typ == "hdinsight" {
+		s.what = "cluster"
+	}
 }
 
 // Ask shows a question; an earlier unanswered one is refused.
@@ -95,13 +129,17 @@ func (s *hostKeyScreen) lines() []string {
 	st := s.c.Styles
 	kind := keyFileKind(s.q.KeyType)
 	lines := []string{st.Title.Render("A new host key")}
-	lines = append(lines, wrap("The VM at "+s.q.Host+" presents a host key that known_hosts does not list yet:", s.width)...)
+	lines = append(lines, wrap("The "+s.what+" at "+s.q.Host+" presents a host key that known_hosts does not list yet:", s.width)...)
 	lines = append(lines, wrap(st.Bold.Render(strings.ToUpper(kind)+" "+s.q.Fingerprint), s.width)...)
 	lines = append(lines, "")
-	lines = append(lines, wrap("Check it on the VM first (for example with Run command in the portal): this must print the same fingerprint:", s.width)...)
+	check := "Check it on the VM first (for example with Run command in the portal): this must print the same fingerprint:"
+	if s.what != "VM" {
+		check = "Check it on the cluster's head node first (for example over its SSH from a network you trust): this must print the same fingerprint:"
+	}
+	lines = append(lines, wrap(check, s.width)...)
 	lines = append(lines, "  "+st.Code.Render("ssh-keygen -lf /etc/ssh/ssh_host_"+kind+"_key.pub"), "")
 	if s.sandbox {
-		lines = append(lines, wrap(st.Badge.Render("SANDBOX: a simulated host; with a real VM, check as above."), s.width)...)
+		lines = append(lines, wrap(st.Badge.Render("SANDBOX: a simulated host; with a real "+s.what+", check as above."), s.width)...)
 	}
 	lines = append(lines, wrap("y saves it to "+s.knownHostsName()+"; a different key for this host is then refused. n refuses: the SSH probes are skipped.", s.width)...)
 	return lines

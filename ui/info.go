@@ -1,5 +1,7 @@
 package ui
 
+import "amlattach/flows"
+
 // stepInfo is the side panel's explanation of a step for someone who has
 // never attached compute: what it is for, what Azure ML requires, and why.
 func stepInfo(s stepID) (title string, paras []string) {
@@ -13,7 +15,7 @@ func stepInfo(s stepID) (title string, paras []string) {
 	case stepTarget, stepExplain:
 		return "Compute targets", []string{
 			"A compute target is where a job runs. Attaching reuses a machine or cluster you already pay for, instead of creating a new one.",
-			"This version attaches virtual machines: Ubuntu VMs such as the Data Science VM, reached over SSH.",
+			"amlattach attaches virtual machines, HDInsight clusters, Batch and Data Lake Analytics accounts, Databricks workspaces, AKS and Arc Kubernetes clusters and Synapse Spark pools, each checked by a preflight first.",
 			"Your own computer and Azure Container Instances are never attached: see why by choosing them.",
 		}
 	case stepResource:
@@ -53,4 +55,52 @@ func stepInfo(s stepID) (title string, paras []string) {
 		}
 	}
 	return "", nil
+}
+
+// stepInfoFor is stepInfo for a target type: the VM's steps say more about
+// SSH and Docker; the other types' say what the type needs.
+func stepInfoFor(s stepID, typ string) (title string, paras []string) {
+	if typ == "vm" || typ == "" {
+		return stepInfo(s)
+	}
+	var t flows.TargetInfo
+	for _, x := range flows.Targets() {
+		if x.Type == typ {
+			t = x
+		}
+	}
+	noun := resourceNoun(typ)
+	switch s {
+	case stepResource:
+		return "The " + noun, []string{
+			"This is " + t.What + ".",
+			"A resource ID names it exactly: the portal shows it on the resource's Properties page.",
+			"Attach each " + noun + " to one workspace, once: a second attachment breaks the first.",
+		}
+	case stepDetails:
+		return "Attaching a " + noun, []string{
+			"Attaching it needs " + t.Needs + ".",
+			"Secrets are typed masked, sent only in the attach request, and never shown again.",
+		}
+	case stepHostKey:
+		title, paras = stepInfo(s)
+		return title, []string{paras[0], "From then on a different key means the cluster was rebuilt, or something sits between you and it: amlattach then refuses to go on."}
+	case stepPreflight:
+		return "The preflight", []string{
+			"Each probe checks one thing that would make the attach fail, or make jobs fail later: the name, the resource and its state, and what this type needs.",
+			"A probe whose prerequisite failed is skipped and says why.",
+			"Nothing is sent to Azure ML during the preflight.",
+		}
+	case stepConfirm:
+		return "The request", []string{
+			"This is the request amlattach sends to Azure: a PUT of the compute into the workspace. Secrets are masked here.",
+			"Attach each resource once. Attaching the same " + noun + " again, to this workspace or another, breaks the attachments made before.",
+		}
+	case stepAttach:
+		return "Attaching", []string{
+			"Azure ML now checks the " + noun + " and registers it, and ends Succeeded or Failed.",
+			"It cannot be stopped half way. If you stop watching, it goes on; amlattach list shows how it ended.",
+		}
+	}
+	return stepInfo(s)
 }

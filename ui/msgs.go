@@ -17,13 +17,17 @@ type (
 	}
 	// targetChosenMsg: a compute type was chosen.
 	targetChosenMsg struct{ target flows.TargetInfo }
-	// resourceChosenMsg: a VM was chosen, browsed or typed.
+	// resourceChosenMsg: a resource was chosen, browsed or typed.
 	resourceChosenMsg struct {
 		id, name   string
 		attachedAs []string
 	}
-	// planReadyMsg: the details passed validation.
-	planReadyMsg struct{ plan *flows.VMPlan }
+	// planReadyMsg: the details passed validation. recheck, when set,
+	// validates them again for the attach (stricter than for a probe).
+	planReadyMsg struct {
+		plan    *flows.Plan
+		recheck func() (*flows.Plan, error)
+	}
 	// hostKeyAnsweredMsg: the user accepted or refused a new host key.
 	hostKeyAnsweredMsg struct{ accepted bool }
 	// preflightContinueMsg: the user moves on from a finished preflight.
@@ -32,7 +36,7 @@ type (
 	editFieldMsg struct{ field probes.Field }
 	// attachStartMsg: the user confirmed the attach.
 	attachStartMsg struct {
-		plan    *flows.VMPlan
+		plan    *flows.Plan
 		results []probes.Result
 	}
 	// stopWatchingMsg: the user leaves while the attach goes on in Azure.

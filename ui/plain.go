@@ -53,7 +53,9 @@ type plainRun struct {
 
 	ws       flows.Workspace
 	computes []flows.Compute
-	vmName   string
+	typ      string
+	resID    string
+	vmName   string // the chosen resource's name (a VM's, or another type's)
 	attached []string
 	in2      flows.VMInput
 	login    loginMethod
@@ -178,10 +180,15 @@ func (p *plainRun) run() (Outcome, error) {
 	if err := p.workspace(); err != nil {
 		return Outcome{}, err
 	}
+	p.typ = "vm"
 	if s := p.o.Start; s != nil {
 		p.say("Demo scenario %s: %s", s.Scenario, s.Summary)
-		id := flows.CheckResourceID(s.ResourceID, flows.VMKind)
-		p.vmName = id.Name
+		p.typ = s.typ()
+		id := flows.CheckResourceID(s.ResourceID, browseKinds(p.typ)...)
+		p.vmName, p.resID = id.Name, s.ResourceID
+		if p.typ != "vm" {
+			return p.runForm(s)
+		}
 		p.in2 = flows.VMInput{Name: s.ComputeName, ResourceID: s.ResourceID, Username: s.Username, SSHPort: 22,
 			Password: s.Password, PasswordSource: "the scenario", KnownHosts: p.o.KnownHosts}
 		p.login = loginPassword
@@ -192,7 +199,10 @@ func (p *plainRun) run() (Outcome, error) {
 		if err := p.resource(); err != nil {
 			return Outcome{}, err
 		}
-		p.in2 = flows.VMInput{SSHPort: 22, Username: "azureuser", KnownHosts: p.o.KnownHosts, ResourceID: p.in2.ResourceID}
+		if p.typ != "vm" {
+			return p.runForm(nil)
+		}
+		p.in2 = flows.VMInput{SSHPort: 22, Username: "azureuser", KnownHosts: p.o.KnownHosts, ResourceID: p.resID}
 		for _, f := range []fieldID{fName, fPort, fUser, fLogin} {
 			if err := p.field(f); err != nil {
 				return Outcome{}, err
@@ -200,7 +210,8 @@ func (p *plainRun) run() (Outcome, error) {
 		}
 	}
 	for {
-		plan, err := flows.ValidateVM(p.in2, false)
+		p.in2.ConfirmHostKey = confirmHostKey
+		vp, err := flows.ValidateVM(p.in2, false)
 		if err != nil {
 			p.fail(err)
 			if err := p.field(p.fieldOfFlag(err)); err != nil {
@@ -208,17 +219,183 @@ func (p *plainRun) run() (Outcome, error) {
 			}
 			continue
 		}
-		rs := p.preflight(plan)
-		next, err := p.afterPreflight(plan, rs)
+		rs := p.preflight(vp.Target())
+		next, err := p.afterPreflight(rs, p.fieldOfProbe, func(f probes.Field) error {
+			id, _ := p.fieldOfProbe(f)
+			return p.field(id)
+		})
 		if err != nil {
 			return Outcome{}, err
 		}
-		switch next {
-		case "rerun":
+		if next == "attach" {
+			// Stricter for the attach: Azure ML needs a password or an unencrypted key.
+			ap, err := flows.ValidateVM(p.in2, true)
+			if err != nil {
+				p.fail(err)
+				p.say("Nothing was sent to Azure.")
+				return Outcome{Kind: OutcomeQuit, Err: err}, nil
+			}
+			return p.attach(ap.Target(), rs)
+		}
+	}
+}
+
+// runForm asks the details of a type other than vm, field by field as
+// flows.Form lists them, then runs the preflight and the attach. A start
+// (demo scenario) gives every answer.
+func (p *plainRun) runForm(start *Start) (Outcome, error) {
+	form := flows.Form(p.typ)
+	values := map[string]string{}
+	for _, f := range form {
+		values[f.Key] = f.Default
+	}
+	values["resource-id"] = p.resID
+	if start != nil {
+		for k, v := range start.Values {
+			values[k] = v
+		}
+		if start.ComputeName != "" {
+			values["name"] = start.ComputeName
+		}
+	} else {
+		for _, f := range form {
+			if f.Key == "resource-id" {
+				continue
+			}
+			if err := p.formField(f, values); err != nil {
+				return Outcome{}, err
+			}
+		}
+	}
+	edit := func(k string) error {
+		for _, f := range form {
+			if f.Key == k {
+				return p.formField(f, values)
+			}
+		}
+		return nil
+	}
+	probeKey := func(f probes.Field) (string, bool) {
+		k := string(f)
+		if f == probes.FieldPassword && values["password"] == "" {
+			k = "ssh-key"
+		}
+		for _, x := range form {
+			if x.Key == k && k != "resource-id" {
+				return k, true
+			}
+		}
+		return "", false
+	}
+	for {
+		plan, err := flows.PlanFromForm(p.typ, values, true, p.o.KnownHosts, flows.VMInput{ConfirmHostKey: confirmHostKey})
+		if err != nil {
+			p.fail(err)
+			var fe *flows.Error
+			k := ""
+			if errors.As(err, &fe) {
+				k = flows.FieldKey(p.typ, fe.Field)
+			}
+			if k == "" {
+				p.say("Nothing was sent to Azure.")
+				return Outcome{Kind: OutcomeQuit, Err: err}, nil
+			}
+			if err := edit(k); err != nil {
+				return Outcome{}, err
+			}
 			continue
-		case "attach":
+		}
+		rs := p.preflight(plan)
+		next, err := p.afterPreflight(rs, func(f probes.Field) (fieldID, bool) {
+			_, ok := probeKey(f)
+			return 0, ok
+		}, func(f probes.Field) error {
+			k, _ := probeKey(f)
+			return edit(k)
+		})
+		if err != nil {
+			return Outcome{}, err
+		}
+		if next == "attach" {
 			return p.attach(plan, rs)
 		}
+	}
+}
+
+// formField asks one field of a form, again until it is acceptable here;
+// the flows check the whole form afterwards.
+func (p *plainRun) formField(f flows.FormField, values map[string]string) error {
+	if f.Help != "" {
+		p.say("  %s: %s", f.Label, f.Help)
+	}
+	for {
+		switch f.Kind {
+		case flows.FieldSecret:
+			q := f.Label
+			if f.Optional {
+				q += " (enter: none)"
+			}
+			v, err := p.askSecret(q)
+			if err != nil {
+				return err
+			}
+			if v == "" && !f.Optional {
+				p.say("  ✗ %s is empty", f.Label)
+				continue
+			}
+			values[f.Key] = v
+		case flows.FieldChoice, flows.FieldBool:
+			cs := f.Choices
+			if f.Kind == flows.FieldBool {
+				cs = []string{"no", "yes"}
+			}
+			def := 1
+			var opts []string
+			for i, c := range cs {
+				opts = append(opts, fmt.Sprintf("%d. %s", i+1, c))
+				if strings.EqualFold(c, values[f.Key]) {
+					def = i + 1
+				}
+			}
+			p.say("%s: %s", f.Label, strings.Join(opts, "  "))
+			i, err := p.choose(f.Label+" number", len(cs), def)
+			if err != nil {
+				return err
+			}
+			values[f.Key] = cs[i]
+		default:
+			def := values[f.Key]
+			if f.Key == "name" && def == "" {
+				base := p.vmName
+				if i := strings.LastIndex(base, "/"); i >= 0 {
+					base = base[i+1:]
+				}
+				def = flows.SuggestComputeName(base, p.computes)
+			}
+			q := f.Label
+			if f.Optional && def != "" {
+				q += " (- for none)"
+			}
+			v, err := p.ask(q, def)
+			if err != nil {
+				return err
+			}
+			if v == "-" && f.Optional {
+				v = ""
+			}
+			if v == "" && !f.Optional {
+				p.say("  ✗ %s is required", f.Label)
+				continue
+			}
+			if f.Key == "name" {
+				if prob, sugg := flows.NameCheck(v, p.computes); prob != "" {
+					p.say("  ✗ %s; try %s", prob, sugg)
+					continue
+				}
+			}
+			values[f.Key] = v
+		}
+		return nil
 	}
 }
 
@@ -307,11 +484,8 @@ func (p *plainRun) target() error {
 	p.say("What do you want to attach?")
 	for i, t := range ts {
 		note := ""
-		switch {
-		case t.NeverAttached:
+		if t.NeverAttached {
 			note = " (never attached)"
-		case !t.Available:
-			note = " (" + flows.NotAvailableYet + ")"
 		}
 		p.say("  %d. %s (%s)%s: %s; needs %s", i+1, t.Title, t.Type, note, t.What, t.Needs)
 	}
@@ -323,24 +497,24 @@ func (p *plainRun) target() error {
 		t := ts[i]
 		switch {
 		case t.Available:
+			p.typ = t.Type
 			return nil
 		case t.NeverAttached:
 			for _, w := range t.Why {
 				p.say("  %s", w)
 			}
-		default:
-			p.say("  %s is %s: this version attaches only virtual machines (vm). Attach it in Azure ML studio or with the Azure ML SDK for now.", t.Title, flows.NotAvailableYet)
 		}
 	}
 }
 
 func (p *plainRun) resource() error {
-	cands, err := p.be.BrowseVMs(p.ctx, p.ws)
+	cands, err := p.be.Browse(p.ctx, p.ws, p.typ)
 	if err != nil {
 		p.fail(err)
 	}
+	noun := resourceNoun(p.typ)
 	if len(cands) > 0 {
-		p.say("VMs in subscription %s:", p.ws.SubscriptionID)
+		p.say("%s in subscription %s:", resourceNouns(p.typ), p.ws.SubscriptionID)
 		for i, c := range cands {
 			note := ""
 			if len(c.AttachedAs) > 0 {
@@ -350,7 +524,7 @@ func (p *plainRun) resource() error {
 		}
 	}
 	for {
-		a, err := p.ask("VM number, or its full resource ID", "")
+		a, err := p.ask(noun+" number, or its full resource ID", "")
 		if err != nil {
 			return err
 		}
@@ -360,15 +534,15 @@ func (p *plainRun) resource() error {
 				continue
 			}
 			c := cands[i-1]
-			p.in2.ResourceID, p.vmName, p.attached = c.ID, c.Name, c.AttachedAs
+			p.resID, p.vmName, p.attached = c.ID, c.Name, c.AttachedAs
 			break
 		}
-		chk := flows.CheckResourceID(a, flows.VMKind)
+		chk := flows.CheckResourceID(a, browseKinds(p.typ)...)
 		if !chk.OK {
 			p.say("  ✗ %s: %s", chk.Part, chk.Msg)
 			continue
 		}
-		p.in2.ResourceID, p.vmName = chk.Canonical, chk.Name
+		p.resID, p.vmName = chk.Canonical, chk.Name
 		for _, c := range cands {
 			if strings.EqualFold(c.ID, chk.Canonical) {
 				p.attached = c.AttachedAs
@@ -545,9 +719,8 @@ func (p *plainRun) fieldOfProbe(f probes.Field) (fieldID, bool) {
 	return 0, false
 }
 
-func (p *plainRun) preflight(plan *flows.VMPlan) []probes.Result {
-	pl := *plan
-	pl.In.ConfirmHostKey = flows.AskHostKey(func(ctx context.Context, q flows.HostKeyQuestion) bool {
+func (p *plainRun) preflight(plan *flows.Plan) []probes.Result {
+	ctx := withHostKeyAsker(p.ctx, func(ctx context.Context, q flows.HostKeyQuestion) bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		kind := keyFileKind(q.KeyType)
@@ -557,8 +730,8 @@ func (p *plainRun) preflight(plan *flows.VMPlan) []probes.Result {
 		a, err := p.readLine()
 		return err == nil && strings.EqualFold(strings.TrimSpace(a), "y")
 	})
-	p.say("Preflight of %s as %q (nothing is sent to Azure):", plan.ID.Name, plan.In.Name)
-	rs := p.be.ProbeVM(p.ctx, p.ws, &pl, func(e flows.Event) {
+	p.say("Preflight of %s as %q (nothing is sent to Azure):", resourceName(plan), plan.Name)
+	rs := p.be.Probe(ctx, p.ws, plan, func(e flows.Event) {
 		if e.Kind == flows.ProbeFinished {
 			p.probeLine(e.Result)
 		}
@@ -590,11 +763,12 @@ func (p *plainRun) probeLine(r probes.Result) {
 }
 
 // afterPreflight asks what next: "rerun" (after an edit) or "attach".
-func (p *plainRun) afterPreflight(plan *flows.VMPlan, rs []probes.Result) (string, error) {
+// canEdit says which fields a failure may point at; edit asks one again.
+func (p *plainRun) afterPreflight(rs []probes.Result, canEdit func(probes.Field) (fieldID, bool), edit1 func(probes.Field) error) (string, error) {
 	var edit *probes.Result
 	for i := range rs {
 		if rs[i].Status == probes.Fail {
-			if _, ok := p.fieldOfProbe(rs[i].Field); ok {
+			if _, ok := canEdit(rs[i].Field); ok {
 				edit = &rs[i]
 				break
 			}
@@ -605,7 +779,7 @@ func (p *plainRun) afterPreflight(plan *flows.VMPlan, rs []probes.Result) (strin
 	}
 	opts := "r runs the probes again, c shows the attach options, q leaves"
 	if edit != nil {
-		opts = "e edits " + fieldName(edit.Field) + ", " + opts
+		opts = "e edits " + fieldNameFor(p.typ, edit.Field) + ", " + opts
 	}
 	for {
 		a, err := p.ask("Not ready: "+opts, "")
@@ -617,8 +791,7 @@ func (p *plainRun) afterPreflight(plan *flows.VMPlan, rs []probes.Result) (strin
 			if edit == nil {
 				continue
 			}
-			f, _ := p.fieldOfProbe(edit.Field)
-			if err := p.field(f); err != nil {
+			if err := edit1(edit.Field); err != nil {
 				return "", err
 			}
 			return "rerun", nil
@@ -630,18 +803,15 @@ func (p *plainRun) afterPreflight(plan *flows.VMPlan, rs []probes.Result) (strin
 	}
 }
 
-func (p *plainRun) attach(probePlan *flows.VMPlan, rs []probes.Result) (Outcome, error) {
-	plan, err := flows.ValidateVM(probePlan.In, true)
-	if err != nil {
-		p.fail(err)
-		p.say("Nothing was sent to Azure.")
-		return Outcome{Kind: OutcomeQuit, Err: err}, nil
-	}
+func (p *plainRun) attach(plan *flows.Plan, rs []probes.Result) (Outcome, error) {
 	p.say("The request (nothing has been sent yet):")
-	for _, l := range flows.SummarizeVMAttach(p.ws, plan, rs).Lines() {
+	for _, l := range flows.Summarize(p.ws, plan, rs).Lines() {
+		if strings.HasPrefix(l, "  note: attach each resource once") {
+			continue // said below
+		}
 		p.say("  %s", l)
 	}
-	p.say("! Attach each resource once: do not attach the same VM twice; each new attachment breaks the earlier ones.")
+	p.say("! Attach each resource once: do not attach the same %s twice; each new attachment breaks the earlier ones.", resourceNoun(plan.Type))
 	if err := flows.CheckAttachable(rs, false); err != nil {
 		ok, why := flows.ForceAllowed(rs)
 		if !ok {
@@ -668,20 +838,23 @@ func (p *plainRun) attach(probePlan *flows.VMPlan, rs []probes.Result) (Outcome,
 	}
 	start := time.Now()
 	last := ""
-	rep := flows.NewReport("vm", plan.In.Name, plan.ID.String(), rs)
-	rep, err = p.be.SubmitVMAttach(p.ctx, p.ws, plan, rep, func(e flows.Event) {
+	rep := flows.NewReport(plan.Type, plan.Name, plan.ID.String(), rs)
+	rep, err := p.be.Submit(p.ctx, p.ws, plan, rep, func(e flows.Event) {
 		if e.Phase == "polling" && e.State == last {
 			return
 		}
 		last = e.State
 		p.say("  attach %s: %s (%s)", e.Phase, e.State, secs(time.Since(start)))
 	})
-	name := plan.In.Name
+	name := plan.Name
 	if err == nil {
 		p.say("✓ Attached: compute %q is %s.", name, rep.Compute.ProvisioningState)
 		p.say("Use it in a job (Azure ML SDK v2, Python):")
 		for _, l := range flows.JobSnippet(p.ws, name) {
 			p.say("  %s", l)
+		}
+		for _, n := range plan.Notes {
+			p.say("! %s", n)
 		}
 		return Outcome{Kind: OutcomeAttached, Compute: name}, nil
 	}

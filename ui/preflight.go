@@ -63,10 +63,9 @@ type (
 
 // startPreflightCmd runs the probes in the background; their events, the
 // host key question and the results come back through r.
-func startPreflightCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, plan *flows.VMPlan) tea.Cmd {
-	p := *plan
+func startPreflightCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, plan *flows.Plan) tea.Cmd {
 	gen := r.gen
-	p.In.ConfirmHostKey = flows.AskHostKey(func(qctx context.Context, q flows.HostKeyQuestion) bool {
+	ctx = withHostKeyAsker(ctx, func(qctx context.Context, q flows.HostKeyQuestion) bool {
 		reply := make(chan bool, 1)
 		select {
 		case r.msgs <- hostKeyAskMsg{gen: gen, q: q, reply: reply}:
@@ -84,7 +83,7 @@ func startPreflightCmd(ctx context.Context, r *run, be Backend, ws flows.Workspa
 	return func() tea.Msg {
 		go func() {
 			defer close(r.msgs)
-			rs := be.ProbeVM(ctx, ws, &p, func(e flows.Event) { r.put(ctx, probeEventMsg{gen: gen, ev: e}) })
+			rs := be.Probe(ctx, ws, plan, func(e flows.Event) { r.put(ctx, probeEventMsg{gen: gen, ev: e}) })
 			r.put(ctx, preflightDoneMsg{gen: gen, results: rs})
 		}()
 		return wait()
@@ -106,7 +105,7 @@ type preflightScreen struct {
 	be  Backend
 
 	ws      flows.Workspace
-	plan    *flows.VMPlan
+	plan    *flows.Plan
 	rows    []probeRow
 	index   map[string]int
 	run     *run
@@ -124,14 +123,14 @@ func newPreflightScreen(c *Common, ctx context.Context, be Backend) *preflightSc
 }
 
 // Start runs the preflight of plan, cancelling one still running.
-func (s *preflightScreen) Start(ws flows.Workspace, plan *flows.VMPlan) tea.Cmd {
+func (s *preflightScreen) Start(ws flows.Workspace, plan *flows.Plan) tea.Cmd {
 	s.Cancel()
 	s.ws, s.plan = ws, plan
 	s.gen++
 	r, ctx := newRun(s.ctx, s.gen)
 	s.run = r
 	s.running, s.results, s.offset = true, nil, 0
-	ids := flows.VMProbeIDs()
+	ids := plan.ProbeIDs()
 	s.rows = make([]probeRow, len(ids))
 	s.index = make(map[string]int, len(ids))
 	for i, id := range ids {
@@ -148,6 +147,13 @@ func (s *preflightScreen) Cancel() {
 	}
 	s.running = false
 	s.spin.stop()
+}
+
+func (s *preflightScreen) typ() string {
+	if s.plan == nil {
+		return "vm"
+	}
+	return s.plan.Type
 }
 
 func (s *preflightScreen) Running() bool            { return s.running }
@@ -209,18 +215,29 @@ func (s *preflightScreen) fault() (probes.Result, bool) {
 
 func editable(f probes.Field) bool {
 	switch f {
-	case probes.FieldName, probes.FieldResourceID, probes.FieldUsername, probes.FieldPassword, probes.FieldKey, probes.FieldPort:
+	case probes.FieldName, probes.FieldResourceID, probes.FieldUsername, probes.FieldPassword, probes.FieldKey, probes.FieldPort,
+		probes.FieldToken, probes.FieldTLS, probes.FieldNamespace:
 		return true
 	}
 	return false
 }
 
-func fieldName(f probes.Field) string {
+// fieldName names the field a probe points at, for a VM.
+func fieldName(f probes.Field) string { return fieldNameFor("vm", f) }
+
+// fieldNameFor names the field a probe points at, for a target type.
+func fieldNameFor(typ string, f probes.Field) string {
 	switch f {
 	case probes.FieldName:
 		return "the compute name"
 	case probes.FieldResourceID:
-		return "the VM"
+		return "the " + resourceNoun(typ)
+	case probes.FieldToken:
+		return "the token"
+	case probes.FieldTLS:
+		return "the TLS settings"
+	case probes.FieldNamespace:
+		return "the namespace"
 	case probes.FieldUsername:
 		return "the user name"
 	case probes.FieldPassword:
@@ -296,7 +313,7 @@ func (s *preflightScreen) ShortHelp() []key.Binding {
 	b := []key.Binding{proceed}
 	if r, ok := s.fault(); ok {
 		edit := k.Edit
-		edit.SetHelp("e", "edit "+fieldName(r.Field))
+		edit.SetHelp("e", "edit "+fieldNameFor(s.typ(), r.Field))
 		b = append(b, edit)
 	}
 	return append(b, k.Rerun, k.Back)
@@ -325,7 +342,7 @@ func (s *preflightScreen) lines() []string {
 	for _, r := range s.results {
 		if r.ID == probes.IDSSHHostKey && r.Status == probes.Fail {
 			box := st.DangerBox.Width(max(20, s.width-2)).Render(strings.Join([]string{
-				st.Danger.Render("✗ DANGER: the VM's host key cannot be trusted"),
+				st.Danger.Render("✗ DANGER: the "+resourceNoun(s.typ())+"'s host key cannot be trusted"),
 				r.Detail,
 				"Do not attach or log in until you know why: " + r.Remedy,
 			}, "\n"))
@@ -361,7 +378,7 @@ func (s *preflightScreen) lines() []string {
 				lines = append(lines, wrapIndent(st.Bold.Render("fix: ")+r.res.Remedy, s.width, 8)...)
 			}
 			if r.res.Status == probes.Fail && editable(r.res.Field) {
-				lines = append(lines, wrapIndent(st.Subtle.Render("e edits "+fieldName(r.res.Field)), s.width, 8)...)
+				lines = append(lines, wrapIndent(st.Subtle.Render("e edits "+fieldNameFor(s.typ(), r.res.Field)), s.width, 8)...)
 			}
 			continue
 		}
@@ -409,7 +426,7 @@ func (s *preflightScreen) View() string {
 	st := s.c.Styles
 	title := "Preflight"
 	if s.plan != nil {
-		title = fmt.Sprintf("Preflight of %s as %q", s.plan.ID.Name, s.plan.In.Name)
+		title = fmt.Sprintf("Preflight of %s as %q", resourceName(s.plan), s.plan.Name)
 	}
 	head := []string{trunc(st.Title.Render(title), s.width), ""}
 	foot := append([]string{""}, wrap(s.summary(), s.width)...)

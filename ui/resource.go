@@ -22,26 +22,29 @@ const (
 
 type candidatesMsg struct {
 	wsID  string
+	typ   string
 	cands []flows.Candidate
 	err   error
 }
 
-func candidatesCmd(ctx context.Context, be Backend, ws flows.Workspace) tea.Cmd {
+func candidatesCmd(ctx context.Context, be Backend, ws flows.Workspace, typ string) tea.Cmd {
 	id := wsKey(ws)
 	return func() tea.Msg {
-		cs, err := be.BrowseVMs(ctx, ws)
-		return candidatesMsg{wsID: id, cands: cs, err: err}
+		cs, err := be.Browse(ctx, ws, typ)
+		return candidatesMsg{wsID: id, typ: typ, cands: cs, err: err}
 	}
 }
 
-// resourceScreen chooses the VM: browse the subscription's VMs, paste a
-// resource ID (checked as it is typed, naming the wrong part), or build the
-// ID from subscription, resource group and name.
+// resourceScreen chooses the resource of the chosen type: browse the
+// subscription's resources of that type, paste a resource ID (checked as it
+// is typed, naming the wrong part), or build the ID from subscription,
+// resource group and name.
 type resourceScreen struct {
 	c   *Common
 	ctx context.Context
 	be  Backend
 	ws  flows.Workspace
+	typ string
 
 	mode    resMode
 	loading bool
@@ -57,18 +60,21 @@ type resourceScreen struct {
 	height     int
 }
 
-func buildLabel(i int) string {
+func (s *resourceScreen) buildLabel(i int) string {
 	switch i {
 	case 0:
 		return "Subscription"
 	case 1:
 		return "Resource group"
 	}
-	return "VM name"
+	if s.typ == "vm" {
+		return "VM name"
+	}
+	return "Name"
 }
 
 func newResourceScreen(c *Common, ctx context.Context, be Backend) *resourceScreen {
-	s := &resourceScreen{c: c, ctx: ctx, be: be, pick: newPicker(c, "VMs"), spin: newSpin(c)}
+	s := &resourceScreen{c: c, ctx: ctx, be: be, typ: "vm", pick: newPicker(c, "VMs"), spin: newSpin(c)}
 	s.paste = newInput()
 	s.paste.Prompt = "> "
 	s.paste.Placeholder = "/subscriptions/…/resourceGroups/…/providers/Microsoft.Compute/virtualMachines/…"
@@ -82,7 +88,36 @@ func newResourceScreen(c *Common, ctx context.Context, be Backend) *resourceScre
 	return s
 }
 
-// SetWorkspace lists the workspace's subscription's VMs, unless already listed.
+// SetType chooses what to browse; a new type lists its resources.
+func (s *resourceScreen) SetType(typ string) tea.Cmd {
+	if typ == s.typ {
+		return nil
+	}
+	s.typ = typ
+	s.mode = resBrowse
+	s.pick = newPicker(s.c, resourceNouns(typ))
+	s.SetSize(s.width, s.height)
+	s.paste.SetValue("")
+	s.paste.Placeholder = "/subscriptions/…/resourceGroups/…/providers/" + browseKinds(typ)[0] + "/…"
+	s.build[2].Placeholder = "the " + resourceNoun(typ) + "'s name"
+	if s.ws.Name == "" {
+		return nil
+	}
+	return s.load()
+}
+
+// kinds are the ARM kinds the chosen type's resource ID may have.
+func (s *resourceScreen) kinds() []string { return browseKinds(s.typ) }
+
+// buildable says whether the ID can be built from subscription, group and
+// name (not for a type of two kinds, nor for a Synapse pool in its workspace).
+func (s *resourceScreen) buildable() bool {
+	ks := s.kinds()
+	return len(ks) == 1 && strings.Count(ks[0], "/") == 1
+}
+
+// SetWorkspace lists the workspace's subscription's resources of the type,
+// unless already listed.
 func (s *resourceScreen) SetWorkspace(ws flows.Workspace) tea.Cmd {
 	if wsKey(ws) == wsKey(s.ws) && (s.loading || s.cands != nil) {
 		return nil
@@ -96,7 +131,7 @@ func (s *resourceScreen) SetWorkspace(ws flows.Workspace) tea.Cmd {
 func (s *resourceScreen) load() tea.Cmd {
 	s.loading, s.loadErr, s.cands = true, nil, nil
 	s.pick.SetItems(nil)
-	return tea.Batch(candidatesCmd(s.ctx, s.be, s.ws), s.spin.start())
+	return tea.Batch(candidatesCmd(s.ctx, s.be, s.ws, s.typ), s.spin.start())
 }
 
 func (s *resourceScreen) Init() tea.Cmd { return nil }
@@ -128,7 +163,7 @@ func (s *resourceScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case candidatesMsg:
-		if msg.wsID != wsKey(s.ws) || !s.loading {
+		if msg.wsID != wsKey(s.ws) || msg.typ != s.typ || !s.loading {
 			break
 		}
 		s.loading, s.loadErr = false, msg.err
@@ -177,7 +212,7 @@ func (s *resourceScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.PasteID):
 			s.mode = resPaste
 			return s.paste.Focus()
-		case key.Matches(msg, k.BuildID):
+		case key.Matches(msg, k.BuildID) && s.buildable():
 			s.mode = resBuild
 			return s.focusBuild(s.buildFocus)
 		case key.Matches(msg, k.Retry) && s.loadErr != nil:
@@ -192,7 +227,7 @@ func (s *resourceScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 			s.paste.Blur()
 			return nil
 		case key.Matches(msg, k.UseID):
-			if chk := flows.CheckResourceID(s.paste.Value(), flows.VMKind); chk.OK {
+			if chk := flows.CheckResourceID(s.paste.Value(), s.kinds()...); chk.OK {
 				s.paste.Blur()
 				s.mode = resBrowse
 				return send(resourceChosenMsg{id: chk.Canonical, name: chk.Name, attachedAs: s.attachedAs(chk.Canonical)})
@@ -213,7 +248,7 @@ func (s *resourceScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.PrevField):
 			return s.focusBuild((s.buildFocus + 2) % 3)
 		case key.Matches(msg, k.UseID):
-			chk := flows.CheckResourceID(s.builtID(), flows.VMKind)
+			chk := flows.CheckResourceID(s.builtID(), s.kinds()...)
 			if chk.OK {
 				s.build[s.buildFocus].Blur()
 				s.mode = resBrowse
@@ -235,7 +270,7 @@ func (s *resourceScreen) focusBuild(i int) tea.Cmd {
 }
 
 func (s *resourceScreen) builtID() string {
-	return flows.BuildResourceID(s.build[0].Value(), s.build[1].Value(), flows.VMKind, s.build[2].Value())
+	return flows.BuildResourceID(s.build[0].Value(), s.build[1].Value(), s.kinds()[0], s.build[2].Value())
 }
 
 // buildFieldOf is the build field a wrong ID part belongs to.
@@ -274,7 +309,12 @@ func (s *resourceScreen) ShortHelp() []key.Binding {
 	if s.loadErr != nil {
 		b = append(b, k.Retry)
 	}
-	return append(b, k.PasteID, k.BuildID, k.Back)
+	if s.buildable() {
+		b = append(b, k.PasteID, k.BuildID)
+	} else {
+		b = append(b, k.PasteID)
+	}
+	return append(b, k.Back)
 }
 
 func (s *resourceScreen) FullHelp() [][]key.Binding {
@@ -284,37 +324,46 @@ func (s *resourceScreen) FullHelp() [][]key.Binding {
 
 func (s *resourceScreen) View() string {
 	st := s.c.Styles
+	noun, nouns := resourceNoun(s.typ), resourceNouns(s.typ)
+	howTo := "p pastes a resource ID instead; b builds one from its parts."
+	other := "p pastes the ID of a " + noun + " in another subscription; b builds one."
+	keys := " · p paste an ID · b build one"
+	if !s.buildable() {
+		howTo = "p pastes a resource ID instead."
+		other = "p pastes the ID of a " + noun + " in another subscription."
+		keys = " · p paste an ID"
+	}
 	var lines []string
 	switch s.mode {
 	case resBrowse:
-		lines = append(lines, st.Title.Render("Which VM?"))
+		lines = append(lines, st.Title.Render("Which "+noun+"?"))
 		switch {
 		case s.loading:
-			lines = append(lines, "", s.spin.view()+" Listing the VMs of subscription "+s.ws.SubscriptionID+"…")
+			lines = append(lines, "", s.spin.view()+" Listing the "+nouns+" of subscription "+s.ws.SubscriptionID+"…")
 		case s.loadErr != nil:
 			lines = append(lines, "")
 			lines = append(lines, errorLines(s.c, s.loadErr, s.width)...)
-			lines = append(append(lines, ""), wrap("r tries again; p pastes a resource ID instead; b builds one from its parts.", s.width)...)
+			lines = append(append(lines, ""), wrap("r tries again; "+howTo, s.width)...)
 		case len(s.cands) == 0:
-			lines = append(append(lines, ""), wrap("No VMs in subscription "+s.ws.SubscriptionID+". p pastes the ID of a VM in another subscription; b builds one.", s.width)...)
+			lines = append(append(lines, ""), wrap("No "+nouns+" in subscription "+s.ws.SubscriptionID+". "+other, s.width)...)
 		default:
-			lines = append(lines, st.Subtle.Render(trunc(fmt.Sprintf("%d VMs in the workspace's subscription · p paste an ID · b build one", len(s.cands)), s.width)), "")
+			lines = append(lines, st.Subtle.Render(trunc(fmt.Sprintf("%d %s in the workspace's subscription%s", len(s.cands), nouns, keys), s.width)), "")
 			lines = append(lines, s.pick.View())
 		}
 	case resPaste:
-		lines = append(lines, st.Title.Render("Paste the VM's resource ID"), "")
-		lines = append(lines, wrap(st.Subtle.Render("From the VM's Properties page in the portal, or: az vm show -g GROUP -n VM --query id -o tsv"), s.width)...)
+		lines = append(lines, st.Title.Render("Paste the "+noun+"'s resource ID"), "")
+		lines = append(lines, wrap(st.Subtle.Render(pasteHint(s.typ)), s.width)...)
 		lines = append(lines, "", s.paste.View(), "")
 		lines = append(lines, s.checkLines(s.paste.Value())...)
 	case resBuild:
-		lines = append(lines, st.Title.Render("Build the VM's resource ID"), "")
-		chk := flows.CheckResourceID(s.builtID(), flows.VMKind)
+		lines = append(lines, st.Title.Render("Build the "+noun+"'s resource ID"), "")
+		chk := flows.CheckResourceID(s.builtID(), s.kinds()...)
 		wrong := -1
 		if !chk.OK {
 			wrong = buildFieldOf(chk.Part, s.build)
 		}
 		for i := range s.build {
-			label := fmt.Sprintf("%-16s", buildLabel(i))
+			label := fmt.Sprintf("%-16s", s.buildLabel(i))
 			if i == s.buildFocus {
 				label = st.FieldFocused.Render(label)
 			} else {
@@ -328,10 +377,21 @@ func (s *resourceScreen) View() string {
 		lines = append(lines, "")
 		lines = append(lines, wrap(st.Subtle.Render("ID: ")+s.builtID(), s.width)...)
 		if chk.OK {
-			lines = append(lines, st.Good("a VM ID: enter uses it"))
+			lines = append(lines, st.Good("a "+noun+" ID: enter uses it"))
 		}
 	}
 	return fit(lines, s.width, s.height)
+}
+
+// pasteHint says where to find a resource ID of the type.
+func pasteHint(typ string) string {
+	switch typ {
+	case "vm":
+		return "From the VM's Properties page in the portal, or: az vm show -g GROUP -n VM --query id -o tsv"
+	case "synapse":
+		return "From the Spark pool's Properties page in the portal, or: az synapse spark pool show -g GROUP --workspace-name WS -n POOL --query id -o tsv"
+	}
+	return "From the resource's Properties page in the portal (Resource ID), or: az resource show -g GROUP -n NAME --resource-type " + browseKinds(typ)[0] + " --query id -o tsv"
 }
 
 // checkLines is the live verdict on a typed ID.
@@ -340,11 +400,11 @@ func (s *resourceScreen) checkLines(v string) []string {
 	if strings.TrimSpace(v) == "" {
 		return []string{st.Subtle.Render("waiting for an ID…")}
 	}
-	chk := flows.CheckResourceID(v, flows.VMKind)
+	chk := flows.CheckResourceID(v, s.kinds()...)
 	if !chk.OK {
 		return wrap(st.Bad(chk.Part+": "+chk.Msg), s.width)
 	}
-	lines := wrap(st.Good(fmt.Sprintf("VM %s in resource group %s, subscription %s", chk.Name, chk.ResourceGroup, chk.SubscriptionID)), s.width)
+	lines := wrap(st.Good(fmt.Sprintf("%s %s in resource group %s, subscription %s", resourceNoun(s.typ), chk.Name, chk.ResourceGroup, chk.SubscriptionID)), s.width)
 	if as := s.attachedAs(chk.Canonical); len(as) > 0 {
 		lines = append(lines, st.Note("already attached as "+strings.Join(as, ", ")))
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // targetScreen lists every compute type with what it is and what it needs;
-// only the ones with a flow can be chosen to go on, the others say so.
+// every attachable type goes on, the ones never attached say why not.
 type targetScreen struct {
 	c       *Common
 	targets []flows.TargetInfo
@@ -27,9 +27,6 @@ func newTargetScreen(c *Common) *targetScreen {
 		case t.NeverAttached:
 			it.Note, it.Dim = "- never", true
 			it.Desc = append([]string{"never attached: enter says why, and what to do instead"}, it.Desc...)
-		case !t.Available:
-			it.Note, it.Dim = "✗ not yet", true
-			it.Desc = append([]string{flows.NotAvailableYet + ": enter says more"}, it.Desc...)
 		default:
 			it.Note = "✓ available"
 		}
@@ -84,13 +81,13 @@ func (s *targetScreen) FullHelp() [][]key.Binding {
 func (s *targetScreen) View() string {
 	st := s.c.Styles
 	lines := []string{st.Title.Render("What do you want to attach?"),
-		trunc(st.Subtle.Render("✗ not yet: "+flows.NotAvailableYet+" · - never: never attached"), s.width)}
+		trunc(st.Subtle.Render("✓ available: attached here · - never: never attached, enter says why"), s.width)}
 	lines = append(lines, s.pick.View())
 	return fit(lines, s.width, s.height)
 }
 
-// explainScreen says plainly why a type cannot be attached here: it has no
-// flow in this version yet, or it is never attached at all.
+// explainScreen says plainly why a type is never attached, and what to do
+// instead.
 type explainScreen struct {
 	c      *Common
 	target flows.TargetInfo
@@ -137,20 +134,11 @@ func (s *explainScreen) lines() []string {
 	st := s.c.Styles
 	t := s.target
 	lines := []string{st.Title.Render(t.Title + " (" + t.Type + ")"), ""}
-	if t.NeverAttached {
-		lines = append(lines, wrap(st.Note("never attached: there is nothing to attach for this type"), s.width)...)
+	lines = append(lines, wrap(st.Note("never attached: there is nothing to attach for this type"), s.width)...)
+	lines = append(lines, "")
+	for _, p := range t.Why {
+		lines = append(lines, wrap(p, s.width)...)
 		lines = append(lines, "")
-		for _, p := range t.Why {
-			lines = append(lines, wrap(p, s.width)...)
-			lines = append(lines, "")
-		}
-	} else {
-		lines = append(lines, wrap(st.Bad(flows.NotAvailableYet+": this version attaches only virtual machines (vm)"), s.width)...)
-		lines = append(lines, "")
-		lines = append(lines, wrap("What it is: "+t.What+".", s.width)...)
-		lines = append(lines, wrap("Attaching it needs: "+t.Needs+".", s.width)...)
-		lines = append(lines, "")
-		lines = append(lines, wrap("For now, attach it in Azure ML studio (Compute, then Attached computes, then New) or with the Azure ML SDK; amlattach will not pretend to check it.", s.width)...)
 	}
 	return append(lines, st.Subtle.Render("esc goes back to the list of compute types"))
 }

@@ -101,7 +101,9 @@ type Model struct {
 
 	ws       flows.Workspace
 	computes []flows.Compute
-	plan     *flows.VMPlan
+	typ      string // the chosen target type
+	plan     *flows.Plan
+	recheck  func() (*flows.Plan, error)
 	outcome  *Outcome
 
 	workspace *workspaceScreen
@@ -109,6 +111,7 @@ type Model struct {
 	explain   *explainScreen
 	resource  *resourceScreen
 	details   *detailsScreen
+	form      *formScreen
 	hostkey   *hostKeyScreen
 	preflight *preflightScreen
 	confirm   *confirmScreen
@@ -119,7 +122,7 @@ type Model struct {
 func New(ctx context.Context, o Options) *Model {
 	c := &Common{Styles: NewStyles(), Keys: DefaultKeyMap(), Now: o.Now}
 	ctx, cancel := context.WithCancel(ctx)
-	m := &Model{c: c, ctx: ctx, cancel: cancel, opts: o, ws: o.Workspace}
+	m := &Model{c: c, ctx: ctx, cancel: cancel, opts: o, ws: o.Workspace, typ: "vm"}
 	m.help = help.New()
 	m.help.Styles = c.Styles.Help
 	m.workspace = newWorkspaceScreen(c, ctx, o.Backend, o)
@@ -127,6 +130,7 @@ func New(ctx context.Context, o Options) *Model {
 	m.explain = newExplainScreen(c)
 	m.resource = newResourceScreen(c, ctx, o.Backend)
 	m.details = newDetailsScreen(c, o)
+	m.form = newFormScreen(c, o)
 	m.hostkey = newHostKeyScreen(c, o)
 	m.preflight = newPreflightScreen(c, ctx, o.Backend)
 	m.confirm = newConfirmScreen(c)
@@ -136,9 +140,18 @@ func New(ctx context.Context, o Options) *Model {
 		m.history = []stepID{stepWorkspace, stepTarget, stepResource}
 		m.step = stepDetails
 		m.reachedVM = true
-		id := flows.CheckResourceID(o.Start.ResourceID, flows.VMKind)
-		m.details.SetResource(o.Start.ResourceID, id.Name, nil, o.Workspace, nil)
-		m.details.Prefill(*o.Start)
+		m.typ = o.Start.typ()
+		m.resource.SetType(m.typ)
+		m.hostkey.SetType(m.typ)
+		id := flows.CheckResourceID(o.Start.ResourceID, browseKinds(m.typ)...)
+		if m.typ == "vm" {
+			m.details.SetResource(o.Start.ResourceID, id.Name, nil, o.Workspace, nil)
+			m.details.Prefill(*o.Start)
+		} else {
+			m.form.SetType(m.typ)
+			m.form.SetResource(o.Start.ResourceID, id.Name, nil, o.Workspace, nil)
+			m.form.Prefill(*o.Start)
+		}
 	}
 	return m
 }
@@ -146,7 +159,12 @@ func New(ctx context.Context, o Options) *Model {
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.workspace.Init()}
 	if m.opts.Start != nil && m.ws.Name != "" {
-		cmds = append(cmds, m.resource.SetWorkspace(m.ws), m.details.Focus(), m.details.submit())
+		cmds = append(cmds, m.resource.SetWorkspace(m.ws))
+		if m.typ == "vm" {
+			cmds = append(cmds, m.details.Focus(), m.details.submit())
+		} else {
+			cmds = append(cmds, m.form.Focus(), m.form.submit())
+		}
 	}
 	return tea.Batch(cmds...)
 }
@@ -178,6 +196,9 @@ func (m *Model) active() step {
 	case stepResource:
 		return m.resource
 	case stepDetails:
+		if m.typ != "vm" {
+			return m.form
+		}
 		return m.details
 	case stepHostKey:
 		return m.hostkey
@@ -192,7 +213,7 @@ func (m *Model) active() step {
 }
 
 func (m *Model) steps() []step {
-	return []step{m.workspace, m.target, m.explain, m.resource, m.details, m.hostkey, m.preflight, m.confirm, m.attach}
+	return []step{m.workspace, m.target, m.explain, m.resource, m.details, m.form, m.hostkey, m.preflight, m.confirm, m.attach}
 }
 
 func (m *Model) goTo(s stepID) {
@@ -264,18 +285,28 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.resource.SetWorkspace(msg.ws)
 	case targetChosenMsg:
 		if msg.target.Available {
+			if msg.target.Type != m.typ {
+				m.plan, m.recheck = nil, nil
+			}
+			m.typ = msg.target.Type
+			m.hostkey.SetType(m.typ)
+			m.form.SetType(m.typ)
 			m.goTo(stepResource)
-			return m, nil
+			return m, m.resource.SetType(m.typ)
 		}
 		m.explain.Set(msg.target)
 		m.goTo(stepExplain)
 		return m, nil
 	case resourceChosenMsg:
-		m.details.SetResource(msg.id, msg.name, msg.attachedAs, m.ws, m.computes)
 		m.goTo(stepDetails)
+		if m.typ != "vm" {
+			m.form.SetResource(msg.id, msg.name, msg.attachedAs, m.ws, m.computes)
+			return m, m.form.Focus()
+		}
+		m.details.SetResource(msg.id, msg.name, msg.attachedAs, m.ws, m.computes)
 		return m, m.details.Focus()
 	case planReadyMsg:
-		m.plan = msg.plan
+		m.plan, m.recheck = msg.plan, msg.recheck
 		m.goTo(stepPreflight)
 		return m, m.preflight.Start(m.ws, msg.plan)
 	case hostKeyAskMsg:
@@ -288,6 +319,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err == nil && msg.wsID == wsKey(m.ws) {
 			m.computes = msg.computes
 			m.details.SetComputes(msg.computes)
+			m.form.SetComputes(msg.computes)
 		}
 		return m, m.broadcast(msg)
 	case hostKeyAnsweredMsg:
@@ -297,10 +329,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case preflightContinueMsg:
 		m.goTo(stepConfirm)
-		return m, m.confirm.Set(m.ws, m.plan, msg.results)
+		return m, m.confirm.Set(m.ws, m.plan, msg.results, m.recheck)
 	case editFieldMsg:
 		m.preflight.Cancel()
-		if ok, cmd := m.details.FocusField(msg.field); ok {
+		focus := m.details.FocusField
+		if m.typ != "vm" {
+			focus = m.form.FocusField
+		}
+		if ok, cmd := focus(msg.field); ok {
 			m.backTo(stepDetails)
 			return m, cmd
 		}
@@ -386,7 +422,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 
 // requestQuit quits, first asking when that would lose what was typed.
 func (m *Model) requestQuit() tea.Cmd {
-	if m.reachedVM || m.details.Touched() {
+	if m.reachedVM || m.details.Touched() || m.form.Touched() {
 		m.quitAsk = true
 		return nil
 	}
@@ -471,7 +507,11 @@ func (m *Model) headerView() string {
 	if gap >= 1 {
 		line1 = left + strings.Repeat(" ", gap) + right
 	}
-	where := fmt.Sprintf("Step %d of %d: %s", m.step.number(), stepCount, m.step.name())
+	name := m.step.name()
+	if m.step == stepResource {
+		name = stepNoun(m.typ)
+	}
+	where := fmt.Sprintf("Step %d of %d: %s", m.step.number(), stepCount, name)
 	if m.ws.Name != "" {
 		where += " · workspace " + m.ws.Name
 	}
@@ -480,7 +520,7 @@ func (m *Model) headerView() string {
 
 func (m *Model) infoView(width, height int, full bool) string {
 	st := m.c.Styles
-	title, paras := stepInfo(m.step)
+	title, paras := stepInfoFor(m.step, m.typ)
 	if m.step == stepExplain && m.explain.target.Type != "" {
 		t := m.explain.target
 		title, paras = t.Title, []string{t.What + ".", "Needs: " + t.Needs + "."}

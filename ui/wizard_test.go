@@ -81,17 +81,17 @@ func TestNoWorkspaceStartsByBrowsing(t *testing.T) {
 	d.want("contoso-ws", "Attach to this workspace?")
 }
 
-func TestTargetTypesSayWhatIsNotAvailable(t *testing.T) {
+func TestTargetTypesEveryTypeGoesOnNeverAttachedExplain(t *testing.T) {
 	d := newDriver(t, testOptions(newFake()), 99, 30)
 	d.keys("enter")
 	d.want("› vm")
 	for _, typ := range []string{"hdinsight", "batch", "databricks", "adla", "aks", "kubernetes", "synapse", "local", "aci"} {
 		d.want("  " + typ)
 	}
-	d.want("✗ not yet", "not available in this version yet")
+	d.wantNot("not yet", "not available")
 	d.keys("down", "enter")
-	d.wantStep(stepExplain)
-	d.want("HDInsight", "not available in this version yet")
+	d.wantStep(stepResource)
+	d.want("Step 3 of 8: HDInsight cluster", "Which HDInsight cluster?")
 	d.keys("esc")
 	d.wantStep(stepTarget)
 	d.keys("/")
@@ -267,7 +267,7 @@ func TestPreflightFillsInAndExpandsFailures(t *testing.T) {
 	d := toPreflight(t, f)
 	d.want("Preflight of gpu-dsvm as \"gpu-dsvm\"", "✓ pass  Compute name", "✗ FAIL  Docker", "fix: start the daemon",
 		"14 probes: 13 pass, 1 fail", "Not ready")
-	if len(f.probed) != 1 || f.probed[0].Password != "Demo-Passw0rd!" || f.probed[0].ConfirmHostKey == nil {
+	if len(f.probed) != 1 || f.probed[0].Type != "vm" || !secretOf(f.probed[0], "Demo-Passw0rd!") {
 		t.Fatalf("the preflight ran with %+v", f.probed)
 	}
 	d.keys("r")
@@ -293,7 +293,7 @@ func TestPreflightEditTheFieldAtFaultThenRerun(t *testing.T) {
 	d.typeText("Right-Passw0rd!")
 	d.keys("enter")
 	d.wantStep(stepPreflight)
-	if len(f.probed) != 2 || f.probed[1].Password != "Right-Passw0rd!" {
+	if len(f.probed) != 2 || !secretOf(f.probed[1], "Right-Passw0rd!") {
 		t.Fatalf("the rerun ran with %+v", f.probed)
 	}
 	d.want("Ready to attach")
@@ -420,7 +420,7 @@ func TestNeverAttachOverATakenName(t *testing.T) {
 // holdingBackend keeps the attach in Creating until its context ends.
 type holdingBackend struct{ *fakeBackend }
 
-func (h holdingBackend) SubmitVMAttach(ctx context.Context, ws flows.Workspace, p *flows.VMPlan, rep *flows.Report, emit flows.Emit) (*flows.Report, error) {
+func (h holdingBackend) Submit(ctx context.Context, ws flows.Workspace, p *flows.Plan, rep *flows.Report, emit flows.Emit) (*flows.Report, error) {
 	emit(flows.Event{Kind: flows.AttachProgress, Phase: "submitted", State: "Creating", At: h.clock.Now()})
 	emit(flows.Event{Kind: flows.AttachProgress, Phase: "polling", State: "Creating", At: h.clock.Now()})
 	h.waiting.Add(1)
@@ -584,7 +584,7 @@ func TestScenarioOpensOnThePreflight(t *testing.T) {
 	d := newDriver(t, o, 99, 30)
 	d.wantStep(stepPreflight)
 	d.want("Preflight of gpu-dsvm", "Ready to attach")
-	if len(f.probed) != 1 || f.probed[0].Password != "Demo-Passw0rd!" {
+	if len(f.probed) != 1 || !secretOf(f.probed[0], "Demo-Passw0rd!") {
 		t.Fatalf("probed with %+v", f.probed)
 	}
 	d.keys("esc")
