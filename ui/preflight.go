@@ -342,7 +342,7 @@ func (s *preflightScreen) lines() []string {
 	for _, r := range s.results {
 		if r.ID == probes.IDSSHHostKey && r.Status == probes.Fail {
 			box := st.DangerBox.Width(max(20, s.width-2)).Render(strings.Join([]string{
-				st.Danger.Render("✗ DANGER: the "+resourceNoun(s.typ())+"'s host key cannot be trusted"),
+				st.Danger.Render("✗ DANGER: the " + resourceNoun(s.typ()) + "'s host key cannot be trusted"),
 				r.Detail,
 				"Do not attach or log in until you know why: " + r.Remedy,
 			}, "\n"))
