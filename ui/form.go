@@ -135,8 +135,6 @@ func (s *formScreen) SetType(typ string) {
 		case flows.FieldSecret:
 			ff.input.EchoMode = textinput.EchoPassword
 			ff.input.EchoCharacter = '•'
-		case flows.FieldFile:
-			ff.input.Placeholder = "a file path (tab completes)"
 		}
 		if f.Default != "" {
 			ff.setValue(f.Default)
@@ -173,6 +171,7 @@ func (s *formScreen) SetResource(id, name string, attachedAs []string, ws flows.
 	}
 	if f := s.field("resource-id"); f != nil && !strings.EqualFold(f.value(), id) {
 		f.setValue(id)
+		f.input.CursorStart() // the ID shows from its start
 		s.resName = name
 		if n := s.field("name"); n != nil && !s.nameEdited {
 			base := name
@@ -180,6 +179,14 @@ func (s *formScreen) SetResource(id, name string, attachedAs []string, ws flows.
 				base = base[i+1:]
 			}
 			n.setValue(flows.SuggestComputeName(base, s.computes))
+		}
+		// Start on the first field still to fill, else on the name.
+		s.focus = max(0, s.index("name"))
+		for i := range s.fields {
+			if f := &s.fields[i]; f.value() == "" && !f.Optional && !f.picks() {
+				s.focus = i
+				break
+			}
 		}
 	}
 	s.submitErr, s.errKey, s.showErrors, s.editing = nil, "", false, false
@@ -504,7 +511,13 @@ func (s *formScreen) fieldLines(i int) []string {
 	case f.Key == "name":
 		note = st.Good(s.good(f))
 	case focused && f.Help != "":
-		note = st.Subtle.Render(f.Help)
+		note = f.Help
+		if f.Kind == flows.FieldFile {
+			note += "; tab completes the path"
+		}
+		note = st.Subtle.Render(note)
+	case focused && f.Kind == flows.FieldFile:
+		note = st.Subtle.Render("tab completes the path")
 	}
 	if note != "" {
 		lines = append(lines, wrapIndent(note, s.width, indent)...)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,6 +175,45 @@ func TestGoldenAttachFailed(t *testing.T) {
 	s.wait("enter attaches")
 	s.key("enter")
 	s.wait("Likely cause and fix")
+	s.golden()
+}
+
+// toForm chooses a type and its first resource, and waits for its form.
+func (s *session) toForm(typ, listed, title string) {
+	s.toTypes()
+	s.key("/")
+	s.tm.Type(typ)
+	s.key("enter")
+	s.wait(listed)
+	s.key("enter")
+	s.wait(title)
+}
+
+func TestGoldenFormDatabricks(t *testing.T) {
+	s := startSession(t, testOptions(newFake()), 80, 24)
+	s.toForm("databricks", "2 Databricks workspaces", "Details of the Databricks workspace")
+	s.tm.Type(testToken)
+	s.wait(strings.Repeat("•", len(testToken)))
+	s.golden()
+}
+
+func TestGoldenFormAKS(t *testing.T) {
+	s := startSession(t, testOptions(newFake()), 80, 24)
+	s.toForm("aks", "2 AKS clusters", "Details of the AKS cluster")
+	s.key("tab")
+	s.wait("production purposes")
+	s.golden()
+}
+
+func TestGoldenPreflightDatabricks(t *testing.T) {
+	f := newFake()
+	f.results[probes.IDDatabricksToken] = probes.Result{Status: probes.Fail, Field: probes.FieldToken,
+		Detail: "the workspace refused the token: 403 Invalid access token", Remedy: "create a new personal access token in the workspace and use it"}
+	s := startSession(t, testOptions(f), 80, 24)
+	s.toForm("databricks", "2 Databricks workspaces", "Details of the Databricks workspace")
+	s.tm.Type(testToken)
+	s.key("enter")
+	s.wait("Not ready")
 	s.golden()
 }
 

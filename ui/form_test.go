@@ -1,0 +1,240 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"amlattach/flows"
+	"amlattach/probes"
+)
+
+const testToken = "dapi-test-0123456789abcdef"
+
+// toType picks a compute type on the target screen by filtering for it.
+func (d *driver) toType(typ string) {
+	d.t.Helper()
+	d.keys("enter") // the workspace
+	d.wantStep(stepTarget)
+	d.keys("/")
+	d.typeText(typ)
+	d.keys("enter")
+	if d.m.step == stepTarget {
+		d.keys("enter")
+	}
+	d.wantStep(stepResource)
+}
+
+// noSecret fails when any rendering of the wizard shows the secret.
+func (d *driver) noSecret(secret string) {
+	d.t.Helper()
+	if strings.Contains(d.m.View(), secret) || strings.Contains(d.screen(), secret) {
+		d.t.Fatalf("the screen shows the secret:\n%s", d.screen())
+	}
+}
+
+func TestFormDatabricksBrowseFillAttach(t *testing.T) {
+	f := newFake()
+	d := newDriver(t, testOptions(f), 99, 30)
+	d.toType("databricks")
+	d.want("Step 3 of 8: Databricks", "Which Databricks workspace?", "2 Databricks workspaces in the workspace's subscription", "dbx-offline")
+	d.keys("enter")
+	d.wantStep(stepDetails)
+	d.want("Details of the Databricks workspace", "Databricks workspace dbx-ws · resource group ml-rg", "Resource ID  /subscriptions/"+testSub, `"dbx-ws" is free in contoso-ws`)
+	// The form starts on what is missing: the token; enter says so.
+	if k := d.m.form.fields[d.m.form.focus].Key; k != "token" {
+		t.Fatalf("focus on %s, want the token", k)
+	}
+	d.keys("enter")
+	d.wantStep(stepDetails)
+	d.want("required: access token")
+	d.typeText(testToken)
+	d.noSecret(testToken)
+	d.want(strings.Repeat("•", 10))
+	d.keys("enter")
+	d.wantStep(stepPreflight)
+	d.noSecret(testToken)
+	d.want(`Preflight of dbx-ws as "dbx-ws"`, "Ready to attach")
+	if len(f.probed) != 1 || f.probed[0].Type != "databricks" || !secretOf(f.probed[0], testToken) {
+		t.Fatalf("probed %+v", f.probed)
+	}
+	d.keys("enter")
+	d.wantStep(stepConfirm)
+	d.want(`PUT compute "dbx-ws" (Databricks)`, "databricksAccessToken: ********", "Do not attach the same Databricks workspace twice")
+	d.noSecret(testToken)
+	d.keys("enter")
+	d.wantStep(stepAttach)
+	d.want(`Attached: compute "dbx-ws" is Succeeded`)
+	d.noSecret(testToken)
+	if len(f.submitted) != 1 || f.submitted[0].Type != "databricks" {
+		t.Fatalf("submitted %+v", f.submitted)
+	}
+	// The help and the side panel never show it either.
+	d.keys("?")
+	d.noSecret(testToken)
+	d.keys("esc", "i")
+	d.noSecret(testToken)
+}
+
+func TestFormSecretNeverRendered(t *testing.T) {
+	f := newFake()
+	d := newDriver(t, testOptions(f), 120, 40)
+	d.toType("databricks")
+	d.keys("enter")
+	views := []string{}
+	for _, r := range testToken {
+		d.typeText(string(r))
+		views = append(views, d.m.View())
+	}
+	d.keys("left", "right", "shift+tab", "tab", "f2", "f1", "esc", "f2")
+	views = append(views, d.m.View())
+	d.keys("enter")
+	views = append(views, d.m.View())
+	d.keys("e", "enter")
+	views = append(views, d.m.View())
+	for i, v := range views {
+		// Each prefix of 6 runes or more would give the secret away.
+		for n := 6; n <= len(testToken); n++ {
+			if strings.Contains(ansi.Strip(v), testToken[:n]) {
+				t.Fatalf("view %d shows %q:\n%s", i, testToken[:n], ansi.Strip(v))
+			}
+		}
+	}
+	if len(f.probed) == 0 || !secretOf(f.probed[0], testToken) {
+		t.Fatal("the token was not taken")
+	}
+}
+
+// A validation error from flows lands under the field its flag names.
+func TestFormValidationErrorUnderItsField(t *testing.T) {
+	c := &Common{Styles: NewStyles(), Keys: DefaultKeyMap()}
+	s := newFormScreen(c, Options{KnownHosts: "/tmp/kh"})
+	s.SetSize(80, 30)
+	s.SetType("aks")
+	s.SetResource(testAKS, "aks-prod", nil, flows.Workspace{Name: "contoso-ws"}, nil)
+	s.field("tls-leaf-domain-label").setValue("myservice") // but TLS stays disabled
+	cmd := s.submit()
+	if cmd == nil {
+		t.Fatal("no validation ran")
+	}
+	msg := cmd()
+	if _, ok := msg.(formValidatedMsg); !ok {
+		t.Fatalf("got %T", msg)
+	}
+	s.Update(msg)
+	if s.errKey != "tls" || s.fields[s.focus].Key != "tls" {
+		t.Fatalf("error under %q, focus on %q", s.errKey, s.fields[s.focus].Key)
+	}
+	lines := strings.Split(ansi.Strip(s.View()), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "› TLS ") {
+			if i+1 >= len(lines) || !strings.Contains(lines[i+1], "TLS settings were given but --tls is disabled") {
+				t.Fatalf("the error is not under the TLS field:\n%s", strings.Join(lines, "\n"))
+			}
+			// Changing the field clears it.
+			s.Update(keyMsg("right"))
+			if s.submitErr != nil || strings.Contains(ansi.Strip(s.View()), "TLS settings were given") {
+				t.Fatal("the error stayed after the field changed")
+			}
+			return
+		}
+	}
+	t.Fatalf("no TLS field:\n%s", strings.Join(lines, "\n"))
+}
+
+func TestFormChoicesCycleAndDefaults(t *testing.T) {
+	f := newFake()
+	d := newDriver(t, testOptions(f), 99, 40)
+	d.toType("aks")
+	d.want("aks-small", "! already attached as small-aks")
+	d.keys("enter")
+	d.want("[FastProd]", "[PublicIp]", "[disabled]")
+	d.keys("tab") // from the name
+	d.want("production purposes need at least 3 nodes")
+	d.keys("right")
+	d.want("[DenseProd]")
+	d.keys("left", "left")
+	d.want("[DevTest]")
+	d.keys(" ")
+	d.want("[FastProd]")
+}
+
+func TestFormPreflightEditGoesToTheField(t *testing.T) {
+	f := newFake()
+	f.results[probes.IDWsName] = probes.Result{Status: probes.Fail, Field: probes.FieldName, Detail: "taken", Remedy: "choose another name"}
+	d := newDriver(t, testOptions(f), 99, 30)
+	d.toType("databricks")
+	d.keys("enter")
+	d.typeText(testToken)
+	d.keys("enter")
+	d.wantStep(stepPreflight)
+	d.want("e edits the compute name")
+	d.keys("e")
+	d.wantStep(stepDetails)
+	if k := d.m.form.fields[d.m.form.focus].Key; k != "name" {
+		t.Fatalf("focus on %s", k)
+	}
+	d.want("Fix the field")
+}
+
+func TestHDInsightAsksAboutTheHostKey(t *testing.T) {
+	f := newFake()
+	f.askHostKey = true
+	f.others["hdinsight"] = []flows.Candidate{{ID: "/subscriptions/" + testSub + "/resourceGroups/ml-rg/providers/Microsoft.HDInsight/clusters/spark-hdi", Name: "spark-hdi", ResourceGroup: "ml-rg", Location: "eastus"}}
+	d := newDriver(t, testOptions(f), 99, 30)
+	d.toType("hdinsight")
+	d.keys("enter")
+	d.want("sshuser")
+	d.keys("tab", "tab") // from the name to the password
+	d.typeText(demoPass)
+	d.noSecret(demoPass)
+	d.keys("enter")
+	d.wantStep(stepHostKey)
+	d.want("The cluster at 20.1.2.5:22", "cluster's head node")
+	d.keys("y")
+	d.wantStep(stepPreflight)
+	d.want("Ready to attach")
+}
+
+const demoPass = "Demo-Passw0rd!"
+
+func TestPlainDatabricks(t *testing.T) {
+	f := newFake()
+	in := strings.Join([]string{
+		"",        // this workspace
+		"4",       // databricks
+		"1",       // dbx-ws
+		"",        // the suggested name
+		testToken, // the token
+		"y",       // attach
+	}, "\n") + "\n"
+	var out bytes.Buffer
+	echoOff := 0
+	o := testOptions(f)
+	got, err := RunPlain(context.Background(), o, PlainIO{In: strings.NewReader(in), Out: &out, NoEcho: func() func() { echoOff++; return func() {} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	if got.Kind != OutcomeAttached || got.Compute != "dbx-ws" {
+		t.Fatalf("outcome %+v\n%s", got, text)
+	}
+	if strings.Contains(text, testToken) {
+		t.Fatalf("the token was printed:\n%s", text)
+	}
+	if echoOff != 1 {
+		t.Fatalf("the token was read with echo (%d)", echoOff)
+	}
+	for _, want := range []string{"Databricks workspaces in subscription", "Access token (not shown)", `Preflight of dbx-ws as "dbx-ws"`,
+		`PUT compute "dbx-ws" (Databricks)`, "databricksAccessToken: ********", "do not attach the same Databricks workspace twice", `✓ Attached: compute "dbx-ws"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("lacks %q:\n%s", want, text)
+		}
+	}
+	if len(f.submitted) != 1 || f.submitted[0].Type != "databricks" || !secretOf(f.submitted[0], testToken) {
+		t.Fatalf("submitted %+v", f.submitted)
+	}
+}
