@@ -110,7 +110,10 @@ func newAttachCmd(a *app) *cobra.Command {
 }
 
 func newVerbCmd(a *app, v verbCmd) *cobra.Command {
-	c := &cobra.Command{Use: v.use + " TYPE", Short: v.short, Long: v.long}
+	c := &cobra.Command{Use: v.use + " TYPE | " + v.use + " -f FILE", Short: v.short, Long: v.long, Args: cobra.NoArgs}
+	var ff fileFlags
+	ff.register(c, v.attach)
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return runFile(a, cmd, &ff, v.attach) }
 	var f vmFlags
 	vm := &cobra.Command{Use: "vm", Short: v.vmShort, Args: cobra.NoArgs, Example: v.vmExample,
 		RunE: func(*cobra.Command, []string) error { return runVM(a, &f, v.attach) }}
