@@ -120,7 +120,7 @@ func TestTmuxDemo(t *testing.T) {
 		s := startTmux(t, bin, "demo")
 		s.waitFor("SANDBOX — simulated Azure, nothing leaves this machine", "Attach to this workspace?")
 		s.send("Enter")
-		s.waitFor("What do you want to attach?", "not available in this version yet")
+		s.waitFor("What do you want to attach?", "✓ available")
 		s.send("Enter")
 		s.waitFor("Which VM?", "already attached as old-dsvm")
 		s.send("/")

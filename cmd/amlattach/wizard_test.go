@@ -93,7 +93,7 @@ func TestPlainWizardAttaches(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r)
 	}
-	for _, w := range []string{"not available in this version yet", "New host key for 20.1.2.5:22: ED25519 SHA256:", "14 probes: 14 pass.",
+	for _, w := range []string{"Virtual machine (Data Science VM) (vm): ", "New host key for 20.1.2.5:22: ED25519 SHA256:", "14 probes: 14 pass.",
 		"administratorAccount.password: ********", "each new attachment breaks the earlier ones", "attach submitted: Creating",
 		`Attached: compute "gpu-dsvm" is Succeeded`, `compute="gpu-dsvm"`} {
 		if !strings.Contains(r.stderr, w) {
