@@ -3,7 +3,9 @@ package azure
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -72,6 +74,29 @@ type StaticCredential struct{}
 // GetToken returns a fixed token that expires in an hour.
 func (StaticCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	return azcore.AccessToken{Token: "sandbox", ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// AuthMethods are the values of --auth.
+var AuthMethods = []string{"default", "cli", "device-code", "browser", "managed-identity"}
+
+// NewCredential builds the credential --auth names; tenant ("" for the
+// default) applies to the interactive ones and the CLI. prompt shows the
+// device code message (never a secret: a code the user types elsewhere).
+func NewCredential(method, tenant string, prompt func(string)) (azcore.TokenCredential, error) {
+	switch method {
+	case "", "default":
+		return azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{TenantID: tenant})
+	case "cli":
+		return azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenant})
+	case "device-code":
+		return azidentity.NewDeviceCodeCredential(&azidentity.DeviceCodeCredentialOptions{TenantID: tenant,
+			UserPrompt: func(_ context.Context, m azidentity.DeviceCodeMessage) error { prompt(m.Message); return nil }})
+	case "browser":
+		return azidentity.NewInteractiveBrowserCredential(&azidentity.InteractiveBrowserCredentialOptions{TenantID: tenant})
+	case "managed-identity":
+		return azidentity.NewManagedIdentityCredential(nil)
+	}
+	return nil, fmt.Errorf("%q is not an authentication method; use one of %s", method, strings.Join(AuthMethods, ", "))
 }
 
 // DefaultCredential is azidentity's DefaultAzureCredential (environment,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"amlattach/azure"
 )
@@ -77,8 +78,14 @@ func FromAzure(what string, err error) error {
 	case errors.Is(err, context.Canceled):
 		return &Error{Kind: KindInterrupted, Msg: what + ": interrupted", Err: err}
 	case azure.IsCredentialError(err):
-		return &Error{Kind: KindCredential, Msg: "no usable Azure credential", Err: err,
-			Fix: "sign in with: az login (on a machine without a browser: az login --use-device-code)"}
+		reason := err.Error()
+		var ce *azure.CredentialError
+		if errors.As(err, &ce) {
+			reason = ce.Err.Error()
+		}
+		reason, _, _ = strings.Cut(strings.TrimSpace(reason), "\n")
+		return &Error{Kind: KindCredential, Msg: "no usable Azure credential: " + reason, Err: err,
+			Fix: "sign in with: az login (on a machine without a browser: amlattach --auth device-code)"}
 	}
 	if ae, ok := azure.AsAzureError(err); ok {
 		fix := ""

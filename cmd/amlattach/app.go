@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,8 @@ type app struct {
 
 	debugW  *redactor
 	args    []string // the command line, for messages that repeat it
+	auth    string   // --auth
+	tenant  string   // --tenant
 	closers []func()
 }
 
@@ -114,18 +117,37 @@ func (a *app) setup(needWorkspace bool) (*env, error) {
 		for _, r := range w.Workspaces() {
 			all = append(all, azure.Workspace{SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup, Name: r.Name})
 		}
-		ws, err := flows.PickWorldWorkspace(a.wsFlags, all)
+		// A world with several workspaces is chosen from as Azure would be:
+		// flags, AZURE_SUBSCRIPTION_ID, .azureml/config.json, az defaults.
+		pick, sources := a.wsFlags, flows.WorkspaceSources{Subscription: "--world", ResourceGroup: "--world", Workspace: "--world"}
+		if len(all) > 1 {
+			cwd, _ := os.Getwd()
+			if rw, rs, rerr := flows.ResolveWorkspace(a.wsFlags, cwd, a.getenv); rerr == nil {
+				pick = flows.WorkspaceFlags{Subscription: rw.SubscriptionID, ResourceGroup: rw.ResourceGroup, Workspace: rw.Name}
+				sources = rs
+			}
+		}
+		ws, err := flows.PickWorldWorkspace(pick, all)
 		if err != nil {
 			return nil, err
 		}
 		e.ws = ws
-		e.sources = flows.WorkspaceSources{Subscription: "--world", ResourceGroup: "--world", Workspace: "--world"}
+		e.sources = sources
 	} else {
-		cred, err := azure.DefaultCredential()
+		if !slices.Contains(azure.AuthMethods, a.auth) {
+			return nil, &flows.Error{Kind: flows.KindInput, Field: "--auth", Msg: fmt.Sprintf("%q is not an authentication method", a.auth), Fix: "use one of " + strings.Join(azure.AuthMethods, ", ")}
+		}
+		cred, err := azure.NewCredential(a.auth, a.tenant, func(m string) { fmt.Fprintln(a.errw, m) })
 		if err != nil {
-			return nil, &flows.Error{Kind: flows.KindCredential, Msg: "no usable Azure credential: " + err.Error(), Fix: "sign in with: az login", Err: err}
+			return nil, &flows.Error{Kind: flows.KindCredential, Msg: "no usable Azure credential: " + err.Error(), Fix: credentialFix(a.auth), Err: err}
 		}
 		e.deps.Azure = azure.New(cred, azure.Options{UserAgent: "amlattach/" + version})
+		if a.debugW != nil {
+			sctx, scancel := context.WithTimeout(a.ctx, a.timeout)
+			who, werr := e.deps.Azure.SignedInAs(sctx)
+			scancel()
+			a.debugf("credential --auth %s: signed in as %q (%v)", a.auth, who, werr)
+		}
 		if !needWorkspace {
 			return e, nil
 		}
@@ -272,6 +294,8 @@ Exit codes: 0 done; 1 a probe failed, nothing was sent; 2 bad input or usage;
 	pf.StringVarP(&a.wsFlags.Workspace, "workspace", "w", "", "Azure ML workspace name")
 	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	pf.StringVar(&a.world, "world", "", "run against a sandbox built from this world file instead of Azure (\"demo\": the built-in world)")
+	pf.StringVar(&a.auth, "auth", "default", "how to sign in to Azure: default (environment, managed identity, az login, ...), cli, device-code, browser or managed-identity")
+	pf.StringVar(&a.tenant, "tenant", "", "Microsoft Entra tenant ID to sign in to (default: the credential's own)")
 	pf.StringVar(&a.debug, "debug", "", "write a trace of requests and events to this file (secrets removed)")
 	pf.DurationVar(&a.timeout, "timeout", 15*time.Second, "timeout of every network step")
 	root.AddCommand(newAttachCmd(a), newProbeCmd(a), newBrowseCmd(a), newListCmd(a), newDetachCmd(a), newDoctorCmd(a), newVersionCmd(a), newDemoCmd(a))
@@ -281,3 +305,16 @@ Exit codes: 0 done; 1 a probe failed, nothing was sent; 2 bad input or usage;
 
 var _ = io.Discard
 var _ http.Client
+
+// credentialFix is the one command that gets a credential for --auth.
+func credentialFix(auth string) string {
+	switch auth {
+	case "device-code":
+		return "check the tenant (--tenant) and complete the device code sign-in in a browser"
+	case "browser":
+		return "complete the sign-in in the browser; on a machine without one use --auth device-code"
+	case "managed-identity":
+		return "run on an Azure resource with a managed identity, or sign in with az login and --auth cli"
+	}
+	return "sign in with: az login (on a machine without a browser: amlattach --auth device-code)"
+}

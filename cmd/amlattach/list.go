@@ -35,6 +35,9 @@ func newListCmd(a *app) *cobra.Command {
 
 func printComputes(a *app, e *env, cs []azure.Compute) {
 	fmt.Fprintf(a.out, "Workspace %s (resource group %s, subscription %s)\n", e.ws.Name, e.ws.ResourceGroup, e.ws.SubscriptionID)
+	if src := e.sources; src.Workspace != "" && src.Workspace != "--world" {
+		fmt.Fprintf(a.out, "  from: workspace %s; resource group %s; subscription %s\n", src.Workspace, src.ResourceGroup, src.Subscription)
+	}
 	if len(cs) == 0 {
 		fmt.Fprintln(a.out, "No computes. Attach one with: amlattach attach TYPE --help")
 		return
