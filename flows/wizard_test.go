@@ -115,22 +115,76 @@ func TestTargetsAreEveryType(t *testing.T) {
 	}
 }
 
-// Every scenario names a VM of the built-in world.
+// Every scenario names a resource of the built-in world, by a valid ID of
+// its type, and its answers make a valid plan.
 func TestDemoScenariosMatchTheWorld(t *testing.T) {
-	vms := map[string]bool{}
+	names := map[string]map[string]bool{}
+	add := func(typ, name string) {
+		if names[typ] == nil {
+			names[typ] = map[string]bool{}
+		}
+		names[typ][name] = true
+	}
 	for _, s := range sandbox.DemoWorld().Subscriptions {
 		for _, g := range s.ResourceGroups {
 			for _, v := range g.VirtualMachines {
-				vms[v.Name] = true
+				add("vm", v.Name)
+			}
+			for _, v := range g.HDInsightClusters {
+				add("hdinsight", v.Name)
+			}
+			for _, v := range g.BatchAccounts {
+				add("batch", v.Name)
+			}
+			for _, v := range g.DatabricksWorkspaces {
+				add("databricks", v.Name)
+			}
+			for _, v := range g.DataLakeAnalyticsAccounts {
+				add("adla", v.Name)
+			}
+			for _, v := range g.AKSClusters {
+				add("aks", v.Name)
+				add("kubernetes", v.Name)
+			}
+			for _, v := range g.ConnectedClusters {
+				add("kubernetes", v.Name)
+			}
+			for _, w := range g.SynapseWorkspaces {
+				for _, p := range w.SparkPools {
+					add("synapse", w.Name+"/"+p.Name)
+				}
 			}
 		}
 	}
+	types := map[string]bool{}
 	for _, s := range DemoScenarios() {
-		if !vms[s.VM] {
-			t.Errorf("scenario %s: no VM %s in the built-in world", s.Name, s.VM)
+		typ := s.TargetType()
+		types[typ] = true
+		if !names[typ][s.ResourceName()] {
+			t.Errorf("scenario %s: no %s %s in the built-in world", s.Name, typ, s.ResourceName())
 		}
-		if !CheckResourceID(s.ResourceID(), VMKind).OK {
+		if !CheckResourceID(s.ResourceID(), BrowseKinds[typ]...).OK {
 			t.Errorf("scenario %s: bad ID %s", s.Name, s.ResourceID())
+		}
+		if typ == "vm" {
+			continue
+		}
+		v := map[string]string{"resource-id": s.ResourceID(), "name": s.ComputeName}
+		for k, x := range s.Values {
+			v[k] = x
+		}
+		for _, f := range Form(typ) {
+			if _, ok := v[f.Key]; !ok {
+				v[f.Key] = f.Default
+			}
+		}
+		if _, err := PlanFromForm(typ, v, true, "/nonexistent/known_hosts", VMInput{}); err != nil {
+			t.Errorf("scenario %s: %v", s.Name, err)
+		}
+	}
+	for _, tg := range Targets() {
+		if tg.Available && !types[tg.Type] {
+			t.Errorf("no scenario of %s", tg.Type)
 		}
 	}
 	if _, err := FindDemoScenario("nope"); ExitCode(err) != 2 {

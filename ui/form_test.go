@@ -238,3 +238,18 @@ func TestPlainDatabricks(t *testing.T) {
 		t.Fatalf("submitted %+v", f.submitted)
 	}
 }
+
+func TestScenarioOfAnotherTypeOpensOnThePreflight(t *testing.T) {
+	f := newFake()
+	o := testOptions(f)
+	o.Start = &Start{Scenario: "databricks", Summary: "a workspace", Type: "databricks", ResourceID: testDBX, ComputeName: "dbx-ws",
+		Values: map[string]string{"token": testToken}}
+	d := newDriver(t, o, 99, 30)
+	d.wantStep(stepPreflight)
+	d.want(`Preflight of dbx-ws as "dbx-ws"`, "Ready to attach")
+	d.noSecret(testToken)
+	d.keys("esc")
+	d.wantStep(stepDetails)
+	d.want("demo scenario: databricks", "Details of the Databricks workspace")
+	d.noSecret(testToken)
+}

@@ -22,8 +22,10 @@ func newDemoCmd(a *app) *cobra.Command {
 all on this machine. It needs no Azure account, no network and no root. Host keys of the
 simulated VMs are saved to a known_hosts file of amlattach's own, never to ~/.ssh/known_hosts.
 
---scenario opens the wizard on the preflight of one situation, with the demo password filled
-in; --list names them. Every simulated VM's password is ` + flows.DemoPassword + ` (dsvm-legacy's is Legacy-Passw0rd!).`,
+--scenario opens the wizard on the preflight of one situation, with the demo password (or
+token) filled in; --list names them. Every simulated VM's password is ` + flows.DemoPassword + ` (dsvm-legacy's
+is Legacy-Passw0rd!); so is the HDInsight user sshuser's. The working Databricks token is
+` + flows.DemoToken + `.`,
 		Example: "  amlattach demo\n  amlattach demo --list\n  amlattach demo --scenario closed-nsg",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -43,7 +45,8 @@ in; --list names them. Every simulated VM's password is ` + flows.DemoPassword +
 				if err != nil {
 					return err
 				}
-				start = &ui.Start{Scenario: s.Name, Summary: s.Summary, ResourceID: s.ResourceID(), ComputeName: s.ComputeName, Username: s.Username, Password: s.Password}
+				start = &ui.Start{Scenario: s.Name, Summary: s.Summary, Type: s.Type, ResourceID: s.ResourceID(), ComputeName: s.ComputeName,
+					Username: s.Username, Password: s.Password, Values: s.Values}
 			}
 			return runWizard(a, cmd, start, plain)
 		},
@@ -58,7 +61,7 @@ func printScenarios(a *app) error {
 	fmt.Fprintln(a.out, "Scenarios of the built-in world (amlattach demo --scenario NAME):")
 	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
 	for _, s := range flows.DemoScenarios() {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.VM, s.Summary)
+		fmt.Fprintf(tw, "  %s\t%s %s\t%s\n", s.Name, s.TargetType(), s.ResourceName(), s.Summary)
 	}
 	return tw.Flush()
 }

@@ -59,12 +59,16 @@ func TestDemoListNamesEveryScenario(t *testing.T) {
 // The demo world's scenarios fail where they should, told in plain lines.
 func TestDemoScenariosPlain(t *testing.T) {
 	cases := map[string][]string{
-		"clean-attach":     {"PASS  GPU", "14 probes: 14 pass."},
-		"not-ubuntu":       {"FAIL  VM image is Ubuntu", "FAIL  Host OS is Ubuntu"},
-		"no-daemon":        {"FAIL  Docker", "sudo systemctl enable --now docker"},
-		"closed-nsg":       {"FAIL  NSG allows Azure ML on SSH", "AzureMachineLearning", "PASS  SSH port reachable"},
-		"no-public-ip":     {"FAIL  Public IP address", "SKIP  SSH login"},
-		"already-attached": {"FAIL  Not attached already", "old-dsvm"},
+		"clean-attach":            {"PASS  GPU", "14 probes: 14 pass."},
+		"not-ubuntu":              {"FAIL  VM image is Ubuntu", "FAIL  Host OS is Ubuntu"},
+		"no-daemon":               {"FAIL  Docker", "sudo systemctl enable --now docker"},
+		"closed-nsg":              {"FAIL  NSG allows Azure ML on SSH", "AzureMachineLearning", "PASS  SSH port reachable"},
+		"no-public-ip":            {"FAIL  Public IP address", "SKIP  SSH login"},
+		"already-attached":        {"FAIL  Not attached already", "old-dsvm"},
+		"databricks-offline":      {"FAIL  Access token works", "the token was NOT checked", "5 pass, 1 fail"},
+		"aks-small":               {"FAIL  Capacity for the purpose", "found 1 node with 2 vCPUs"},
+		"kubernetes-no-extension": {"FAIL  Azure ML extension", "az k8s-extension create"},
+		"synapse-failed-pool":     {"FAIL  Spark pool is ready", "provisioning state Failed"},
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -77,8 +81,35 @@ func TestDemoScenariosPlain(t *testing.T) {
 			if !strings.Contains(r.stderr, "SANDBOX — simulated Azure, nothing leaves this machine") {
 				t.Errorf("does not say it is a sandbox\n%s", r)
 			}
-			if strings.Contains(r.stdout+r.stderr, "Demo-Passw0rd!") {
-				t.Fatal("the password reached the output")
+			if strings.Contains(r.stdout+r.stderr, "Demo-Passw0rd!") || strings.Contains(r.stdout+r.stderr, "dapi-demo-") {
+				t.Fatal("a secret reached the output")
+			}
+		})
+	}
+}
+
+// The other types' scenarios attach from --plain, secrets masked.
+func TestDemoScenariosOtherTypesAttach(t *testing.T) {
+	cases := map[string][]string{
+		"hdinsight":  {"New host key for spark-hdi-ssh.azurehdinsight.net:22", "10 probes: 10 pass.", "administratorAccount.password: ********", `Attached: compute "spark-hdi"`},
+		"databricks": {"6 probes: 6 pass.", "databricksAccessToken: ********", `Attached: compute "dbx-ws"`},
+		"aks":        {"7 probes: 7 pass.", `Attached: compute "aks-prod"`},
+		"synapse":    {"4 probes: 4 pass.", `Attached: compute "sparkpool"`},
+		"adla":       {"WARN  Service retirement", `Attached: compute "adlademo"`},
+	}
+	for name, want := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := runWithInput(t, "y\ny\n", "demo", "--plain", "--scenario", name)
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s", r.code, r)
+			}
+			for _, w := range want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("lacks %q\n%s", w, r)
+				}
+			}
+			if strings.Contains(r.stdout+r.stderr, "Demo-Passw0rd!") || strings.Contains(r.stdout+r.stderr, "dapi-demo-") {
+				t.Fatal("a secret reached the output")
 			}
 		})
 	}
