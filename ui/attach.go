@@ -398,14 +398,14 @@ func (s *attachScreen) lines() []string {
 		c := s.rep.Compute
 		lines = append(lines, wrap(st.Good(fmt.Sprintf("Attached: compute %q is %s (%s).", name, c.ProvisioningState, secs(s.ended.Sub(s.started))))+
 			" amlattach list shows it with the workspace's other computes.", s.width)...)
+		for _, n := range s.plan.Notes { // on screen first: they matter later
+			lines = append(lines, wrap(st.Note(n), s.width)...)
+		}
 		lines = append(lines, st.Bold.Render("Use it in a job")+" (Azure ML SDK v2, Python):")
 		for _, l := range flows.JobSnippet(s.ws, name) {
 			lines = append(lines, "  "+st.Code.Render(l))
 		}
 		lines = append(append(lines, ""), wrapKeepIndent("id: "+c.ID, s.width)...)
-		for _, n := range s.plan.Notes {
-			lines = append(lines, wrap(st.Note(n), s.width)...)
-		}
 	case attFailed:
 		for _, l := range s.failureLines(true) {
 			lines = append(lines, wrapKeepIndent(l, s.width)...)

@@ -253,3 +253,22 @@ func TestScenarioOfAnotherTypeOpensOnThePreflight(t *testing.T) {
 	d.want("demo scenario: databricks", "Details of the Databricks workspace")
 	d.noSecret(testToken)
 }
+
+func TestAttachedAKSShowsItsNotes(t *testing.T) {
+	d := newDriver(t, testOptions(newFake()), 80, 24)
+	d.toType("aks")
+	d.keys("enter", "enter")
+	d.wantStep(stepPreflight)
+	notes := d.m.plan.Notes
+	d.keys("enter", "enter")
+	d.want(`Attached: compute "aks-prod"`)
+	if len(notes) == 0 {
+		t.Fatal("the AKS plan has no notes")
+	}
+	for _, n := range notes {
+		d.want(n)
+	}
+	if !strings.Contains(strings.Join(d.m.Outcome().Lines, "\n"), notes[0]) {
+		t.Fatalf("the outcome lacks the notes: %v", d.m.Outcome().Lines)
+	}
+}
