@@ -1,6 +1,7 @@
 package main
 
 import (
+	"amlattach/internal/buildinfo"
 	"context"
 	"errors"
 	"fmt"
@@ -21,11 +22,8 @@ import (
 	"amlattach/flows"
 )
 
-// Set at build time with -ldflags "-X main.version=... -X main.commit=...".
-var (
-	version = "dev"
-	commit  = ""
-)
+// version is this build's version, for messages and the User-Agent.
+var version = buildinfo.Get().Short()
 
 // app holds what every command shares: streams, environment, global flags,
 // and the dependencies built from them.

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"amlattach/flows"
+	"amlattach/internal/buildinfo"
 )
 
 // doctorJSON is `doctor -o json`.
@@ -117,7 +118,7 @@ func toDoctorJSON(g *flows.Diagnosis) doctorJSON {
 	d := doctorJSON{
 		Workspace: g.Workspace.Name, Causes: nonNil(g.Causes), Conflicts: nonNil(g.Conflicts),
 		SecretsFrom: g.SecretsFrom, KeysProblem: g.KeysProblem, OK: g.OK(), Probes: rep.Probes, Remedy: g.Remedy,
-		Tool: map[string]string{"name": "amlattach", "version": version, "commit": commit}, At: g.At.UTC().Format("2006-01-02T15:04:05Z"),
+		Tool: map[string]string{"name": "amlattach", "version": buildinfo.Get().Version, "commit": buildinfo.Get().Commit}, At: g.At.UTC().Format("2006-01-02T15:04:05Z"),
 	}
 	d.Compute = flows.ListItemJSON{ComputeJSON: *flows.ComputeToJSON(g.Compute), Type: g.Compute.Type, ResourceID: g.Compute.ResourceID, SameResourceAs: nonNil(g.Conflicts)}
 	if !g.Compute.CreatedOn.IsZero() {
