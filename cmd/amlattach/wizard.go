@@ -8,7 +8,6 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"amlattach/flows"
 	"amlattach/ui"
@@ -115,19 +114,4 @@ func sourceText(s flows.WorkspaceSources) string {
 func isTTYWriter(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && isTerminal(f)
-}
-
-// noEcho turns off the terminal's echo while a secret is typed.
-func noEcho(f *os.File) func() {
-	fd := int(f.Fd())
-	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return func() {}
-	}
-	t := *old
-	t.Lflag &^= unix.ECHO
-	if unix.IoctlSetTermios(fd, unix.TCSETS, &t) != nil {
-		return func() {}
-	}
-	return func() { unix.IoctlSetTermios(fd, unix.TCSETS, old) }
 }
