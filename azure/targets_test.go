@@ -188,11 +188,11 @@ func TestTargetReads(t *testing.T) {
 	}
 	// Browsing: every kind listed in the subscription (pools under their workspace).
 	browse := map[string]string{
-		"Microsoft.HDInsight/clusters":               "spark-hdi,hadoop-hdi,hdi-nossh",
+		"Microsoft.HDInsight/clusters":               "spark-hdi,hadoop-hdi,hdi-legacy,hdi-nossh",
 		"Microsoft.Batch/batchAccounts":              "batchdemo,batchfailed",
-		"Microsoft.Databricks/workspaces":            "dbx-ws,dbx-offline",
+		"Microsoft.Databricks/workspaces":            "dbx-ws,dbx-legacy,dbx-offline",
 		"Microsoft.DataLakeAnalytics/accounts":       "adlademo,adlasuspended",
-		"Microsoft.ContainerService/managedClusters": "aks-prod,aks-small,aks-old,aks-ml,aks-noext",
+		"Microsoft.ContainerService/managedClusters": "aks-prod,aks-small,aks-tiny,aks-old,aks-ml,aks-noext",
 		"Microsoft.Kubernetes/connectedClusters":     "arc-onprem,arc-offline",
 		"Microsoft.Synapse/workspaces/bigDataPools":  "synapse-ws/sparkpool,synapse-ws/brokenpool",
 	}

@@ -205,7 +205,12 @@ func (g *Diagnosis) remedies(typ string, p *Plan) {
 				g.Compute.Name, g.Compute.Name, g.Compute.ResourceID)
 		case r.ID == probes.IDWsDuplicate:
 			if g.Remedy == "" {
-				g.Remedy = "the resource is attached more than once, and each new attachment breaks the earlier ones: keep one (amlattach detach OTHER-NAME)"
+				other := "OTHER-NAME"
+				if len(g.Conflicts) > 0 {
+					other = g.Conflicts[0]
+				}
+				g.Remedy = fmt.Sprintf("the resource is attached more than once (%s and %s), and each new attachment breaks the earlier ones: keep one, e.g. amlattach detach %s --yes",
+					g.Compute.Name, strings.Join(g.Conflicts, ", "), other)
 			}
 		}
 	}

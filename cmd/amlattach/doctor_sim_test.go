@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -119,5 +120,42 @@ func TestReplaceThatFailsAfterTheDetachSaysHowToFinish(t *testing.T) {
 	}
 	if strings.Contains(r.stdout+r.stderr, "Vm-Stored-Pw-1") {
 		t.Fatal("the password reached the output")
+	}
+}
+
+// The built-in world has a broken attachment of each kind for doctor.
+func TestDoctorOnTheDemoWorld(t *testing.T) {
+	cases := map[string]struct{ failing, remedy string }{
+		"dbx-legacy": {"databricks.token", "attach databricks --name dbx-legacy"},
+		"hdi-legacy": {"ssh.auth", "attach hdinsight --name hdi-legacy"},
+		"aks-tiny":   {"aks.capacity", ""},
+		"team-b":     {"ws.duplicate", "amlattach detach team-a"},
+		"broken-vm":  {"arm.vm.public_ip", ""},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			r := runCLI(t, nil, "doctor", name, "-o", "json", "--world", "demo", "--known-hosts", filepath.Join(dir, "kh"), "--accept-new-host-key")
+			var d doctorJSON
+			if err := json.Unmarshal([]byte(r.stdout), &d); err != nil || r.code != 1 || d.OK {
+				t.Fatalf("want exit 1 and a diagnosis with problems: %v\n%s", err, r)
+			}
+			found := false
+			for _, p := range d.Probes {
+				found = found || p.ID == c.failing && p.Status == "fail"
+			}
+			if !found || !strings.Contains(d.Remedy, c.remedy) {
+				t.Fatalf("want %s to fail and a remedy with %q\n%s", c.failing, c.remedy, r)
+			}
+			if len(d.Compute.ProvisioningErrors) > 0 && len(d.Causes) == 0 {
+				t.Fatalf("a stored error without a likely cause\n%s", r)
+			}
+			for _, s := range []string{"dapi-demo-expired-0000", "Old-Passw0rd!", "Demo-Passw0rd!"} {
+				if strings.Contains(r.stdout+r.stderr, s) {
+					t.Fatalf("a stored secret reached the output")
+				}
+			}
+		})
 	}
 }
