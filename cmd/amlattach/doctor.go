@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,21 +12,6 @@ import (
 	"amlattach/flows"
 	"amlattach/internal/buildinfo"
 )
-
-// doctorJSON is `doctor -o json`.
-type doctorJSON struct {
-	Workspace   string             `json:"workspace"`
-	Compute     flows.ListItemJSON `json:"compute"`
-	Causes      []string           `json:"causes"`
-	Conflicts   []string           `json:"conflicts"`
-	SecretsFrom string             `json:"secretsFrom"`
-	KeysProblem string             `json:"keysProblem,omitempty"`
-	OK          bool               `json:"ok"`
-	Probes      []flows.ProbeJSON  `json:"probes"`
-	Remedy      string             `json:"remedy,omitempty"`
-	Tool        map[string]string  `json:"tool"`
-	At          string             `json:"at"`
-}
 
 func newDoctorCmd(a *app) *cobra.Command {
 	var sf vmFlags
@@ -73,7 +57,7 @@ func newDoctorCmd(a *app) *cobra.Command {
 			if g == nil {
 				return err
 			}
-			doc := toDoctorJSON(g)
+			doc := flows.NewDoctorJSON(g, buildinfo.Get().Version, buildinfo.Get().Commit)
 			if reportFile != "" {
 				if werr := writeReport(a, reportFile, doc); werr != nil {
 					return werr
@@ -113,28 +97,7 @@ func newDoctorCmd(a *app) *cobra.Command {
 	return c
 }
 
-func toDoctorJSON(g *flows.Diagnosis) doctorJSON {
-	rep := flows.NewReport("", g.Compute.Name, g.Compute.ResourceID, g.Results)
-	d := doctorJSON{
-		Workspace: g.Workspace.Name, Causes: nonNil(g.Causes), Conflicts: nonNil(g.Conflicts),
-		SecretsFrom: g.SecretsFrom, KeysProblem: g.KeysProblem, OK: g.OK(), Probes: rep.Probes, Remedy: g.Remedy,
-		Tool: map[string]string{"name": "amlattach", "version": buildinfo.Get().Version, "commit": buildinfo.Get().Commit}, At: g.At.UTC().Format("2006-01-02T15:04:05Z"),
-	}
-	d.Compute = flows.ListItemJSON{ComputeJSON: *flows.ComputeToJSON(g.Compute), Type: g.Compute.Type, ResourceID: g.Compute.ResourceID, SameResourceAs: nonNil(g.Conflicts)}
-	if !g.Compute.CreatedOn.IsZero() {
-		d.Compute.CreatedOn = g.Compute.CreatedOn.UTC().Format("2006-01-02T15:04:05Z")
-	}
-	return d
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func printDiagnosis(w io.Writer, d doctorJSON) {
+func printDiagnosis(w io.Writer, d flows.DoctorJSON) {
 	c := d.Compute
 	fmt.Fprintf(w, "compute %q (%s): %s\n  resource: %s\n", c.Name, c.Type, orDash(c.ProvisioningState), orDash(c.ResourceID))
 	for _, e := range c.ProvisioningErrors {
@@ -163,32 +126,7 @@ func printDiagnosis(w io.Writer, d doctorJSON) {
 }
 
 // writeReport writes the Markdown report through the redactor, mode 0600.
-func writeReport(a *app, path string, d doctorJSON) error {
-	var b bytes.Buffer
-	c := d.Compute
-	fmt.Fprintf(&b, "# amlattach doctor: compute `%s`\n\n", c.Name)
-	fmt.Fprintf(&b, "| | |\n|---|---|\n| workspace | %s |\n| compute | %s (%s) |\n| state | %s |\n| resource | %s |\n| credentials | %s |\n| tool | amlattach %s (%s) |\n| time | %s |\n\n",
-		d.Workspace, c.Name, c.Type, orDash(c.ProvisioningState), orDash(c.ResourceID), orDash(firstOf(d.KeysProblem, d.SecretsFrom)), d.Tool["version"], d.Tool["commit"], d.At)
-	b.WriteString("## Stored provisioning errors\n\n")
-	if len(c.ProvisioningErrors) == 0 {
-		b.WriteString("None.\n\n")
-	}
-	for _, e := range c.ProvisioningErrors {
-		fmt.Fprintf(&b, "- `%s`: %s\n", e.Code, e.Message)
-	}
-	for _, cause := range d.Causes {
-		fmt.Fprintf(&b, "\nLikely cause: %s\n", cause)
-	}
-	if len(d.Conflicts) > 0 {
-		fmt.Fprintf(&b, "\nThe same resource is also attached as: %s. Each new attachment breaks the earlier ones.\n", strings.Join(d.Conflicts, ", "))
-	}
-	b.WriteString("\n## Probes\n\n| probe | status | detail | remedy |\n|---|---|---|---|\n")
-	for _, p := range d.Probes {
-		fmt.Fprintf(&b, "| `%s` %s | %s | %s | %s |\n", p.ID, p.Title, p.Status, mdCell(p.Detail), mdCell(p.Remedy))
-	}
-	if d.Remedy != "" {
-		fmt.Fprintf(&b, "\n## Remedy\n\n%s\n", d.Remedy)
-	}
+func writeReport(a *app, path string, d flows.DoctorJSON) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return &flows.Error{Kind: flows.KindInput, Field: "--report", Msg: fmt.Sprintf("cannot write %s: %v", path, err), Fix: "give a path in a folder you can write"}
@@ -199,7 +137,7 @@ func writeReport(a *app, path string, d doctorJSON) error {
 	}
 	rw := &redactor{w: f}
 	rw.secrets = append(rw.secrets, a.out.secrets...)
-	_, err = rw.Write(b.Bytes())
+	_, err = rw.Write(flows.DoctorMarkdown(d))
 	return err
 }
 
@@ -210,8 +148,4 @@ func firstOf(s ...string) string {
 		}
 	}
 	return ""
-}
-
-func mdCell(s string) string {
-	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"amlattach/azure/sandbox"
+	"amlattach/flows"
 )
 
 // Doctor and replace for the other stored-secret types, on simulated hosts.
@@ -137,7 +138,7 @@ func TestDoctorOnTheDemoWorld(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			r := runCLI(t, nil, "doctor", name, "-o", "json", "--world", "demo", "--known-hosts", filepath.Join(dir, "kh"), "--accept-new-host-key")
-			var d doctorJSON
+			var d flows.DoctorJSON
 			if err := json.Unmarshal([]byte(r.stdout), &d); err != nil || r.code != 1 || d.OK {
 				t.Fatalf("want exit 1 and a diagnosis with problems: %v\n%s", err, r)
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"amlattach/azure/sandbox"
+	"amlattach/flows"
 	"amlattach/internal/sshtest"
 )
 
@@ -88,15 +89,15 @@ func TestDoctorDetachAndReplaceAgainstARealSSHD(t *testing.T) {
 		outputs = append(outputs, r.stdout, r.stderr)
 		return r
 	}
-	doctor := func(name string, extra ...string) (result, doctorJSON) {
+	doctor := func(name string, extra ...string) (result, flows.DoctorJSON) {
 		r := cli(append([]string{"doctor", name, "-o", "json"}, extra...)...)
-		var d doctorJSON
+		var d flows.DoctorJSON
 		if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
 			t.Fatalf("doctor %s: stdout is not a document: %v\n%s", name, err, r)
 		}
 		return r, d
 	}
-	status := func(d doctorJSON, id string) string {
+	status := func(d flows.DoctorJSON, id string) string {
 		for _, p := range d.Probes {
 			if p.ID == id {
 				return p.Status
