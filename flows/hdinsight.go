@@ -96,6 +96,19 @@ func (h *hdiAttach) steps(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) 
 			return r
 		}},
 	)
-	steps = append(steps, sshSteps(d, st, h.vp, addr, false)...)
+	for _, s := range sshSteps(d, st, h.vp, addr, false) {
+		if s.ID == probes.IDSSHAuth {
+			run := s.Run
+			s.Run = func(ctx context.Context) probes.Result {
+				r := run(ctx)
+				if r.Status == probes.Fail && r.Field == probes.FieldPassword {
+					// The VM remedy (az vm user update) does not apply to a cluster.
+					r.Remedy = "check the cluster's SSH user and password (set when the cluster was created; the portal's SSH + Cluster login page shows the user), or give the SSH key with --ssh-key"
+				}
+				return r
+			}
+		}
+		steps = append(steps, s)
+	}
 	return steps, st.close
 }
