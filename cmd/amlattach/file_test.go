@@ -50,3 +50,17 @@ ssh_settings:
 		t.Fatalf("want exit 2 naming the file, the line and the field\n%s", r)
 	}
 }
+
+// The example compute file probes cleanly against the example world.
+func TestExampleComputeFile(t *testing.T) {
+	r := runCLI(t, nil, "probe", "-f", "../../examples/my-dsvm.compute.yml", "--world", "../../examples/world.yaml",
+		"--known-hosts", filepath.Join(t.TempDir(), "kh"), "--accept-new-host-key", "-o", "json")
+	rep := report(t, r)
+	if r.code != 0 || !rep.OK || rep.Target.Name != "my-dsvm" {
+		t.Fatalf("want the example file to pass\n%s", r)
+	}
+	wantStatuses(t, rep, map[string]string{"ssh.auth": "pass", "host.docker": "pass"})
+	if strings.Contains(r.stdout+r.stderr, "Train-Passw0rd!") {
+		t.Fatal("the file's password reached the output")
+	}
+}
