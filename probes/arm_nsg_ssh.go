@@ -97,12 +97,18 @@ func NSGSSH(ctx context.Context, r NetworkReader, vm azure.VM, port int) Result 
 	if err != nil {
 		return readFail("network interface "+nicID.Name, err)
 	}
-	type scoped struct {
-		where string
-		id    string
+	// Every read below starts at once: the NIC's NSG, and each subnet with
+	// its NSG right after it. The answers are then judged in the order Azure
+	// applies the groups, so the verdict is what reading them one by one
+	// would give, in two round trips after the NIC instead of one per read.
+	type subnetRead struct {
+		id    azure.ResourceID
+		nsgID string
+		err   error
+		nsg   *nsgRead
+		done  chan struct{}
 	}
-	var groups []scoped
-	// Inbound traffic meets the subnet's NSG first, then the NIC's.
+	var subnets []*subnetRead
 	seen := map[string]bool{}
 	for _, ic := range nic.IPConfigs {
 		if ic.SubnetID == "" || seen[strings.ToLower(ic.SubnetID)] {
@@ -113,16 +119,38 @@ func NSGSSH(ctx context.Context, r NetworkReader, vm azure.VM, port int) Result 
 		if err != nil {
 			continue
 		}
-		nsgID, err := r.SubnetNSG(ctx, sid)
-		if err != nil {
-			return readFail("subnet "+sid.ChildName, err)
+		sr := &subnetRead{id: sid, done: make(chan struct{})}
+		subnets = append(subnets, sr)
+		go func() {
+			defer close(sr.done)
+			sr.nsgID, sr.err = r.SubnetNSG(ctx, sr.id)
+			if sr.err == nil && sr.nsgID != "" {
+				sr.nsg = startNSGRead(ctx, r, sr.nsgID)
+			}
+		}()
+	}
+	var nicNSG *nsgRead
+	if nic.NSGID != "" {
+		nicNSG = startNSGRead(ctx, r, nic.NSGID)
+	}
+	type scoped struct {
+		where string
+		id    string
+		read  *nsgRead
+	}
+	var groups []scoped
+	// Inbound traffic meets the subnet's NSG first, then the NIC's.
+	for _, sr := range subnets {
+		<-sr.done
+		if sr.err != nil {
+			return readFail("subnet "+sr.id.ChildName, sr.err)
 		}
-		if nsgID != "" {
-			groups = append(groups, scoped{"subnet " + sid.ChildName, nsgID})
+		if sr.nsgID != "" {
+			groups = append(groups, scoped{"subnet " + sr.id.ChildName, sr.nsgID, sr.nsg})
 		}
 	}
 	if nic.NSGID != "" {
-		groups = append(groups, scoped{"NIC " + nic.Name, nic.NSGID})
+		groups = append(groups, scoped{"NIC " + nic.Name, nic.NSGID, nicNSG})
 	}
 	if len(groups) == 0 {
 		return passf("no network security group on %s or its subnet: Azure does not filter inbound TCP %d", nic.Name, port)
@@ -133,7 +161,8 @@ func NSGSSH(ctx context.Context, r NetworkReader, vm azure.VM, port int) Result 
 		if err != nil {
 			return failf(FieldNone, "report this: Azure returned a malformed NSG ID", "NSG ID %q: %v", g.id, err)
 		}
-		nsg, err := r.GetNSG(ctx, gid)
+		<-g.read.done
+		nsg, err := g.read.nsg, g.read.err
 		if err != nil {
 			return readFail("network security group "+gid.Name, err)
 		}
@@ -154,6 +183,30 @@ func NSGSSH(ctx context.Context, r NetworkReader, vm azure.VM, port int) Result 
 		allowed = append(allowed, fmt.Sprintf("%s on %s allows it (rule %s, priority %d, source %s)", nsg.Name, g.where, v.Rule.Name, v.Rule.Priority, src))
 	}
 	return passf("TCP %d from %s: %s", port, AzureMLTag, strings.Join(allowed, "; "))
+}
+
+// nsgRead is an NSG being read; done is closed when nsg or err is set.
+type nsgRead struct {
+	nsg  azure.NSG
+	err  error
+	done chan struct{}
+}
+
+// startNSGRead reads the NSG id in the background; a malformed ID is left
+// for the caller to report, and reads nothing.
+func startNSGRead(ctx context.Context, r NetworkReader, id string) *nsgRead {
+	nr := &nsgRead{done: make(chan struct{})}
+	gid, err := azure.ParseResourceID(id)
+	if err != nil {
+		nr.err = err
+		close(nr.done)
+		return nr
+	}
+	go func() {
+		defer close(nr.done)
+		nr.nsg, nr.err = r.GetNSG(ctx, gid)
+	}()
+	return nr
 }
 
 // freePriority picks an unused priority just below the denying rule's.

@@ -13,21 +13,36 @@ const dockerVersionCmd = "docker version --format '{{.Server.Version}}'"
 // daemon usable only through sudo -n; a daemon the user can use. Azure ML runs
 // docker through sudo on attached VMs, so passwordless sudo matters too.
 func HostDocker(ctx context.Context, r Runner, user string) Result {
-	which, err := r.Run(ctx, "command -v docker")
-	if err != nil {
-		return runFail("command -v docker", err)
+	// The three commands only read, so they run at once (a channel each on
+	// the shared connection): one command's round trips instead of three.
+	// The versions' answers are ignored when docker is not installed.
+	type answer struct {
+		res CmdResult
+		err error
+	}
+	start := func(cmd string) <-chan answer {
+		ch := make(chan answer, 1)
+		go func() {
+			res, err := r.Run(ctx, cmd)
+			ch <- answer{res, err}
+		}()
+		return ch
+	}
+	whichC, directC, sudoC := start("command -v docker"), start(dockerVersionCmd), start("sudo -n "+dockerVersionCmd)
+	w, d, s := <-whichC, <-directC, <-sudoC
+	which, direct, sudo := w.res, d.res, s.res
+	if w.err != nil {
+		return runFail("command -v docker", w.err)
 	}
 	if which.Code != 0 || strings.TrimSpace(which.Stdout) == "" {
 		return failf(FieldNone, "install Docker on the VM: sudo apt-get install -y docker.io && sudo usermod -aG docker "+user+" (the Data Science VM images ship with it)",
 			"docker is not installed (not on %s's PATH)", user)
 	}
-	direct, err := r.Run(ctx, dockerVersionCmd)
-	if err != nil {
-		return runFail(dockerVersionCmd, err)
+	if d.err != nil {
+		return runFail(dockerVersionCmd, d.err)
 	}
-	sudo, err := r.Run(ctx, "sudo -n "+dockerVersionCmd)
-	if err != nil {
-		return runFail("sudo -n docker version", err)
+	if s.err != nil {
+		return runFail("sudo -n docker version", s.err)
 	}
 	dv := strings.TrimSpace(direct.Stdout)
 	sv := strings.TrimSpace(sudo.Stdout)

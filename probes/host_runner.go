@@ -14,8 +14,10 @@ type CmdResult struct {
 	Code           int
 }
 
-// Runner runs one command on the host. The SSH runner opens a channel per
-// command on the shared connection, so host probes run in parallel.
+// Runner runs one command on the host. Run may be called from several
+// goroutines at once: the SSH runner opens a channel per command on the
+// shared connection, so host probes, and the commands of one probe, run in
+// parallel.
 type Runner interface {
 	Run(ctx context.Context, cmd string) (CmdResult, error)
 }
