@@ -120,7 +120,7 @@ func ParseResourceID(s string) (ResourceID, error) {
 		return bad("shape", fmt.Sprintf("it has %d segments; expected %s", len(parts), shape))
 	}
 	kind := parts[5] + "/" + parts[6]
-	if c, ok := canonic[strings.ToLower(kind)]; ok {
+	if c, ok := canonic[lowerASCII(kind)]; ok {
 		kind = c
 	}
 	r.Provider, r.Type, _ = strings.Cut(kind, "/")
@@ -144,7 +144,7 @@ func ParseResourceIDOf(s string, kinds ...string) (ResourceID, error) {
 		got += "/" + r.ChildType
 	}
 	for _, k := range kinds {
-		if strings.EqualFold(got, k) {
+		if lowerASCII(got) == lowerASCII(k) {
 			if r.ChildType != "" {
 				if i := strings.LastIndex(k, "/"); i >= 0 {
 					r.ChildType = k[i+1:]
@@ -162,6 +162,19 @@ func ParseResourceIDOf(s string, kinds ...string) (ResourceID, error) {
 	}
 	want := strings.Join(kinds, " or a ")
 	return r, &IDError{Input: s, Part: part, Msg: fmt.Sprintf("it names a %s, but this target needs a %s", got, want)}
+}
+
+// lowerASCII lowers A-Z only. Namespaces and types are ASCII: Unicode case
+// folding would take "Microſoft.Compute" (a long s) or a Kelvin sign K for
+// another spelling of a known kind.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // SameResource compares two resource IDs the way ARM does: case-insensitively.
