@@ -76,18 +76,31 @@ type Resource struct {
 
 // ListVMs lists the virtual machines of a subscription.
 func (c *Client) ListVMs(ctx context.Context, subscriptionID string) ([]Resource, error) {
+	var out []Resource
+	err := c.ListVMPages(ctx, subscriptionID, func(page []Resource) error {
+		out = append(out, page...)
+		return nil
+	})
+	return out, err
+}
+
+// ListVMPages lists the virtual machines of a subscription one page at a
+// time: page is called with each page as soon as it arrives, before the
+// next is asked for (each page's nextLink names the next, so the pages of
+// one subscription come one after another). An error from page stops the list.
+func (c *Client) ListVMPages(ctx context.Context, subscriptionID string, page func([]Resource) error) error {
 	vc, err := compute.NewVirtualMachinesClient(subscriptionID, c.cred, c.opts)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []Resource
 	pg := vc.NewListAllPager(nil)
 	for pg.More() {
-		page, err := pg.NextPage(ctx)
+		p, err := pg.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list VMs of %s: %w", subscriptionID, err)
+			return fmt.Errorf("list VMs of %s: %w", subscriptionID, err)
 		}
-		for _, v := range page.Value {
+		out := make([]Resource, 0, len(p.Value))
+		for _, v := range p.Value {
 			if v == nil {
 				continue
 			}
@@ -97,8 +110,11 @@ func (c *Client) ListVMs(ctx context.Context, subscriptionID string) ([]Resource
 			}
 			out = append(out, r)
 		}
+		if err := page(out); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // API versions the SDK modules use, for lists sent through the generic path.
@@ -124,35 +140,55 @@ var listAPIVersion = map[string]string{
 // in a subscription, following nextLinks. A child kind
 // ("Microsoft.Synapse/workspaces/bigDataPools") lists the children of every parent.
 func (c *Client) ListResources(ctx context.Context, subscriptionID, kind string) ([]Resource, error) {
+	var out []Resource
+	err := c.ListResourcePages(ctx, subscriptionID, kind, func(page []Resource) error {
+		out = append(out, page...)
+		return nil
+	})
+	return out, err
+}
+
+// ListResourcePages is ListResources one page at a time, as ListVMPages. A
+// child kind gives one page per parent, once the parents are listed.
+func (c *Client) ListResourcePages(ctx context.Context, subscriptionID, kind string, page func([]Resource) error) error {
 	api, ok := listAPIVersion[strings.ToLower(kind)]
 	if !ok {
-		return nil, fmt.Errorf("list %s: not a kind amlattach lists", kind)
+		return fmt.Errorf("list %s: not a kind amlattach lists", kind)
 	}
 	parts := strings.Split(kind, "/")
 	if len(parts) == 3 {
 		parents, err := c.ListResources(ctx, subscriptionID, parts[0]+"/"+parts[1])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		var out []Resource
 		for _, p := range parents {
 			kids, err := c.listPath(ctx, subscriptionID, p.ID+"/"+parts[2], api)
 			if err != nil {
-				return nil, fmt.Errorf("list %s of %s: %w", parts[2], p.Name, err)
+				return fmt.Errorf("list %s of %s: %w", parts[2], p.Name, err)
 			}
-			out = append(out, kids...)
+			if err := page(kids); err != nil {
+				return err
+			}
 		}
-		return out, nil
+		return nil
 	}
-	out, err := c.listPath(ctx, subscriptionID, "/subscriptions/"+subscriptionID+"/providers/"+kind, api)
-	if err != nil {
-		return nil, fmt.Errorf("list %s of %s: %w", kind, subscriptionID, err)
+	if err := c.listPathPages(ctx, subscriptionID, "/subscriptions/"+subscriptionID+"/providers/"+kind, api, page); err != nil {
+		return fmt.Errorf("list %s of %s: %w", kind, subscriptionID, err)
 	}
-	return out, nil
+	return nil
 }
 
 func (c *Client) listPath(ctx context.Context, subscriptionID, path, api string) ([]Resource, error) {
-	var page struct {
+	var out []Resource
+	err := c.listPathPages(ctx, subscriptionID, path, api, func(page []Resource) error {
+		out = append(out, page...)
+		return nil
+	})
+	return out, err
+}
+
+func (c *Client) listPathPages(ctx context.Context, subscriptionID, path, api string, page func([]Resource) error) error {
+	var body struct {
 		Value []struct {
 			ID       string `json:"id"`
 			Name     string `json:"name"`
@@ -160,13 +196,13 @@ func (c *Client) listPath(ctx context.Context, subscriptionID, path, api string)
 		} `json:"value"`
 		NextLink string `json:"nextLink"`
 	}
-	var out []Resource
 	for url := path; url != ""; {
-		page.Value, page.NextLink = nil, ""
-		if err := c.getJSON(ctx, subscriptionID, url, api, &page); err != nil {
-			return nil, err
+		body.Value, body.NextLink = nil, ""
+		if err := c.getJSON(ctx, subscriptionID, url, api, &body); err != nil {
+			return err
 		}
-		for _, v := range page.Value {
+		out := make([]Resource, 0, len(body.Value))
+		for _, v := range body.Value {
 			r := Resource{ID: v.ID, Name: v.Name, Location: v.Location}
 			if id, err := ParseResourceID(v.ID); err == nil {
 				r.ResourceGroup = id.ResourceGroup
@@ -176,7 +212,10 @@ func (c *Client) listPath(ctx context.Context, subscriptionID, path, api string)
 			}
 			out = append(out, r)
 		}
-		url = page.NextLink
+		if err := page(out); err != nil {
+			return err
+		}
+		url = body.NextLink
 	}
-	return out, nil
+	return nil
 }
