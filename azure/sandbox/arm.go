@@ -133,6 +133,14 @@ func (s *Server) serveARM(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if s.injectFault(w, r, s.serveARMRequest) {
+		return
+	}
+	s.serveARMRequest(w, r)
+}
+
+// serveARMRequest answers an ARM request that no fault stopped.
+func (s *Server) serveARMRequest(w http.ResponseWriter, r *http.Request) {
 	auth := r.Header.Get("Authorization")
 	scheme, token, _ := strings.Cut(auth, " ")
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -67,6 +68,9 @@ type computeState struct {
 	props         map[string]any
 	identity      map[string]any
 	req           typedProps // what the attach asked for, for attachOutcome
+	// putSum is the SHA-256 of the body of the PUT that made the compute:
+	// the same PUT again while it is Creating is the same request.
+	putSum [sha256.Size]byte
 }
 
 // operation is an attach or a detach in flight (or finished).
@@ -79,6 +83,7 @@ type operation struct {
 	fail         *ProvisioningError
 	done         bool
 	fillAddress  string
+	polls        int // polls answered 500 so far (faults.pollFailures)
 }
 
 func (s *Server) addWorkspace(sub *Subscription, g *ResourceGroup, ws *Workspace) {
@@ -421,6 +426,17 @@ func (s *Server) putCompute(w http.ResponseWriter, r *http.Request, m *match) {
 		return
 	}
 	idx, old := ws.find(name)
+	sum := sha256.Sum256(raw)
+	if old != nil && old.state == "Creating" && old.putSum == sum {
+		// The same PUT again (a client retrying after a lost answer): like
+		// Resource Manager for an identical request, answer the current
+		// state and the operation already running, and start nothing new.
+		if op := s.pendingOp(old); op != nil {
+			w.Header().Set("Azure-AsyncOperation", s.opURL(m.sub, op, "computeOperationsStatus"))
+		}
+		writeJSON(w, http.StatusCreated, old.json(ws))
+		return
+	}
 	if old != nil && (old.state == "Creating" || old.state == "Deleting") {
 		armError(w, http.StatusConflict, "Conflict",
 			fmt.Sprintf("Compute '%s' is %s; wait for that operation to finish before changing it.", old.name, strings.ToLower(old.state)))
@@ -431,7 +447,7 @@ func (s *Server) putCompute(w http.ResponseWriter, r *http.Request, m *match) {
 		name: name, typ: p.ComputeType, resourceID: p.ResourceID, description: p.Description,
 		location: body.Location, computeLocation: body.Location, state: "Creating",
 		created: now, modified: now, hasVMProps: hasVMProps,
-		req: tp, identity: ident,
+		req: tp, identity: ident, putSum: sum,
 	}
 	if p.ComputeLocation != "" {
 		c.computeLocation = p.ComputeLocation
@@ -589,6 +605,16 @@ func (s *Server) deleteCompute(w http.ResponseWriter, r *http.Request, m *match)
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	if c.state == "Deleting" {
+		// The same detach again (a retry after a lost answer): the one
+		// already running is the answer.
+		if op := s.pendingOp(c); op != nil {
+			w.Header().Set("Azure-AsyncOperation", s.opURL(m.sub, op, "computeOperationsStatus"))
+			w.Header().Set("Location", s.opURL(m.sub, op, "computeOperationsResults"))
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+	}
 	if c.state == "Creating" || c.state == "Deleting" {
 		armError(w, http.StatusConflict, "Conflict",
 			fmt.Sprintf("Compute '%s' is %s; wait for that operation to finish before changing it.", c.name, strings.ToLower(c.state)))
@@ -606,6 +632,16 @@ func (s *Server) deleteCompute(w http.ResponseWriter, r *http.Request, m *match)
 	w.WriteHeader(http.StatusAccepted)
 }
 
+// pendingOp is the unfinished operation of c, if any. The caller holds s.mu.
+func (s *Server) pendingOp(c *computeState) *operation {
+	for _, op := range s.ops {
+		if op.c == c && !op.done {
+			return op
+		}
+	}
+	return nil
+}
+
 // operation resolves m.vars[1] (after the location) to an operation, or writes the 404.
 func (s *Server) operation(w http.ResponseWriter, m *match) *operation {
 	op := s.ops[m.vars[1]]
@@ -621,7 +657,7 @@ func (s *Server) operationStatus(w http.ResponseWriter, r *http.Request, m *matc
 	defer s.mu.Unlock()
 	s.advance()
 	op := s.operation(w, m)
-	if op == nil {
+	if op == nil || s.pollFault(w, op) {
 		return
 	}
 	body := map[string]any{
@@ -646,7 +682,7 @@ func (s *Server) operationResult(w http.ResponseWriter, _ *http.Request, m *matc
 	defer s.mu.Unlock()
 	s.advance()
 	op := s.operation(w, m)
-	if op == nil {
+	if op == nil || s.pollFault(w, op) {
 		return
 	}
 	switch {

@@ -274,8 +274,9 @@ func TestAttachSucceeds(t *testing.T) {
 	if err != nil || *mid.Properties.GetCompute().ProvisioningState != ml.ProvisioningStateCreating {
 		t.Fatalf("while attaching: %v %+v", err, mid)
 	}
-	// A second attach of the same name while Creating is refused.
-	_, err = cc.BeginCreateOrUpdate(ctx(t), "rg", "ws", "new-vm", vmAttach(vmPrefix+"good", "azureuser", "Passw0rd!", 22), nil)
+	// A different attach of the same name while Creating is refused; the
+	// same request again is the same attach (see faults_test.go).
+	_, err = cc.BeginCreateOrUpdate(ctx(t), "rg", "ws", "new-vm", vmAttach(vmPrefix+"good", "azureuser", "Other-Passw0rd!", 22), nil)
 	assertCode(t, err, 409, "Conflict")
 
 	res, err := poller.PollUntilDone(ctx(t), fast)

@@ -482,8 +482,15 @@ func (d *decoder) checkValue(sf reflect.StructField, v reflect.Value, n *yaml.No
 			}
 		}
 	case "nonneg":
+		if v.Kind() == reflect.Pointer && !v.IsNil() {
+			v = v.Elem()
+		}
 		if (v.Kind() == reflect.Int && v.Int() < 0) || (v.Kind() == reflect.Float64 && v.Float() < 0) {
 			bad("must not be negative")
+		}
+	case "rate":
+		if f := v.Float(); f < 0 || f > 1 {
+			bad("%v is not a share between 0 and 1 (e.g. 0.2 for one request in five)", f)
 		}
 	case "positive":
 		if v.Int() <= 0 {

@@ -43,6 +43,8 @@ type Server struct {
 
 	sims []*simHost
 
+	faults faultCounters
+
 	closeOnce sync.Once
 	closeErr  error
 	wg        sync.WaitGroup

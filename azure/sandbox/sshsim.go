@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -23,6 +24,14 @@ type simHost struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed bool
+	quit   chan struct{} // closed by close: sessions stop waiting
+}
+
+// simConn is one SSH connection to a simulated host.
+type simConn struct {
+	raw      net.Conn
+	commands atomic.Int32  // exec requests so far (sim.dropAfterCommands)
+	gone     chan struct{} // closed when the connection has ended
 }
 
 // hostKey derives the host's ed25519 key from its seed (or its VM's
@@ -66,7 +75,7 @@ func startSimHost(e *vmEntry) (*simHost, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &simHost{e: e, ln: ln, cfg: cfg, conns: map[net.Conn]struct{}{}}
+	h := &simHost{e: e, ln: ln, cfg: cfg, conns: map[net.Conn]struct{}{}, quit: make(chan struct{})}
 	h.wg.Add(1)
 	go h.serve()
 	return h, nil
@@ -102,6 +111,9 @@ func (h *simHost) serve() {
 
 func (h *simHost) close() {
 	h.mu.Lock()
+	if !h.closed {
+		close(h.quit)
+	}
 	h.closed = true
 	h.ln.Close()
 	for c := range h.conns {
@@ -120,6 +132,11 @@ func (h *simHost) handle(c net.Conn) {
 	}
 	_ = c.SetDeadline(time.Time{})
 	defer sc.Close()
+	conn := &simConn{raw: c, gone: make(chan struct{})}
+	go func() {
+		_ = sc.Wait()
+		close(conn.gone)
+	}()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -138,7 +155,7 @@ func (h *simHost) handle(c net.Conn) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h.session(sc.User(), ch, creqs)
+			h.session(sc.User(), ch, creqs, conn)
 		}()
 	}
 	wg.Wait()
@@ -146,9 +163,27 @@ func (h *simHost) handle(c net.Conn) {
 
 type exitStatus struct{ Status uint32 }
 
+// slow waits sim.latencyMs before a command is answered; false means the
+// connection or the host went away meanwhile.
+func (h *simHost) slow(conn *simConn) bool {
+	ms := h.e.vm.SSH.Sim.LatencyMs
+	if ms <= 0 {
+		return true
+	}
+	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-conn.gone:
+	case <-h.quit:
+	}
+	return false
+}
+
 // session serves one session channel: exec runs a command; shells,
 // terminals and environment variables are refused.
-func (h *simHost) session(user string, ch ssh.Channel, reqs <-chan *ssh.Request) {
+func (h *simHost) session(user string, ch ssh.Channel, reqs <-chan *ssh.Request, conn *simConn) {
 	defer ch.Close()
 	finished := false
 	finish := func(stdout, stderr string, code int) {
@@ -174,7 +209,16 @@ func (h *simHost) session(user string, ch ssh.Channel, reqs <-chan *ssh.Request)
 				continue
 			}
 			_ = req.Reply(true, nil)
+			if !h.slow(conn) {
+				return
+			}
 			out, errOut, code := h.run(user, p.Command)
+			if n := h.e.vm.SSH.Sim.DropAfterCommands; n > 0 && int(conn.commands.Add(1)) == n {
+				// Half of the answer, then the connection is gone.
+				_, _ = ch.Write([]byte(out[:len(out)/2]))
+				conn.raw.Close()
+				return
+			}
 			finish(out, errOut, code)
 		case "shell":
 			_ = req.Reply(true, nil)

@@ -171,7 +171,12 @@ type Sim struct {
 	FreeDiskGB        int                `yaml:"freeDiskGB" default:"80" check:"nonneg"`
 	Users             map[string]SimUser `yaml:"users"`
 	HostKeySeed       string             `yaml:"hostKeySeed"`
-	Line              int                `yaml:"-"`
+	// LatencyMs delays the answer to every command, as on a very slow host.
+	LatencyMs int `yaml:"latencyMs" check:"nonneg"`
+	// DropAfterCommands makes the host close each SSH connection in the
+	// middle of its Nth command (0: never).
+	DropAfterCommands int `yaml:"dropAfterCommands" check:"nonneg"`
+	Line              int `yaml:"-"`
 }
 
 // SimUser is a login on a simulated host.
@@ -198,6 +203,26 @@ type Faults struct {
 	// ForbidListKeys makes listKeys answer 403, as for a caller without the
 	// computes/listKeys/action permission.
 	ForbidListKeys bool `yaml:"forbidListKeys"`
+
+	// The faults below make Resource Manager unreliable; see docs/world.md.
+	// Requests are numbered from 1 in the order they arrive.
+
+	// ARMThrottleEvery makes every Nth request answer 429 TooManyRequests
+	// with Retry-After (0: never).
+	ARMThrottleEvery int `yaml:"armThrottleEvery" check:"nonneg"`
+	// ARMErrorRate is the share of requests that answer 500, chosen from
+	// FaultSeed and the request's number, so a run can be repeated.
+	ARMErrorRate float64 `yaml:"armErrorRate" check:"rate"`
+	FaultSeed    int     `yaml:"faultSeed"`
+	// ARMResetEvery makes every Nth request lose its answer: the request is
+	// carried out, then its connection is closed before anything is sent.
+	ARMResetEvery int `yaml:"armResetEvery" check:"nonneg"`
+	// TokenExpiresAfter makes every request after the first N answer 401
+	// ExpiredAuthenticationToken; nil means the token never expires.
+	TokenExpiresAfter *int `yaml:"tokenExpiresAfter" check:"nonneg"`
+	// PollFailures makes the first N polls of each attach or detach
+	// operation answer 500.
+	PollFailures int `yaml:"pollFailures" check:"nonneg"`
 }
 
 // AttachFault makes the attach of one compute name end Failed.
