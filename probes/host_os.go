@@ -12,7 +12,7 @@ func ParseOSRelease(s string) map[string]string {
 	sc := bufio.NewScanner(strings.NewReader(s))
 	for sc.Scan() {
 		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-		if !ok || strings.HasPrefix(k, "#") {
+		if !ok || k == "" || strings.HasPrefix(k, "#") {
 			continue
 		}
 		m[k] = strings.Trim(v, `"'`)
