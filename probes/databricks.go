@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"amlattach/azure"
 )
@@ -206,9 +207,13 @@ func firstNonBlank(ss ...string) string {
 	return ""
 }
 
+// clip cuts s to at most n bytes, at a rune boundary, and marks the cut.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

@@ -46,10 +46,7 @@ func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
+	return clip(s, 200)
 }
 
 func runFail(cmd string, err error) Result {
