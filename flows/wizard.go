@@ -36,7 +36,12 @@ const DetachProgress EventKind = "detach.progress"
 // Wizard is what the interactive wizard asks of Azure, bound to Deps. Every
 // method takes a context, is bounded by the Deps' timeouts, and returns
 // errors classified like the headless commands' (*Error).
-type Wizard struct{ D Deps }
+type Wizard struct {
+	D Deps
+	// AddSecret, when set, learns the stored secrets Doctor reads (so that a
+	// debug log can remove them).
+	AddSecret func(...string)
+}
 
 // NewWizard binds the wizard's operations to d.
 func NewWizard(d Deps) Wizard { return Wizard{D: d} }
@@ -171,6 +176,65 @@ func (w Wizard) DetachAfterAttach(ctx context.Context, ws Workspace, name string
 		return FromAzure("detach "+name, err)
 	}
 	return nil
+}
+
+// ComputeTypeArg maps Azure ML's computeType (VirtualMachine, Databricks,
+// ...) to the TYPE argument (vm, databricks, ...); "" when amlattach does
+// not attach that type.
+func ComputeTypeArg(computeType string) string { return typeOf[computeType] }
+
+// Doctor is Doctor bound to the wizard's Deps.
+func (w Wizard) Doctor(ctx context.Context, ws Workspace, in DoctorInput, emit Emit) (*Diagnosis, error) {
+	add := w.AddSecret
+	if add == nil {
+		add = func(...string) {}
+	}
+	return Doctor(ctx, w.D, ws, in, add, emit)
+}
+
+// Detach detaches a compute the user chose (the resource itself is
+// untouched) and follows the operation to its end; events are
+// DetachProgress.
+func (w Wizard) Detach(ctx context.Context, ws Workspace, name string, emit Emit) error {
+	ctx, cancel := context.WithTimeout(ctx, w.D.attachTimeout())
+	defer cancel()
+	err := w.D.Azure.Detach(ctx, ws, name, func(p azure.Progress) {
+		if emit != nil {
+			emit(Event{Kind: DetachProgress, Phase: p.Phase, State: p.State, At: w.D.now()})
+		}
+	})
+	if errors.Is(err, azure.ErrComputeNotFound) {
+		return &Error{Kind: KindAzure, Msg: fmt.Sprintf("workspace %s has no compute named %q (detached already?)", ws.Name, name), Fix: "see the names with: amlattach list", Err: err}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return &Error{Kind: KindInterrupted, Msg: fmt.Sprintf("stopped watching: the detach of %q goes on in Azure", name), Fix: "check it with: amlattach list", Err: err}
+		}
+		return FromAzure("detach "+name, err)
+	}
+	return nil
+}
+
+// ProbeReplace runs the preflight of a reattach: the plan's probes but
+// ws.name, since the name is the compute's own (as Replace runs them).
+func (w Wizard) ProbeReplace(ctx context.Context, ws Workspace, p *Plan, emit Emit) []probes.Result {
+	steps, cleanup := p.Steps(w.D, ws)
+	defer cleanup()
+	var kept []Step
+	for _, s := range steps {
+		if s.ID != probes.IDWsName {
+			kept = append(kept, s)
+		}
+	}
+	return RunGraph(ctx, kept, w.D.Now, emit)
+}
+
+// Replace is Replace bound to the wizard's Deps: the preflight again with
+// the new settings (nothing is detached when it fails), then detach and
+// attach under the same name. retry is the command that finishes the job
+// when the attach fails after the detach.
+func (w Wizard) Replace(ctx context.Context, ws Workspace, p *Plan, retry string, emit Emit) (*Report, error) {
+	return Replace(ctx, w.D, ws, p, ReplaceOptions{Retry: retry}, emit)
 }
 
 // VMProbeIDs are the VM preflight's probe IDs in plan order, so that a

@@ -45,6 +45,22 @@ func startAttachCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace,
 	}
 }
 
+func startReplaceCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, plan *flows.Plan, retry string) tea.Cmd {
+	gen := r.gen
+	wait := r.waitCmd()
+	// The preflight ran on screen and any new host key was answered then;
+	// should the run ask again, the key is refused and nothing is detached.
+	ctx = withHostKeyAsker(ctx, func(context.Context, flows.HostKeyQuestion) bool { return false })
+	return func() tea.Msg {
+		go func() {
+			defer close(r.msgs)
+			got, err := be.Replace(ctx, ws, plan, retry, func(e flows.Event) { r.put(ctx, attachEventMsg{gen: gen, ev: e}) })
+			r.put(ctx, attachDoneMsg{gen: gen, rep: got, err: err})
+		}()
+		return wait()
+	}
+}
+
 func startDetachCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, name string) tea.Cmd {
 	gen := r.gen
 	wait := r.waitCmd()
@@ -102,6 +118,10 @@ type attachScreen struct {
 	rep     *flows.Report
 	err     error
 	dialog  bool
+	// runContext is the context of the current run.
+	runContext context.Context
+	// replace: a reattach (detach, then attach under the same name).
+	replace bool
 	spin    spin
 	offset  int
 	width   int
@@ -112,18 +132,33 @@ func newAttachScreen(c *Common, ctx context.Context, be Backend) *attachScreen {
 	return &attachScreen{c: c, ctx: ctx, be: be, spin: newSpin(c)}
 }
 
+// StartReplace runs the reattach: the preflight again, the detach, the attach.
+func (s *attachScreen) StartReplace(ws flows.Workspace, plan *flows.Plan, results []probes.Result, retry string) tea.Cmd {
+	s.begin(ws, plan, results)
+	s.replace = true
+	s.log = nil
+	s.add(s.started, "running the preflight again with the new settings; nothing is detached if a probe fails…")
+	return tea.Batch(startReplaceCmd(s.runCtx(), s.run, s.be, ws, plan, retry), s.spin.start(), attachTickCmd(s.gen))
+}
+
 // Start sends the attach.
 func (s *attachScreen) Start(ws flows.Workspace, plan *flows.Plan, results []probes.Result) tea.Cmd {
-	s.ws, s.plan, s.results = ws, plan, results
+	s.begin(ws, plan, results)
+	rep := flows.NewReport(plan.Type, plan.Name, plan.ID.String(), results)
+	s.add(s.started, "sending the attach request to Azure…")
+	return tea.Batch(startAttachCmd(s.runCtx(), s.run, s.be, ws, plan, rep), s.spin.start(), attachTickCmd(s.gen))
+}
+
+// runCtx is the context of the current run.
+func (s *attachScreen) runCtx() context.Context { return s.runContext }
+
+func (s *attachScreen) begin(ws flows.Workspace, plan *flows.Plan, results []probes.Result) {
+	s.ws, s.plan, s.results, s.replace = ws, plan, results, false
 	s.phase, s.log, s.state, s.polls, s.rep, s.err, s.dialog, s.offset = attRunning, nil, "", 0, nil, nil, false, 0
 	s.started = s.c.now()
 	s.now = s.started
 	s.gen++
-	r, ctx := newRun(s.ctx, s.gen)
-	s.run = r
-	rep := flows.NewReport(plan.Type, plan.Name, plan.ID.String(), results)
-	s.add(s.started, "sending the attach request to Azure…")
-	return tea.Batch(startAttachCmd(ctx, r, s.be, ws, plan, rep), s.spin.start(), attachTickCmd(s.gen))
+	s.run, s.runContext = newRun(s.ctx, s.gen)
 }
 
 // Running says whether Azure is being watched (Ctrl-C then asks what to do).
@@ -226,8 +261,12 @@ func (s *attachScreen) event(e flows.Event) {
 		}
 	case e.Kind == flows.DetachProgress && e.Phase == "done":
 		s.add(at, "detach finished: "+e.State)
+	case e.Kind == flows.ProbeFinished && e.Result.Status == probes.Fail:
+		s.add(at, "✗ "+e.Result.Title+": "+e.Result.Detail)
 	}
-	s.state = e.State
+	if e.Kind == flows.AttachProgress || e.Kind == flows.DetachProgress {
+		s.state = e.State
+	}
 }
 
 func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
@@ -241,7 +280,7 @@ func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 				s.run.cancel()
 			}
 			return send(stopWatchingMsg{name: s.plan.Name})
-		case key.Matches(msg, k.CancelDetach) && s.phase == attRunning:
+		case key.Matches(msg, k.CancelDetach) && s.phase == attRunning && !s.replace:
 			return s.cancelAndDetach()
 		}
 		return nil
@@ -249,6 +288,8 @@ func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case s.Running() && (key.Matches(msg, k.QuitTyping) || key.Matches(msg, k.Quit)):
 		s.dialog = true
+	case s.Done() && s.replace && key.Matches(msg, k.Select):
+		return send(reattachDoneMsg{})
 	case s.Done() && (key.Matches(msg, k.Done) || key.Matches(msg, k.QuitTyping)):
 		return send(finishedMsg{outcome: s.Outcome()})
 	case key.Matches(msg, k.Down), key.Matches(msg, k.PageDown):
@@ -275,7 +316,7 @@ func (s *attachScreen) cancelAndDetach() tea.Cmd {
 func (s *attachScreen) ShortHelp() []key.Binding {
 	k := s.c.Keys
 	switch {
-	case s.dialog && s.phase == attRunning:
+	case s.dialog && s.phase == attRunning && !s.replace:
 		return []key.Binding{k.KeepWaiting, k.StopWatching, k.CancelDetach}
 	case s.dialog:
 		return []key.Binding{k.KeepWaiting, k.StopWatching}
@@ -283,6 +324,11 @@ func (s *attachScreen) ShortHelp() []key.Binding {
 		q := k.QuitTyping
 		q.SetHelp("ctrl+c", "stop or cancel…")
 		return []key.Binding{q}
+	case s.Done() && s.replace:
+		list, q := k.Select, k.Quit
+		list.SetHelp("enter", "back to the computes")
+		q.SetHelp("q", "quit")
+		return []key.Binding{list, q, k.PageDown}
 	case s.Done():
 		return []key.Binding{k.Done, k.PageDown}
 	}
@@ -304,7 +350,11 @@ func (s *attachScreen) Outcome() Outcome {
 	switch s.phase {
 	case attSucceeded:
 		o.Kind = OutcomeAttached
-		o.Lines = append([]string{fmt.Sprintf("Attached %q to workspace %s. Use it in a job with compute=%q, for example:", name, s.ws.Name, name), ""},
+		verb := "Attached"
+		if s.replace {
+			verb = "Reattached"
+		}
+		o.Lines = append([]string{fmt.Sprintf("%s %q to workspace %s. Use it in a job with compute=%q, for example:", verb, name, s.ws.Name, name), ""},
 			flows.JobSnippet(s.ws, name)...)
 		if s.plan != nil && len(s.plan.Notes) > 0 {
 			o.Lines = append(o.Lines, "")
@@ -328,13 +378,20 @@ func (s *attachScreen) Outcome() Outcome {
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
 
-// failureLines are the provisioning errors word for word and the likely fix.
+// failureLines are the provisioning errors word for word and the likely
+// fix; a reattach that failed after its detach adds the command that
+// finishes the job.
 func (s *attachScreen) failureLines(styled bool) []string {
 	bad := func(t string) string { return "✗ " + t }
 	if styled {
 		bad = s.c.Styles.Bad
 	}
-	return attachFailureLines(s.rep, s.err, bad)
+	lines := attachFailureLines(s.rep, s.err, bad)
+	var fe *flows.Error
+	if s.replace && s.rep != nil && s.rep.Compute != nil && len(s.rep.Compute.ProvisioningErrors) > 0 && errors.As(s.err, &fe) && fe.Fix != "" {
+		lines = append(lines, "fix: "+fe.Fix)
+	}
+	return lines
 }
 
 func attachFailureLines(rep *flows.Report, err error, bad func(string) string) []string {
@@ -365,6 +422,9 @@ func (s *attachScreen) lines() []string {
 	switch s.phase {
 	case attRunning, attDetaching:
 		title := fmt.Sprintf("Attaching %q to %s", name, s.ws.Name)
+		if s.replace {
+			title = fmt.Sprintf("Reattaching %q in %s: detach, then attach", name, s.ws.Name)
+		}
 		if s.phase == attDetaching {
 			title = fmt.Sprintf("Cancelling: detaching %q once the attach ends", name)
 		}
@@ -388,6 +448,9 @@ func (s *attachScreen) lines() []string {
 			if s.typ() != "vm" {
 				what = "Azure ML is now checking the " + resourceNoun(s.typ()) + " and registering it; this takes from seconds to a few minutes."
 			}
+			if s.replace {
+				what = "The compute is detached, then attached again with the new settings; each takes from seconds to a few minutes. The " + resourceNoun(s.typ()) + " itself is untouched."
+			}
 			lines = append(lines, wrap(st.Subtle.Render(what), s.width)...)
 		}
 		if s.dialog {
@@ -396,7 +459,11 @@ func (s *attachScreen) lines() []string {
 		}
 	case attSucceeded:
 		c := s.rep.Compute
-		lines = append(lines, wrap(st.Good(fmt.Sprintf("Attached: compute %q is %s (%s).", name, c.ProvisioningState, secs(s.ended.Sub(s.started))))+
+		verb := "Attached"
+		if s.replace {
+			verb = "Reattached with the new settings"
+		}
+		lines = append(lines, wrap(st.Good(fmt.Sprintf("%s: compute %q is %s (%s).", verb, name, c.ProvisioningState, secs(s.ended.Sub(s.started))))+
 			" amlattach list shows it with the workspace's other computes.", s.width)...)
 		for _, n := range s.plan.Notes { // on screen first: they matter later
 			lines = append(lines, wrap(st.Note(n), s.width)...)
@@ -413,6 +480,15 @@ func (s *attachScreen) lines() []string {
 		why := "The preflight passed, so this is between Azure ML and the " + resourceNoun(s.typ()) + ": the fix above is the usual cause."
 		if flows.AnyFailed(s.results) {
 			why = "The preflight had failed and the attach went ahead anyway: fix what the preflight said first."
+		}
+		var fe *flows.Error
+		switch {
+		case s.replace && errors.As(s.err, &fe) && (fe.Kind == flows.KindProbeFailed || strings.Contains(fe.Msg, "nothing was changed")):
+			why = fmt.Sprintf("Nothing was detached: %q is attached as before.", name)
+		case s.replace && errors.As(s.err, &fe) && strings.Contains(fe.Msg, "(nothing was attached)"):
+			why = fmt.Sprintf("The detach did not finish: check %q with amlattach list before trying again.", name)
+		case s.replace:
+			why = fmt.Sprintf("%q may be detached now: the fix above finishes the job.", name)
 		}
 		lines = append(append(lines, ""), wrap(st.Subtle.Render(why), s.width)...)
 	case attDetached:
@@ -453,7 +529,7 @@ func (s *attachScreen) dialogView() string {
 	}
 	item("esc/w", "keep waiting")
 	item("s", "stop watching: leave now; check it later with amlattach list")
-	if s.phase == attRunning {
+	if s.phase == attRunning && !s.replace {
 		item("d", "cancel and detach: wait for the attach to end, then detach it (the "+resourceNoun(s.typ())+" is untouched)")
 	}
 	return st.Dialog.Width(max(20, s.width-2)).Render(strings.Join(b, "\n"))

@@ -48,6 +48,17 @@ type Backend interface {
 	// Submit sends the attach of a plan and follows it to its end.
 	Submit(ctx context.Context, ws flows.Workspace, p *flows.Plan, rep *flows.Report, emit flows.Emit) (*flows.Report, error)
 	DetachAfterAttach(ctx context.Context, ws flows.Workspace, name string, emit flows.Emit) error
+	// Doctor examines an attached compute: its stored errors, and its
+	// type's probes with the stored (or the given) credentials.
+	Doctor(ctx context.Context, ws flows.Workspace, in flows.DoctorInput, emit flows.Emit) (*flows.Diagnosis, error)
+	// Detach detaches a compute; the resource itself is untouched.
+	Detach(ctx context.Context, ws flows.Workspace, name string, emit flows.Emit) error
+	// ProbeReplace is a reattach's preflight: Probe without ws.name.
+	ProbeReplace(ctx context.Context, ws flows.Workspace, p *flows.Plan, emit flows.Emit) []probes.Result
+	// Replace runs the preflight again, then detaches the compute and
+	// attaches it again under its name; nothing is detached when a probe
+	// fails. retry finishes the job when the attach fails after the detach.
+	Replace(ctx context.Context, ws flows.Workspace, p *flows.Plan, retry string, emit flows.Emit) (*flows.Report, error)
 }
 
 var _ Backend = flows.Wizard{}
@@ -65,6 +76,19 @@ type Options struct {
 	Getenv           func(string) string
 	Now              func() time.Time
 	Start            *Start // jump straight to a situation (amlattach demo --scenario)
+	// Command is how the commands the wizard suggests start (e.g.
+	// "amlattach --world demo"); "" means "amlattach".
+	Command string
+	// Version and Commit name the tool in a doctor's report.
+	Version, Commit string
+}
+
+// command is the start of the command lines the wizard suggests.
+func (o Options) command() string {
+	if o.Command == "" {
+		return "amlattach"
+	}
+	return o.Command
 }
 
 // Start is a situation to open the wizard at: the resource and every
@@ -100,6 +124,7 @@ const (
 	OutcomeAttachFailed                       // Azure refused, or the attach ended Failed
 	OutcomeStoppedWatching                    // the attach goes on in Azure
 	OutcomeDetached                           // the user cancelled and the compute was detached
+	OutcomeTroubleshot                        // left after troubleshooting; Lines say what was done
 )
 
 // Outcome is how the wizard ended, for the command to print and turn into an exit code.

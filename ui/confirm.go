@@ -43,6 +43,7 @@ type confirmScreen struct {
 	forceOK  bool
 	forceWhy string
 	asking   bool // "attach anyway?" is on screen
+	replace  bool // a reattach: detach first, never forced
 	offset   int
 	width    int
 	height   int
@@ -54,7 +55,7 @@ func newConfirmScreen(c *Common) *confirmScreen { return &confirmScreen{c: c} }
 // when not nil, validates the details again for the attach first.
 func (s *confirmScreen) Set(ws flows.Workspace, plan *flows.Plan, results []probes.Result, recheck func() (*flows.Plan, error)) tea.Cmd {
 	s.ws, s.plan, s.results = ws, plan, results
-	s.asking, s.offset, s.checkErr = false, 0, nil
+	s.asking, s.offset, s.checkErr, s.replace = false, 0, nil, false
 	s.blocked = flows.CheckAttachable(results, false)
 	s.forceOK, s.forceWhy = flows.ForceAllowed(results)
 	s.seq++
@@ -63,6 +64,14 @@ func (s *confirmScreen) Set(ws flows.Workspace, plan *flows.Plan, results []prob
 		return nil
 	}
 	return checkAttachCmd(s.seq, recheck)
+}
+
+// SetReplace shows a reattach's request: the compute is detached first,
+// and a failed probe is never overridden.
+func (s *confirmScreen) SetReplace(ws flows.Workspace, plan *flows.Plan, results []probes.Result, recheck func() (*flows.Plan, error)) tea.Cmd {
+	cmd := s.Set(ws, plan, results, recheck)
+	s.replace, s.forceOK, s.forceWhy = true, false, "a reattach never goes ahead over a failed probe: nothing was detached"
+	return cmd
 }
 
 func (s *confirmScreen) typ() string {
@@ -165,7 +174,11 @@ func (s *confirmScreen) ShortHelp() []key.Binding {
 	}
 	var b []key.Binding
 	if s.canAttach() {
-		b = append(b, k.Attach)
+		at := k.Attach
+		if s.replace {
+			at.SetHelp("enter", "detach and attach again")
+		}
+		b = append(b, at)
 	}
 	if s.canForce() {
 		b = append(b, k.Force)
@@ -191,6 +204,16 @@ func (s *confirmScreen) lines() []string {
 		return nil
 	}
 	lines := []string{st.Title.Render("The request"), st.Subtle.Render("Nothing has been sent yet. This is exactly what will be:"), ""}
+	if s.replace {
+		lines = []string{st.Title.Render(fmt.Sprintf("Reattach %q", s.plan.Name)), st.Subtle.Render("Nothing has been changed yet. This is what happens, in order:"), ""}
+		for _, l := range []string{
+			fmt.Sprintf("1. the preflight runs again with the new settings; if a probe fails, %q stays as it is", s.plan.Name),
+			fmt.Sprintf("2. %q is detached: Azure ML forgets it; the %s itself is untouched", s.plan.Name, resourceNoun(s.typ())),
+			"3. it is attached again under the same name with this request:",
+		} {
+			lines = append(lines, wrapKeepIndent("  "+l, s.width)...)
+		}
+	}
 	for _, l := range flows.Summarize(s.ws, s.plan, s.results).Lines() {
 		if strings.HasPrefix(l, "  note: attach each resource once") || strings.HasPrefix(l, "  note: --force") {
 			continue // the box below says it; the wizard has no --force
@@ -204,6 +227,9 @@ func (s *confirmScreen) foot() []string {
 	st := s.c.Styles
 	var lines []string
 	warn := st.Warn.Render("! Attach each resource once.") + " Do not attach the same " + resourceNoun(s.typ()) + " twice, to this or another workspace: each new attachment breaks the earlier ones."
+	if s.replace {
+		warn = st.Warn.Render(fmt.Sprintf("! %q is detached first,", s.plan.Name)) + " then attached again with these settings: jobs cannot use it in between. If the attach fails after the detach, the command that finishes the job is shown."
+	}
 	box := st.WarnBox.Width(max(20, s.width-2)).Render(warn)
 	lines = append(lines, strings.Split(box, "\n")...)
 	switch {
@@ -214,6 +240,8 @@ func (s *confirmScreen) foot() []string {
 		if s.checkErr.Fix != "" {
 			lines = append(lines, wrapIndent("fix: "+s.checkErr.Fix, s.width, 2)...)
 		}
+	case s.blocked == nil && s.replace:
+		lines = append(lines, wrap(st.Good("Every probe passed or warned: enter detaches and attaches again."), s.width)...)
 	case s.blocked == nil:
 		lines = append(lines, wrap(st.Good("Every probe passed or warned: enter attaches."), s.width)...)
 	default:

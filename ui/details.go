@@ -145,8 +145,10 @@ type detailsScreen struct {
 	touched    bool
 	editing    bool // came back from the preflight to fix a field
 	scenario   string
-	width      int
-	height     int
+	// replacing is the compute being reattached: its name is fixed.
+	replacing *flows.Compute
+	width     int
+	height    int
 }
 
 func newDetailsScreen(c *Common, o Options) *detailsScreen {
@@ -215,6 +217,9 @@ func (d *detailsScreen) FocusField(f probes.Field) (bool, tea.Cmd) {
 	var to fieldID
 	switch f {
 	case probes.FieldName:
+		if d.replacing != nil {
+			return false, nil
+		}
 		to = fName
 	case probes.FieldUsername:
 		to = fUser
@@ -247,6 +252,9 @@ func (d *detailsScreen) FocusField(f probes.Field) (bool, tea.Cmd) {
 
 func (d *detailsScreen) visible() []fieldID {
 	f := []fieldID{fName, fPort, fUser, fLogin}
+	if d.replacing != nil {
+		f = f[1:] // the name is the compute's own; shown above the fields
+	}
 	switch d.login {
 	case loginPassword:
 		f = append(f, fPassword)
@@ -643,6 +651,9 @@ func (d *detailsScreen) View() string {
 	}
 	if len(d.attachedAs) > 0 {
 		lines = append(lines, wrap(st.Note("already attached as "+strings.Join(d.attachedAs, ", ")+": a second attachment breaks the first"), d.width)...)
+	}
+	if d.replacing != nil {
+		lines = append(lines, wrap(st.Note(fmt.Sprintf("reattach: %q is detached and attached again with this login, after the preflight passes; the name stays", d.replacing.Name)), d.width)...)
 	}
 	if d.editing {
 		lines = append(lines, wrap(st.Subtle.Render("Fix the field, then enter runs the preflight again."), d.width)...)

@@ -111,8 +111,10 @@ type formScreen struct {
 	touched     bool
 	editing     bool
 	scenario    string
-	width       int
-	height      int
+	// replacing is the compute being reattached: its name is fixed.
+	replacing *flows.Compute
+	width     int
+	height    int
 }
 
 func newFormScreen(c *Common, o Options) *formScreen {
@@ -233,7 +235,7 @@ func (s *formScreen) FocusField(f probes.Field) (bool, tea.Cmd) {
 		}
 	}
 	i := s.index(k)
-	if i < 0 {
+	if i < 0 || s.locked(i) {
 		return false, nil
 	}
 	s.editing, s.showErrors = true, false
@@ -259,7 +261,20 @@ func (s *formScreen) SetSize(w, h int) {
 }
 
 func (s *formScreen) Typing() bool {
-	return s.focus < len(s.fields) && !s.fields[s.focus].picks()
+	return s.focus < len(s.fields) && !s.fields[s.focus].picks() && !s.locked(s.focus)
+}
+
+// step moves the focus by delta, over a locked field.
+func (s *formScreen) step(delta int) tea.Cmd {
+	n := len(s.fields)
+	if n == 0 {
+		return nil
+	}
+	i := (s.focus + delta + n) % n
+	if s.locked(i) {
+		i = (i + delta + n) % n
+	}
+	return s.focusAt(i)
 }
 
 func (s *formScreen) focusAt(i int) tea.Cmd {
@@ -300,7 +315,7 @@ func (s *formScreen) problem(f *formField) string {
 			return chk.Part + ": " + chk.Msg
 		}
 	case f.Key == "name":
-		if v == "" {
+		if v == "" || s.replacing != nil {
 			return ""
 		}
 		p, sugg := flows.NameCheck(v, s.computes)
@@ -318,6 +333,9 @@ func (s *formScreen) problem(f *formField) string {
 func (s *formScreen) good(f *formField) string {
 	if f.Key != "name" {
 		return ""
+	}
+	if s.replacing != nil {
+		return "the compute's own name: a reattach keeps it"
 	}
 	if f.value() == "" {
 		return "empty: a name from the resource's name"
@@ -365,7 +383,7 @@ func (s *formScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			s.completions = msg.res.Candidates
 			return s, nil
 		}
-		return s, s.focusAt(s.focus + 1)
+		return s, s.step(1)
 	case formValidatedMsg:
 		if msg.seq != s.seq {
 			return s, nil
@@ -414,11 +432,13 @@ func (s *formScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case f.Kind == flows.FieldFile && key.Matches(msg, k.Complete):
 		return formCompleteCmd(f.Key, f.input.Value())
 	case key.Matches(msg, k.NextField):
-		return s.focusAt(s.focus + 1)
+		return s.step(1)
 	case key.Matches(msg, k.PrevField):
-		return s.focusAt(s.focus - 1)
+		return s.step(-1)
 	case key.Matches(msg, k.Submit):
 		return s.submit()
+	case s.locked(s.focus):
+		return nil
 	case f.picks() && key.Matches(msg, k.Switch):
 		n := len(f.choices())
 		if msg.String() == "left" {
@@ -547,6 +567,9 @@ func (s *formScreen) View() string {
 	}
 	if len(s.attachedAs) > 0 {
 		head = append(head, wrap(st.Note("already attached as "+strings.Join(s.attachedAs, ", ")+": a second attachment breaks the first"), s.width)...)
+	}
+	if s.replacing != nil {
+		head = append(head, wrap(st.Note(fmt.Sprintf("reattach: %q is detached and attached again with these settings, after the preflight passes", s.replacing.Name)), s.width)...)
 	}
 	if s.editing {
 		head = append(head, wrap(st.Subtle.Render("Fix the field, then enter runs the preflight again."), s.width)...)

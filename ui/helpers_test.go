@@ -68,6 +68,13 @@ type fakeBackend struct {
 	askHostKey bool
 	attachErrs []flows.ProvisioningError // the attach ends Failed with these
 	detached   bool
+	// doctor answers Doctor for a compute (nil: every probe passes with
+	// the stored credentials).
+	doctor func(c flows.Compute, in flows.DoctorInput) *flows.Diagnosis
+	// doctorRuns, detaches and replaced record what the wizard asked.
+	doctorRuns []flows.DoctorInput
+	detaches   []string
+	replaced   []*flows.Plan
 
 	mu     sync.Mutex
 	probed []*flows.Plan // what each preflight ran with
@@ -205,6 +212,92 @@ func (f *fakeBackend) DetachAfterAttach(ctx context.Context, ws flows.Workspace,
 	emit(flows.Event{Kind: flows.DetachProgress, Phase: "done", State: "Detached", At: f.clock.Now()})
 	f.detached = true
 	return nil
+}
+
+func (f *fakeBackend) Doctor(ctx context.Context, ws flows.Workspace, in flows.DoctorInput, emit flows.Emit) (*flows.Diagnosis, error) {
+	f.mu.Lock()
+	f.doctorRuns = append(f.doctorRuns, in)
+	f.mu.Unlock()
+	var comp *flows.Compute
+	for i := range f.computes {
+		if f.computes[i].Name == in.Name {
+			comp = &f.computes[i]
+		}
+	}
+	if comp == nil {
+		return nil, &flows.Error{Kind: flows.KindAzure, Msg: "no compute named " + in.Name}
+	}
+	g := &flows.Diagnosis{Workspace: ws, Compute: *comp, SecretsFrom: "listKeys", At: f.clock.Now()}
+	if f.doctor != nil {
+		g = f.doctor(*comp, in)
+		g.Workspace, g.Compute, g.At = ws, *comp, f.clock.Now()
+	} else {
+		g.Results = []probes.Result{{ID: probes.IDArmResource, Status: probes.Pass, Detail: "found it"}}
+	}
+	for i, r := range g.Results {
+		r.Title = probes.Title(r.ID)
+		if r.Duration == 0 && r.Status != probes.Skip {
+			r.Duration = 2 * time.Millisecond
+		}
+		g.Results[i] = r
+		emit(flows.Event{Kind: flows.ProbeStarted, Result: probes.Result{ID: r.ID, Title: r.Title}})
+		emit(flows.Event{Kind: flows.ProbeFinished, Result: r})
+	}
+	return g, nil
+}
+
+func (f *fakeBackend) Detach(ctx context.Context, ws flows.Workspace, name string, emit flows.Emit) error {
+	f.mu.Lock()
+	f.detaches = append(f.detaches, name)
+	var kept []flows.Compute
+	for _, c := range f.computes {
+		if c.Name != name {
+			kept = append(kept, c)
+		}
+	}
+	f.computes = kept
+	f.mu.Unlock()
+	emit(flows.Event{Kind: flows.DetachProgress, Phase: "submitted", State: "Deleting", At: f.clock.Now()})
+	emit(flows.Event{Kind: flows.DetachProgress, Phase: "done", State: "NotFound", At: f.clock.Now()})
+	return nil
+}
+
+// ProbeReplace is Probe without ws.name.
+func (f *fakeBackend) ProbeReplace(ctx context.Context, ws flows.Workspace, p *flows.Plan, emit flows.Emit) []probes.Result {
+	var out []probes.Result
+	for _, r := range f.Probe(ctx, ws, p, func(e flows.Event) {
+		if e.Result.ID != probes.IDWsName {
+			emit(e)
+		}
+	}) {
+		if r.ID != probes.IDWsName {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Replace records the call; like flows.Replace it detaches only when the
+// preflight passes, then attaches.
+func (f *fakeBackend) Replace(ctx context.Context, ws flows.Workspace, p *flows.Plan, retry string, emit flows.Emit) (*flows.Report, error) {
+	f.mu.Lock()
+	f.replaced = append(f.replaced, p)
+	f.mu.Unlock()
+	rs := f.ProbeReplace(ctx, ws, p, emit)
+	rep := flows.NewReport(p.Type, p.Name, p.ID.String(), rs)
+	if flows.AnyFailed(rs) {
+		return rep, &flows.Error{Kind: flows.KindProbeFailed, Msg: fmt.Sprintf("a probe failed with the new settings; %q was not detached", p.Name)}
+	}
+	f.mu.Lock()
+	f.detaches = append(f.detaches, p.Name)
+	f.mu.Unlock()
+	emit(flows.Event{Kind: flows.DetachProgress, Phase: "submitted", State: "Deleting", At: f.clock.Now()})
+	emit(flows.Event{Kind: flows.DetachProgress, Phase: "done", State: "NotFound", At: f.clock.Now()})
+	rep, err := f.Submit(ctx, ws, p, rep, emit)
+	if err != nil {
+		return rep, &flows.Error{Kind: flows.KindAzure, Msg: fmt.Sprintf("%q was detached, and attaching it again failed: %v", p.Name, err), Fix: "finish the job with: " + retry}
+	}
+	return rep, nil
 }
 
 // seedReader is a fixed "random" source: the same host key every run.

@@ -37,9 +37,10 @@ func confirmHostKey(ctx context.Context, host string, key ssh.PublicKey) bool {
 // hostKeyAskMsg is a probe goroutine asking about a new host key; it
 // blocks until reply gets the answer.
 type hostKeyAskMsg struct {
-	gen   int
-	q     flows.HostKeyQuestion
-	reply chan<- bool
+	gen    int
+	doctor bool // asked by a doctor run, not the preflight
+	q      flows.HostKeyQuestion
+	reply  chan<- bool
 }
 
 // hostKeyScreen shows a new host key's fingerprint to accept or refuse.

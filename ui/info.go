@@ -17,6 +17,19 @@ func stepInfo(s stepID) (title string, paras []string) {
 			"A compute target is where a job runs. Attaching reuses a machine or cluster you already pay for, instead of creating a new one.",
 			"amlattach attaches virtual machines, HDInsight clusters, Batch and Data Lake Analytics accounts, Databricks workspaces, AKS and Arc Kubernetes clusters and Synapse Spark pools, each checked by a preflight first.",
 			"Your own computer and Azure Container Instances are never attached: see why by choosing them.",
+			"Something attached already does not work? t lists the workspace's computes: doctor examines one, and from there you reattach it with new settings or detach it.",
+		}
+	case stepComputes:
+		return "Troubleshooting", []string{
+			"These are the workspace's computes, grouped by the resource they attach, with their stored state and creation date.",
+			"CONFLICT marks attachments of the same resource: each new attachment of a resource breaks the earlier ones, so keep one.",
+			"The highlighted compute shows the errors Azure ML stored for it, word for word. enter examines it (doctor).",
+		}
+	case stepDoctor:
+		return "Doctor", []string{
+			"Doctor reads the compute, the settings Azure ML stored for it and (through listKeys) its password, key or token, then runs its type's probes with them. Nothing is changed.",
+			"When listKeys is refused (it needs the listKeys permission on the workspace), give the credentials and doctor runs again with them.",
+			"r reattaches with new settings (a rotated password, a new key or token, other TLS settings): the preflight runs first and nothing is detached if it fails. d detaches: Azure ML forgets the compute; the resource itself is untouched. w writes a Markdown report for a ticket.",
 		}
 	case stepResource:
 		return "The VM", []string{

@@ -23,6 +23,8 @@ type KeyMap struct {
 	Attach, Force, Yes, No                  key.Binding
 	KeepWaiting, StopWatching, CancelDetach key.Binding
 	Done                                    key.Binding
+
+	Troubleshoot, Reattach, Detach, WriteReport, Credentials, DoctorAgain key.Binding
 }
 
 // DefaultKeyMap builds the wizard's keys.
@@ -81,5 +83,12 @@ func DefaultKeyMap() *KeyMap {
 		CancelDetach: b([]string{"d"}, "d", "cancel and detach"),
 
 		Done: b([]string{"enter", "q"}, "enter/q", "quit"),
+
+		Troubleshoot: b([]string{"t"}, "t", "troubleshoot an attachment"),
+		Reattach:     b([]string{"r"}, "r", "reattach"),
+		Detach:       b([]string{"d"}, "d", "detach"),
+		WriteReport:  b([]string{"w"}, "w", "write a report"),
+		Credentials:  b([]string{"c"}, "c", "try other credentials"),
+		DoctorAgain:  b([]string{"a"}, "a", "run doctor again"),
 	}
 }

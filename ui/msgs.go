@@ -43,6 +43,16 @@ type (
 	stopWatchingMsg struct{ name string }
 	// finishedMsg: the wizard is over; outcome says how.
 	finishedMsg struct{ outcome Outcome }
+	// reattachDoneMsg: the user leaves a finished reattach for the list.
+	reattachDoneMsg struct{}
+	// computeChosenMsg: the user chose a compute to examine.
+	computeChosenMsg struct{ compute flows.Compute }
+	// detachedMsg: the doctor screen detached a compute.
+	detachedMsg struct{ name string }
+	// reattachMsg: the user wants to reattach the compute with new settings.
+	reattachMsg struct{ compute flows.Compute }
+	// troubleshootMsg: the user chose to troubleshoot an attachment.
+	troubleshootMsg struct{}
 	// backMsg: go back one step.
 	backMsg struct{}
 )

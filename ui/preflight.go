@@ -63,7 +63,7 @@ type (
 
 // startPreflightCmd runs the probes in the background; their events, the
 // host key question and the results come back through r.
-func startPreflightCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, plan *flows.Plan) tea.Cmd {
+func startPreflightCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, plan *flows.Plan, replace bool) tea.Cmd {
 	gen := r.gen
 	ctx = withHostKeyAsker(ctx, func(qctx context.Context, q flows.HostKeyQuestion) bool {
 		reply := make(chan bool, 1)
@@ -83,7 +83,11 @@ func startPreflightCmd(ctx context.Context, r *run, be Backend, ws flows.Workspa
 	return func() tea.Msg {
 		go func() {
 			defer close(r.msgs)
-			rs := be.Probe(ctx, ws, plan, func(e flows.Event) { r.put(ctx, probeEventMsg{gen: gen, ev: e}) })
+			probe := be.Probe
+			if replace {
+				probe = be.ProbeReplace
+			}
+			rs := probe(ctx, ws, plan, func(e flows.Event) { r.put(ctx, probeEventMsg{gen: gen, ev: e}) })
 			r.put(ctx, preflightDoneMsg{gen: gen, results: rs})
 		}()
 		return wait()
@@ -112,6 +116,8 @@ type preflightScreen struct {
 	gen     int
 	running bool
 	results []probes.Result
+	// replace: the preflight of a reattach (no ws.name; a failure ends it).
+	replace bool
 	spin    spin
 	offset  int
 	width   int
@@ -124,20 +130,36 @@ func newPreflightScreen(c *Common, ctx context.Context, be Backend) *preflightSc
 
 // Start runs the preflight of plan, cancelling one still running.
 func (s *preflightScreen) Start(ws flows.Workspace, plan *flows.Plan) tea.Cmd {
+	return s.start(ws, plan, false)
+}
+
+// StartReplace runs the preflight of a reattach: without ws.name (the
+// name is the compute's own); nothing goes on when a probe fails.
+func (s *preflightScreen) StartReplace(ws flows.Workspace, plan *flows.Plan) tea.Cmd {
+	return s.start(ws, plan, true)
+}
+
+func (s *preflightScreen) start(ws flows.Workspace, plan *flows.Plan, replace bool) tea.Cmd {
 	s.Cancel()
-	s.ws, s.plan = ws, plan
+	s.ws, s.plan, s.replace = ws, plan, replace
 	s.gen++
 	r, ctx := newRun(s.ctx, s.gen)
 	s.run = r
 	s.running, s.results, s.offset = true, nil, 0
-	ids := plan.ProbeIDs()
-	s.rows = make([]probeRow, len(ids))
-	s.index = make(map[string]int, len(ids))
-	for i, id := range ids {
-		s.rows[i] = probeRow{id: id, title: probes.Title(id)}
-		s.index[id] = i
+	s.rows, s.index = nil, map[string]int{}
+	for _, id := range plan.ProbeIDs() {
+		if replace && id == probes.IDWsName {
+			continue
+		}
+		s.index[id] = len(s.rows)
+		s.rows = append(s.rows, probeRow{id: id, title: probes.Title(id)})
 	}
-	return tea.Batch(startPreflightCmd(ctx, r, s.be, ws, plan), s.spin.start())
+	return tea.Batch(startPreflightCmd(ctx, r, s.be, ws, plan, replace), s.spin.start())
+}
+
+// canProceed says whether enter leads on: a reattach only when no probe failed.
+func (s *preflightScreen) canProceed() bool {
+	return !s.running && !(s.replace && flows.AnyFailed(s.results))
 }
 
 // Cancel stops a running preflight (its probes end as skipped).
@@ -179,6 +201,9 @@ func (s *preflightScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return s, s.run.waitCmd()
 	case hostKeyAskMsg:
+		if msg.doctor {
+			return s, nil
+		}
 		if msg.gen != s.gen {
 			msg.reply <- false
 			return s, nil
@@ -257,12 +282,12 @@ func (s *preflightScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		s.Cancel()
 		return backCmd()
 	case key.Matches(msg, k.Rerun):
-		return s.Start(s.ws, s.plan)
+		return s.start(s.ws, s.plan, s.replace)
 	case key.Matches(msg, k.Edit) && !s.running:
 		if r, ok := s.fault(); ok {
 			return send(editFieldMsg{field: r.Field})
 		}
-	case key.Matches(msg, k.Proceed) && !s.running:
+	case key.Matches(msg, k.Proceed) && s.canProceed():
 		return send(preflightContinueMsg{results: s.results})
 	case key.Matches(msg, k.Down):
 		s.offset++
@@ -305,12 +330,18 @@ func (s *preflightScreen) ShortHelp() []key.Binding {
 		return []key.Binding{k.Rerun, k.Back}
 	}
 	proceed := k.Proceed
-	if flows.AnyFailed(s.results) {
+	switch {
+	case s.replace:
+		proceed.SetHelp("enter", "continue to reattach")
+	case flows.AnyFailed(s.results):
 		proceed.SetHelp("enter", "attach options")
-	} else {
+	default:
 		proceed.SetHelp("enter", "continue to attach")
 	}
-	b := []key.Binding{proceed}
+	var b []key.Binding
+	if s.canProceed() {
+		b = append(b, proceed)
+	}
 	if r, ok := s.fault(); ok {
 		edit := k.Edit
 		edit.SetHelp("e", "edit "+fieldNameFor(s.typ(), r.Field))
@@ -337,23 +368,31 @@ func shortDuration(d time.Duration) string {
 
 // lines renders the checklist; View windows it.
 func (s *preflightScreen) lines() []string {
-	st := s.c.Styles
+	return checklistLines(s.c, s.rows, s.spin, s.width, s.typ(), true)
+}
+
+// checklistLines draws probe rows: a spinner per running probe, then glyph,
+// word, duration and detail; a failure or warning shows its detail and fix
+// under it, and an untrusted host key a danger box on top. editHints says
+// which field e edits (the preflight's).
+func checklistLines(c *Common, rows []probeRow, sp spin, width int, typ string, editHints bool) []string {
+	st := c.Styles
 	var lines []string
-	for _, r := range s.results {
-		if r.ID == probes.IDSSHHostKey && r.Status == probes.Fail {
-			box := st.DangerBox.Width(max(20, s.width-2)).Render(strings.Join([]string{
-				st.Danger.Render("✗ DANGER: the " + resourceNoun(s.typ()) + "'s host key cannot be trusted"),
-				r.Detail,
-				"Do not attach or log in until you know why: " + r.Remedy,
+	for _, r := range rows {
+		if r.done && r.res.ID == probes.IDSSHHostKey && r.res.Status == probes.Fail {
+			box := st.DangerBox.Width(max(20, width-2)).Render(strings.Join([]string{
+				st.Danger.Render("✗ DANGER: the " + resourceNoun(typ) + "'s host key cannot be trusted"),
+				r.res.Detail,
+				"Do not attach or log in until you know why: " + r.res.Remedy,
 			}, "\n"))
 			lines = append(lines, strings.Split(box, "\n")...)
 		}
 	}
 	tw := 0
-	for _, r := range s.rows {
+	for _, r := range rows {
 		tw = max(tw, len(r.title))
 	}
-	for _, r := range s.rows {
+	for _, r := range rows {
 		var status, dur string
 		switch {
 		case r.done:
@@ -362,27 +401,27 @@ func (s *preflightScreen) lines() []string {
 				dur = shortDuration(r.res.Duration)
 			}
 		case r.running:
-			status = s.spin.view() + st.Running.Render(" run ")
+			status = sp.view() + st.Running.Render(" run ")
 		default:
 			status = st.Waiting.Render("· wait")
 		}
 		head := fmt.Sprintf("%s  %-*s %6s  ", padRight(status, 6), tw, r.title, dur)
 		if !r.done {
-			lines = append(lines, trunc(head, s.width))
+			lines = append(lines, trunc(head, width))
 			continue
 		}
 		if r.res.Status == probes.Fail || r.res.Status == probes.Warn {
-			lines = append(lines, trunc(head, s.width))
-			lines = append(lines, wrapIndent(r.res.Detail, s.width, 8)...)
+			lines = append(lines, trunc(head, width))
+			lines = append(lines, wrapIndent(r.res.Detail, width, 8)...)
 			if r.res.Remedy != "" {
-				lines = append(lines, wrapIndent(st.Bold.Render("fix: ")+r.res.Remedy, s.width, 8)...)
+				lines = append(lines, wrapIndent(st.Bold.Render("fix: ")+r.res.Remedy, width, 8)...)
 			}
-			if r.res.Status == probes.Fail && editable(r.res.Field) {
-				lines = append(lines, wrapIndent(st.Subtle.Render("e edits "+fieldNameFor(s.typ(), r.res.Field)), s.width, 8)...)
+			if editHints && r.res.Status == probes.Fail && editable(r.res.Field) {
+				lines = append(lines, wrapIndent(st.Subtle.Render("e edits "+fieldNameFor(typ, r.res.Field)), width, 8)...)
 			}
 			continue
 		}
-		lines = append(lines, trunc(head+st.Subtle.Render(r.res.Detail), s.width))
+		lines = append(lines, trunc(head+st.Subtle.Render(r.res.Detail), width))
 	}
 	return lines
 }
@@ -416,6 +455,16 @@ func (s *preflightScreen) summary() string {
 		}
 	}
 	head := fmt.Sprintf("%d probes: %s. ", len(s.results), strings.Join(parts, ", "))
+	if s.replace {
+		name := ""
+		if s.plan != nil {
+			name = s.plan.Name
+		}
+		if counts[probes.Fail] > 0 {
+			return head + st.Bad(fmt.Sprintf("Not ready: %q stays attached as it is; fix what failed, then r runs the probes again.", name))
+		}
+		return head + st.Good("Ready to reattach: enter continues.")
+	}
 	if counts[probes.Fail] > 0 {
 		return head + st.Bad("Not ready: fix what failed, then r runs the probes again.")
 	}
@@ -427,6 +476,9 @@ func (s *preflightScreen) View() string {
 	title := "Preflight"
 	if s.plan != nil {
 		title = fmt.Sprintf("Preflight of %s as %q", resourceName(s.plan), s.plan.Name)
+		if s.replace {
+			title = fmt.Sprintf("Preflight of the new settings of %q (%s)", s.plan.Name, resourceName(s.plan))
+		}
 	}
 	head := []string{trunc(st.Title.Render(title), s.width), ""}
 	foot := append([]string{""}, wrap(s.summary(), s.width)...)

@@ -40,7 +40,12 @@ func (s *targetScreen) Init() tea.Cmd { return nil }
 
 func (s *targetScreen) SetSize(w, h int) {
 	s.width, s.height = w, h
-	s.pick.SetSize(w, h-2)
+	s.pick.SetSize(w, h-2-len(s.hint()))
+}
+
+// hint is the way to troubleshooting, under the list.
+func (s *targetScreen) hint() []string {
+	return append([]string{""}, wrap(s.c.Styles.Subtle.Render("Something attached already does not work? t troubleshoots the workspace's computes: doctor, reattach, detach."), max(20, s.width))...)
 }
 
 func (s *targetScreen) Typing() bool { return s.pick.Typing() }
@@ -60,6 +65,9 @@ func (s *targetScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			s.pick.StopFiltering()
 			return s, send(targetChosenMsg{target: s.targets[i]})
 		}
+	case key.Matches(km, k.Troubleshoot):
+		s.pick.StopFiltering()
+		return s, send(troubleshootMsg{})
 	case key.Matches(km, k.Back):
 		return s, backCmd()
 	}
@@ -75,7 +83,7 @@ func (s *targetScreen) ShortHelp() []key.Binding {
 }
 
 func (s *targetScreen) FullHelp() [][]key.Binding {
-	return append(s.pick.FullHelp(), []key.Binding{s.c.Keys.Back})
+	return append(s.pick.FullHelp(), []key.Binding{s.c.Keys.Troubleshoot, s.c.Keys.Back})
 }
 
 func (s *targetScreen) View() string {
@@ -83,6 +91,7 @@ func (s *targetScreen) View() string {
 	lines := []string{st.Title.Render("What do you want to attach?"),
 		trunc(st.Subtle.Render("✓ available: attached here · - never: never attached, enter says why"), s.width)}
 	lines = append(lines, s.pick.View())
+	lines = append(lines, s.hint()...)
 	return fit(lines, s.width, s.height)
 }
 

@@ -25,6 +25,8 @@ const (
 	stepPreflight
 	stepConfirm
 	stepAttach
+	stepComputes // troubleshooting: the workspace's computes
+	stepDoctor   // troubleshooting: one compute examined
 )
 
 const stepCount = 8
@@ -65,9 +67,16 @@ func (s stepID) name() string {
 		return "Preflight"
 	case stepConfirm:
 		return "Confirm"
+	case stepComputes:
+		return "Computes"
+	case stepDoctor:
+		return "Doctor"
 	}
 	return "Attach"
 }
+
+// attachPath says the step belongs to attaching (quitting then asks).
+func (s stepID) attachPath() bool { return s >= stepDetails && s <= stepAttach }
 
 // step is a screen of the wizard.
 type step interface {
@@ -105,17 +114,25 @@ type Model struct {
 	plan     *flows.Plan
 	recheck  func() (*flows.Plan, error)
 	outcome  *Outcome
+	// replacing is the compute being reattached (nil: a new attach).
+	replacing *flows.Compute
+	retry     string
+	// troubleshot: a doctor ran; tsLines say what was done, for the end.
+	troubleshot bool
+	tsLines     []string
 
-	workspace *workspaceScreen
-	target    *targetScreen
-	explain   *explainScreen
-	resource  *resourceScreen
-	details   *detailsScreen
-	form      *formScreen
-	hostkey   *hostKeyScreen
-	preflight *preflightScreen
-	confirm   *confirmScreen
-	attach    *attachScreen
+	workspace   *workspaceScreen
+	target      *targetScreen
+	explain     *explainScreen
+	resource    *resourceScreen
+	details     *detailsScreen
+	form        *formScreen
+	hostkey     *hostKeyScreen
+	preflight   *preflightScreen
+	confirm     *confirmScreen
+	attach      *attachScreen
+	computesScr *computesScreen
+	doctor      *doctorScreen
 }
 
 // New builds the wizard. It does no I/O: Init's Cmds do.
@@ -135,6 +152,8 @@ func New(ctx context.Context, o Options) *Model {
 	m.preflight = newPreflightScreen(c, ctx, o.Backend)
 	m.confirm = newConfirmScreen(c)
 	m.attach = newAttachScreen(c, ctx, o.Backend)
+	m.computesScr = newComputesScreen(c, ctx, o.Backend)
+	m.doctor = newDoctorScreen(c, ctx, o.Backend, o)
 	m.setSize(80, 24)
 	if o.Start != nil && o.Workspace.Name != "" {
 		m.history = []stepID{stepWorkspace, stepTarget, stepResource}
@@ -177,6 +196,9 @@ func (m *Model) Outcome() Outcome {
 	if m.attach.Done() {
 		return m.attach.Outcome()
 	}
+	if m.troubleshot {
+		return Outcome{Kind: OutcomeTroubleshot, Lines: m.tsLines}
+	}
 	return Outcome{Kind: OutcomeQuit}
 }
 
@@ -208,12 +230,16 @@ func (m *Model) active() step {
 		return m.confirm
 	case stepAttach:
 		return m.attach
+	case stepComputes:
+		return m.computesScr
+	case stepDoctor:
+		return m.doctor
 	}
 	return m.workspace
 }
 
 func (m *Model) steps() []step {
-	return []step{m.workspace, m.target, m.explain, m.resource, m.details, m.form, m.hostkey, m.preflight, m.confirm, m.attach}
+	return []step{m.workspace, m.target, m.explain, m.resource, m.details, m.form, m.hostkey, m.preflight, m.confirm, m.attach, m.computesScr, m.doctor}
 }
 
 func (m *Model) goTo(s stepID) {
@@ -222,7 +248,7 @@ func (m *Model) goTo(s stepID) {
 	}
 	m.history = append(m.history, m.step)
 	m.step = s
-	if s >= stepDetails {
+	if s.attachPath() {
 		m.reachedVM = true
 	}
 }
@@ -308,13 +334,45 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case planReadyMsg:
 		m.plan, m.recheck = msg.plan, msg.recheck
 		m.goTo(stepPreflight)
+		if m.replacing != nil {
+			m.retry = m.retryCommand(msg.plan)
+			return m, m.preflight.StartReplace(m.ws, msg.plan)
+		}
 		return m, m.preflight.Start(m.ws, msg.plan)
 	case hostKeyAskMsg:
-		if msg.gen == m.preflight.gen && m.preflight.Running() && (m.step == stepPreflight || m.step == stepHostKey) {
+		switch {
+		case msg.doctor && msg.gen == m.doctor.gen && m.doctor.Running() && (m.step == stepDoctor || m.step == stepHostKey):
+			m.hostkey.Ask(msg)
+			m.goTo(stepHostKey)
+		case !msg.doctor && msg.gen == m.preflight.gen && m.preflight.Running() && (m.step == stepPreflight || m.step == stepHostKey):
 			m.hostkey.Ask(msg)
 			m.goTo(stepHostKey)
 		}
 		return m, m.broadcast(msg)
+	case troubleshootMsg:
+		m.endReplace()
+		m.goTo(stepComputes)
+		return m, m.computesScr.Load(m.ws, "")
+	case computeChosenMsg:
+		m.troubleshot = true
+		m.hostkey.SetType(flows.ComputeTypeArg(msg.compute.Type))
+		m.goTo(stepDoctor)
+		return m, m.doctor.Start(m.ws, msg.compute)
+	case detachedMsg:
+		note := fmt.Sprintf("Detached %q from %s; the resource itself was not touched.", msg.name, m.ws.Name)
+		m.tsLines = append(m.tsLines, note)
+		m.backTo(stepComputes)
+		return m, tea.Batch(m.computesScr.Load(m.ws, note), computesCmd(m.ctx, m.opts.Backend, m.ws))
+	case reattachMsg:
+		return m, m.startReattach(msg.compute)
+	case reattachDoneMsg:
+		note := ""
+		if o := m.attach.Outcome(); o.Kind == OutcomeAttached {
+			note = fmt.Sprintf("Reattached %q with the new settings.", o.Compute)
+		}
+		m.endReplace()
+		m.backTo(stepComputes)
+		return m, tea.Batch(m.computesScr.Load(m.ws, note), computesCmd(m.ctx, m.opts.Backend, m.ws))
 	case computesLoadedMsg:
 		if msg.err == nil && msg.wsID == wsKey(m.ws) {
 			m.computes = msg.computes
@@ -329,6 +387,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case preflightContinueMsg:
 		m.goTo(stepConfirm)
+		if m.replacing != nil {
+			return m, m.confirm.SetReplace(m.ws, m.plan, msg.results, m.recheck)
+		}
 		return m, m.confirm.Set(m.ws, m.plan, msg.results, m.recheck)
 	case editFieldMsg:
 		m.preflight.Cancel()
@@ -340,10 +401,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.backTo(stepDetails)
 			return m, cmd
 		}
+		if m.replacing != nil {
+			m.backTo(stepDetails) // the resource is the compute's own
+			return m, nil
+		}
 		m.backTo(stepResource)
 		return m, nil
 	case attachStartMsg:
 		m.goTo(stepAttach)
+		if m.replacing != nil {
+			if flows.AnyFailed(msg.results) {
+				return m, nil // never detach over a failed preflight
+			}
+			return m, m.attach.StartReplace(m.ws, msg.plan, msg.results, m.retry)
+		}
 		return m, m.attach.Start(m.ws, msg.plan, msg.results)
 	case stopWatchingMsg:
 		m.outcome = &Outcome{Kind: OutcomeStoppedWatching, Compute: msg.name,
@@ -358,6 +429,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.preflight.Cancel()
 		}
 		m.back()
+		if m.step == stepDoctor || m.step == stepComputes || m.step == stepTarget {
+			m.endReplace()
+		}
 		return m, nil
 	}
 	return m, m.broadcast(msg)
@@ -422,6 +496,13 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 
 // requestQuit quits, first asking when that would lose what was typed.
 func (m *Model) requestQuit() tea.Cmd {
+	if m.doctor.Busy() || m.step == stepDoctor && m.doctor.Typing() {
+		m.quitAsk = true
+		return nil
+	}
+	if m.replacing == nil && m.troubleshot && !m.step.attachPath() {
+		return m.quit()
+	}
 	if m.reachedVM || m.details.Touched() || m.form.Touched() {
 		m.quitAsk = true
 		return nil
@@ -432,6 +513,7 @@ func (m *Model) requestQuit() tea.Cmd {
 func (m *Model) quit() tea.Cmd {
 	m.quitAsk = false
 	m.preflight.Cancel()
+	m.doctor.Cancel()
 	m.hostkey.answer(false)
 	m.cancel()
 	if m.outcome == nil {
@@ -512,6 +594,14 @@ func (m *Model) headerView() string {
 		name = stepNoun(m.typ)
 	}
 	where := fmt.Sprintf("Step %d of %d: %s", m.step.number(), stepCount, name)
+	switch {
+	case m.step == stepComputes:
+		where = "Troubleshoot: the computes"
+	case m.step == stepDoctor || m.step == stepHostKey && m.replacing == nil && m.doctor.Running():
+		where = fmt.Sprintf("Troubleshoot: doctor of %q", m.doctor.comp.Name)
+	case m.replacing != nil:
+		where = fmt.Sprintf("Reattach %q: %s", m.replacing.Name, name)
+	}
 	if m.ws.Name != "" {
 		where += " · workspace " + m.ws.Name
 	}
@@ -540,7 +630,12 @@ func (m *Model) infoView(width, height int, full bool) string {
 func (m *Model) quitView(width int) string {
 	st := m.c.Styles
 	what := "What you typed is lost; nothing was sent to Azure."
-	if m.preflight.Running() {
+	switch {
+	case m.doctor.Busy():
+		what = "The detach goes on in Azure; check it with amlattach list."
+	case m.step == stepDoctor:
+		what = "What you typed is lost; nothing was changed."
+	case m.preflight.Running():
 		what = "The preflight stops; nothing was sent to Azure."
 	}
 	return st.Dialog.Width(max(20, width-2)).Render(st.Bold.Render("Quit amlattach?") + " " + what + "\ny quits · n or esc stays")

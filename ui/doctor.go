@@ -1,0 +1,771 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"amlattach/flows"
+	"amlattach/probes"
+)
+
+type (
+	// doctorEventMsg is a probe event of doctor run gen.
+	doctorEventMsg struct {
+		gen int
+		ev  flows.Event
+	}
+	doctorDoneMsg struct {
+		gen  int
+		diag *flows.Diagnosis
+		err  error
+	}
+	// doctorDetachEventMsg is progress of the detach the user asked for.
+	doctorDetachEventMsg struct {
+		gen int
+		ev  flows.Event
+	}
+	doctorDetachDoneMsg struct {
+		gen int
+		err error
+	}
+	reportWrittenMsg struct {
+		path string
+		err  error
+	}
+)
+
+// startDoctorCmd runs flows.Doctor in the background; probe events, host
+// key questions and the diagnosis come back through r.
+func startDoctorCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, in flows.DoctorInput) tea.Cmd {
+	gen := r.gen
+	ctx = withHostKeyAsker(ctx, func(qctx context.Context, q flows.HostKeyQuestion) bool {
+		reply := make(chan bool, 1)
+		select {
+		case r.msgs <- hostKeyAskMsg{gen: gen, doctor: true, q: q, reply: reply}:
+		case <-qctx.Done():
+			return false
+		}
+		select {
+		case ok := <-reply:
+			return ok
+		case <-qctx.Done():
+			return false
+		}
+	})
+	wait := r.waitCmd()
+	return func() tea.Msg {
+		go func() {
+			defer close(r.msgs)
+			g, err := be.Doctor(ctx, ws, in, func(e flows.Event) { r.put(ctx, doctorEventMsg{gen: gen, ev: e}) })
+			r.put(ctx, doctorDoneMsg{gen: gen, diag: g, err: err})
+		}()
+		return wait()
+	}
+}
+
+func startUserDetachCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, name string) tea.Cmd {
+	gen := r.gen
+	wait := r.waitCmd()
+	return func() tea.Msg {
+		go func() {
+			defer close(r.msgs)
+			err := be.Detach(ctx, ws, name, func(e flows.Event) { r.put(ctx, doctorDetachEventMsg{gen: gen, ev: e}) })
+			r.put(ctx, doctorDetachDoneMsg{gen: gen, err: err})
+		}()
+		return wait()
+	}
+}
+
+// writeReportCmd writes the Markdown report, mode 0600.
+func writeReportCmd(path string, doc []byte) tea.Cmd {
+	return func() tea.Msg {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return reportWrittenMsg{path: path, err: err}
+		}
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return reportWrittenMsg{path: path, err: err}
+		}
+		_, err = f.Write(doc)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return reportWrittenMsg{path: path, err: err}
+	}
+}
+
+type docPhase int
+
+const (
+	docIdle docPhase = iota
+	docRunning
+	docDone
+	docCreds         // asking for credentials to run again with
+	docConfirmDetach // "detach?" on screen
+	docDetaching
+	docDetachFailed
+	docReport // asking where to write the report
+)
+
+const (
+	credUser = iota
+	credPassword
+	credKey
+	credToken
+	credCount
+)
+
+// doctorScreen examines one compute: flows.Doctor's probes fill in live
+// (drawn like the preflight's), then the stored provisioning errors word
+// for word, their likely causes, conflicting attachments, where the
+// credentials came from and the remedy. From here: reattach with new
+// settings, detach (after a confirmation), or write a Markdown report.
+type doctorScreen struct {
+	c          *Common
+	ctx        context.Context
+	be         Backend
+	knownHosts string
+	version    string
+	commit     string
+
+	ws      flows.Workspace
+	comp    flows.Compute
+	typ     string // the TYPE argument of the compute's type; "" when amlattach has none
+	phase   docPhase
+	rows    []probeRow
+	index   map[string]int
+	run     *run
+	gen     int
+	diag    *flows.Diagnosis
+	err     error
+	spin    spin
+	offset  int
+	creds   [credCount]textinput.Model
+	focus   int
+	typed   []string // the secrets typed here: never written anywhere
+	report  textinput.Model
+	note    string // the last action's result (a report written)
+	noteBad bool
+	detLog  []string
+	detErr  error
+	width   int
+	height  int
+}
+
+func newDoctorScreen(c *Common, ctx context.Context, be Backend, o Options) *doctorScreen {
+	s := &doctorScreen{c: c, ctx: ctx, be: be, knownHosts: o.KnownHosts, version: o.Version, commit: o.Commit, spin: newSpin(c)}
+	for i := range s.creds {
+		ti := newInput()
+		ti.Prompt = ""
+		ti.CharLimit = 4096
+		s.creds[i] = ti
+	}
+	for _, i := range []int{credPassword, credToken} {
+		s.creds[i].EchoMode = textinput.EchoPassword
+		s.creds[i].EchoCharacter = '•'
+	}
+	s.creds[credKey].Placeholder = "~/.ssh/id_rsa (or leave empty and give the password)"
+	s.report = newInput()
+	s.report.Prompt = ""
+	s.report.CharLimit = 1000
+	if s.version == "" {
+		s.version = "dev"
+	}
+	return s
+}
+
+// Start examines comp with its stored credentials.
+func (s *doctorScreen) Start(ws flows.Workspace, comp flows.Compute) tea.Cmd {
+	s.ws, s.comp, s.typ = ws, comp, flows.ComputeTypeArg(comp.Type)
+	s.note, s.typed = "", nil
+	for i := range s.creds {
+		s.creds[i].SetValue("")
+	}
+	s.creds[credUser].SetValue(comp.Username)
+	return s.examine(s.input(false))
+}
+
+// input is what Doctor is asked, with the typed credentials when withCreds.
+func (s *doctorScreen) input(withCreds bool) flows.DoctorInput {
+	in := flows.DoctorInput{Name: s.comp.Name, SSH: flows.VMInput{KnownHosts: s.knownHosts, ConfirmHostKey: confirmHostKey}}
+	if !withCreds {
+		return in
+	}
+	switch s.typ {
+	case "databricks":
+		in.Token, in.TokenSource = s.creds[credToken].Value(), "the token typed here"
+	case "vm", "hdinsight":
+		in.SSH.Username = strings.TrimSpace(s.creds[credUser].Value())
+		if k := strings.TrimSpace(s.creds[credKey].Value()); k != "" {
+			in.SSH.KeyFile = flows.ExpandHome(k)
+		} else {
+			in.SSH.Password, in.SSH.PasswordSource = s.creds[credPassword].Value(), "the password typed here"
+		}
+	}
+	return in
+}
+
+func (s *doctorScreen) examine(in flows.DoctorInput) tea.Cmd {
+	s.Cancel()
+	s.gen++
+	r, ctx := newRun(s.ctx, s.gen)
+	s.run = r
+	s.phase, s.diag, s.err, s.offset = docRunning, nil, nil, 0
+	s.rows, s.index = nil, map[string]int{}
+	return tea.Batch(startDoctorCmd(ctx, r, s.be, s.ws, in), s.spin.start())
+}
+
+// Cancel stops a running examination or detach (a detach goes on in Azure).
+func (s *doctorScreen) Cancel() {
+	if s.run != nil {
+		s.run.cancel()
+	}
+	s.spin.stop()
+}
+
+// Running says a doctor run is on (a host key question belongs to it).
+func (s *doctorScreen) Running() bool { return s.phase == docRunning }
+
+// Busy says leaving now would stop watching something: a detach.
+func (s *doctorScreen) Busy() bool { return s.phase == docDetaching }
+
+// asksCreds says the type has credentials the user can give.
+func (s *doctorScreen) asksCreds() bool {
+	return s.typ == "vm" || s.typ == "hdinsight" || s.typ == "databricks"
+}
+
+func (s *doctorScreen) credFields() []int {
+	if s.typ == "databricks" {
+		return []int{credToken}
+	}
+	return []int{credUser, credPassword, credKey}
+}
+
+func credLabel(i int) string {
+	switch i {
+	case credUser:
+		return "SSH user"
+	case credPassword:
+		return "Password"
+	case credKey:
+		return "Key file"
+	}
+	return "Access token"
+}
+
+func (s *doctorScreen) askCreds() tea.Cmd {
+	s.phase = docCreds
+	s.focus = 0
+	if s.typ != "databricks" && strings.TrimSpace(s.creds[credUser].Value()) != "" {
+		s.focus = 1
+	}
+	return s.focusCred()
+}
+
+func (s *doctorScreen) focusCred() tea.Cmd {
+	for i := range s.creds {
+		s.creds[i].Blur()
+	}
+	f := s.credFields()[s.focus]
+	s.creds[f].CursorEnd()
+	return s.creds[f].Focus()
+}
+
+func (s *doctorScreen) Init() tea.Cmd { return nil }
+
+func (s *doctorScreen) SetSize(w, h int) {
+	s.width, s.height = w, h
+	for i := range s.creds {
+		s.creds[i].Width = max(8, w-18)
+	}
+	s.report.Width = max(8, w-18)
+}
+
+func (s *doctorScreen) Typing() bool { return s.phase == docCreds || s.phase == docReport }
+
+func (s *doctorScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case doctorEventMsg:
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.event(msg.ev.Kind, msg.ev.Result)
+		return s, s.run.waitCmd()
+	case hostKeyAskMsg:
+		if !msg.doctor {
+			return s, nil
+		}
+		if msg.gen != s.gen || s.phase != docRunning {
+			msg.reply <- false
+			return s, nil
+		}
+		return s, s.run.waitCmd()
+	case doctorDoneMsg:
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.spin.stop()
+		s.phase, s.diag, s.err = docDone, msg.diag, msg.err
+		if msg.diag != nil {
+			for _, r := range msg.diag.Results {
+				s.event(flows.ProbeFinished, r)
+			}
+			if msg.diag.NeedsCredentials() && s.asksCreds() {
+				return s, s.askCreds()
+			}
+		}
+		return s, nil
+	case doctorDetachEventMsg:
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		switch msg.ev.Phase {
+		case "submitted":
+			s.detLog = append(s.detLog, "detach submitted: the compute is "+msg.ev.State)
+		case "polling":
+			if n := len(s.detLog); n == 0 || !strings.HasSuffix(s.detLog[n-1], " "+msg.ev.State) {
+				s.detLog = append(s.detLog, "state: "+msg.ev.State)
+			}
+		case "done":
+			s.detLog = append(s.detLog, "detach finished: "+msg.ev.State)
+		}
+		return s, s.run.waitCmd()
+	case doctorDetachDoneMsg:
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.spin.stop()
+		if msg.err != nil {
+			s.phase, s.detErr = docDetachFailed, msg.err
+			return s, nil
+		}
+		s.phase = docDone
+		return s, send(detachedMsg{name: s.comp.Name})
+	case reportWrittenMsg:
+		if msg.err != nil {
+			s.note, s.noteBad = fmt.Sprintf("could not write %s: %v", msg.path, msg.err), true
+		} else {
+			s.note, s.noteBad = fmt.Sprintf("Report written to %s (mode 0600; it holds no secret).", msg.path), false
+		}
+		return s, nil
+	case tea.KeyMsg:
+		return s, s.handleKey(msg)
+	}
+	switch s.phase {
+	case docCreds:
+		f := s.credFields()[s.focus]
+		var cmd tea.Cmd
+		s.creds[f], cmd = s.creds[f].Update(msg)
+		return s, cmd
+	case docReport:
+		var cmd tea.Cmd
+		s.report, cmd = s.report.Update(msg)
+		return s, cmd
+	}
+	return s, s.spin.update(msg)
+}
+
+// event fills in a probe row, adding it when it is new: Doctor builds its
+// plan from the stored settings, so the rows are known as they start.
+func (s *doctorScreen) event(kind flows.EventKind, r probes.Result) {
+	if kind != flows.ProbeStarted && kind != flows.ProbeFinished {
+		return
+	}
+	i, ok := s.index[r.ID]
+	if !ok {
+		title := r.Title
+		if title == "" {
+			title = probes.Title(r.ID)
+		}
+		i = len(s.rows)
+		s.index[r.ID] = i
+		s.rows = append(s.rows, probeRow{id: r.ID, title: title})
+	}
+	if kind == flows.ProbeStarted {
+		s.rows[i].running = true
+		return
+	}
+	s.rows[i].running, s.rows[i].done, s.rows[i].res = false, true, r
+}
+
+func (s *doctorScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
+	k := s.c.Keys
+	switch s.phase {
+	case docCreds:
+		return s.credKey(msg)
+	case docReport:
+		switch {
+		case key.Matches(msg, k.Back):
+			s.phase = docDone
+			s.report.Blur()
+		case key.Matches(msg, k.Submit):
+			path := strings.TrimSpace(s.report.Value())
+			if path == "" {
+				return nil
+			}
+			s.phase = docDone
+			s.report.Blur()
+			return writeReportCmd(flows.ExpandHome(path), s.reportDoc())
+		default:
+			var cmd tea.Cmd
+			s.report, cmd = s.report.Update(msg)
+			return cmd
+		}
+		return nil
+	case docConfirmDetach:
+		switch {
+		case key.Matches(msg, k.Yes):
+			s.phase, s.detLog, s.detErr = docDetaching, nil, nil
+			s.gen++
+			r, ctx := newRun(s.ctx, s.gen)
+			s.run = r
+			return tea.Batch(startUserDetachCmd(ctx, r, s.be, s.ws, s.comp.Name), s.spin.start())
+		case key.Matches(msg, k.No):
+			s.phase = docDone
+		}
+		return nil
+	case docDetaching:
+		return nil
+	case docDetachFailed:
+		if key.Matches(msg, k.Back) || key.Matches(msg, k.Select) {
+			s.phase = docDone
+		}
+		return nil
+	case docRunning:
+		if key.Matches(msg, k.Back) {
+			s.Cancel()
+			return backCmd()
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Back):
+		return backCmd()
+	case key.Matches(msg, k.Reattach) && s.typ != "":
+		return send(reattachMsg{compute: s.comp})
+	case key.Matches(msg, k.Detach):
+		s.phase = docConfirmDetach
+	case key.Matches(msg, k.WriteReport) && s.diag != nil:
+		s.phase = docReport
+		s.report.SetValue(s.comp.Name + "-doctor.md")
+		s.report.CursorEnd()
+		return s.report.Focus()
+	case key.Matches(msg, k.Credentials) && s.asksCreds():
+		return s.askCreds()
+	case key.Matches(msg, k.DoctorAgain):
+		return s.examine(s.input(s.usedCreds()))
+	case key.Matches(msg, k.Down), key.Matches(msg, k.PageDown):
+		step := 1
+		if key.Matches(msg, k.PageDown) {
+			step = max(1, s.bodyHeight()-2)
+		}
+		s.offset = min(s.offset+step, max(0, len(s.lines())-s.bodyHeight()+1))
+	case key.Matches(msg, k.Up), key.Matches(msg, k.PageUp):
+		step := 1
+		if key.Matches(msg, k.PageUp) {
+			step = max(1, s.bodyHeight()-2)
+		}
+		s.offset = max(0, s.offset-step)
+	}
+	return nil
+}
+
+// usedCreds says the last run was given typed credentials.
+func (s *doctorScreen) usedCreds() bool {
+	return s.diag != nil && s.diag.SecretsFrom != "" && s.diag.SecretsFrom != "listKeys"
+}
+
+func (s *doctorScreen) credKey(msg tea.KeyMsg) tea.Cmd {
+	k := s.c.Keys
+	fields := s.credFields()
+	switch {
+	case key.Matches(msg, k.Back):
+		s.phase = docDone
+		for i := range s.creds {
+			s.creds[i].Blur()
+		}
+		return nil
+	case key.Matches(msg, k.NextField):
+		s.focus = (s.focus + 1) % len(fields)
+		return s.focusCred()
+	case key.Matches(msg, k.PrevField):
+		s.focus = (s.focus + len(fields) - 1) % len(fields)
+		return s.focusCred()
+	case key.Matches(msg, k.Submit):
+		if p := s.credProblem(); p != "" {
+			return nil
+		}
+		for _, i := range []int{credPassword, credToken} {
+			if v := s.creds[i].Value(); v != "" {
+				s.typed = append(s.typed, v)
+			}
+		}
+		for i := range s.creds {
+			s.creds[i].Blur()
+		}
+		return s.examine(s.input(true))
+	}
+	f := fields[s.focus]
+	var cmd tea.Cmd
+	s.creds[f], cmd = s.creds[f].Update(msg)
+	return cmd
+}
+
+// credProblem is what is missing from the typed credentials.
+func (s *doctorScreen) credProblem() string {
+	if s.typ == "databricks" {
+		if s.creds[credToken].Value() == "" {
+			return "type the access token"
+		}
+		return ""
+	}
+	if strings.TrimSpace(s.creds[credUser].Value()) == "" {
+		return "type the SSH user"
+	}
+	if s.creds[credPassword].Value() == "" && strings.TrimSpace(s.creds[credKey].Value()) == "" {
+		return "type the password, or give a private key file"
+	}
+	return ""
+}
+
+// reportDoc is the Markdown report; a secret typed here is removed from it
+// as a last line of defence (the diagnosis holds none).
+func (s *doctorScreen) reportDoc() []byte {
+	doc := flows.DoctorMarkdown(flows.NewDoctorJSON(s.diag, s.version, s.commit))
+	out := string(doc)
+	for _, t := range s.typed {
+		if t != "" {
+			out = strings.ReplaceAll(out, t, "[REDACTED]")
+		}
+	}
+	return []byte(out)
+}
+
+func (s *doctorScreen) ShortHelp() []key.Binding {
+	k := s.c.Keys
+	switch s.phase {
+	case docRunning:
+		return []key.Binding{k.Back}
+	case docCreds:
+		run := k.Submit
+		run.SetHelp("enter", "run doctor with these")
+		cancel := k.Back
+		cancel.SetHelp("esc", "cancel")
+		return []key.Binding{run, k.NextField, cancel}
+	case docReport:
+		wr := k.Submit
+		wr.SetHelp("enter", "write")
+		cancel := k.Back
+		cancel.SetHelp("esc", "cancel")
+		return []key.Binding{wr, cancel}
+	case docConfirmDetach:
+		yes := k.Yes
+		yes.SetHelp("y", "detach")
+		no := k.No
+		no.SetHelp("n/esc", "keep it")
+		return []key.Binding{yes, no}
+	case docDetaching:
+		return nil
+	case docDetachFailed:
+		return []key.Binding{k.Back}
+	}
+	var b []key.Binding
+	if s.typ != "" {
+		b = append(b, k.Reattach)
+	}
+	b = append(b, k.Detach)
+	if s.diag != nil {
+		b = append(b, k.WriteReport)
+	}
+	return append(b, k.Back)
+}
+
+func (s *doctorScreen) FullHelp() [][]key.Binding {
+	k := s.c.Keys
+	return [][]key.Binding{{k.Reattach, k.Detach, k.WriteReport, k.Credentials, k.DoctorAgain, k.Back}, {k.Up, k.Down, k.PageUp, k.PageDown}}
+}
+
+// credsText says where the credentials the probes used came from.
+func (s *doctorScreen) credsText() string {
+	g := s.diag
+	switch {
+	case g.KeysProblem != "":
+		return g.KeysProblem
+	case g.SecretsFrom == "listKeys":
+		return "the ones Azure ML stored (read with listKeys)"
+	case g.SecretsFrom != "":
+		return g.SecretsFrom
+	}
+	return "none: this type has no login for amlattach to try"
+}
+
+// lines is the examination, which scrolls; foot stays at the bottom.
+func (s *doctorScreen) lines() []string {
+	st := s.c.Styles
+	w := s.width
+	c := s.comp
+	var lines []string
+	created := "-"
+	if !c.CreatedOn.IsZero() {
+		created = c.CreatedOn.UTC().Format("2006-01-02")
+	}
+	lines = append(lines, labelled("resource", orDash(c.ResourceID), 10, w, st.Subtle)...)
+	lines = append(lines, labelled("created", created, 10, w, st.Subtle)...)
+	lines = append(lines, "")
+	if s.phase == docRunning && len(s.rows) == 0 {
+		lines = append(lines, s.spin.view()+" reading the compute, its stored settings and credentials…")
+	}
+	if len(s.rows) > 0 {
+		lines = append(lines, st.Bold.Render("Probes")+" (nothing is changed; the stored settings are tried as Azure ML would use them)")
+		lines = append(lines, checklistLines(s.c, s.rows, s.spin, w, orDash(s.typ), false)...)
+		lines = append(lines, "")
+	}
+	if s.err != nil && s.diag == nil {
+		return append(lines, errorLines(s.c, s.err, w)...)
+	}
+	g := s.diag
+	if g == nil {
+		return lines
+	}
+	if len(g.Compute.ProvisioningErrors) == 0 {
+		lines = append(lines, st.Bold.Render("Stored provisioning errors:")+" none")
+	} else {
+		lines = append(lines, st.Bold.Render("Stored provisioning errors")+", word for word:")
+		for _, e := range g.Compute.ProvisioningErrors {
+			lines = append(lines, wrapIndent(st.Bad(e.Code+": "+e.Message), w, 2)...)
+		}
+	}
+	for _, cause := range g.Causes {
+		lines = append(lines, wrapIndent(st.Bold.Render("Likely cause: ")+cause, w, 0)...)
+	}
+	if len(g.Conflicts) > 0 {
+		lines = append(lines, wrap(st.Note(fmt.Sprintf("CONFLICT: the same resource is also attached as %s; each new attachment breaks the earlier ones: keep one (d detaches this one).", strings.Join(g.Conflicts, ", "))), w)...)
+	}
+	lines = append(lines, wrap(st.Bold.Render("Credentials: ")+s.credsText(), w)...)
+	if s.err != nil {
+		lines = append(lines, errorLines(s.c, s.err, w)...)
+	}
+	if g.Remedy != "" {
+		lines = append(lines, "")
+		lines = append(lines, wrap(st.Bold.Render("Remedy: ")+g.Remedy, w)...)
+		if s.typ != "" && strings.Contains(g.Remedy, "attach again") {
+			lines = append(lines, wrap(st.Subtle.Render("r does this here: the preflight runs with the new settings first, and nothing is detached if it fails."), w)...)
+		}
+	}
+	return lines
+}
+
+// foot is the verdict and what can be done, always on screen.
+func (s *doctorScreen) foot() []string {
+	st := s.c.Styles
+	w := s.width
+	var lines []string
+	switch s.phase {
+	case docRunning:
+		done := 0
+		for _, r := range s.rows {
+			if r.done {
+				done++
+			}
+		}
+		lines = append(lines, fmt.Sprintf("%s %d of %d probes done. Nothing is changed.", s.spin.view(), done, len(s.rows)))
+	case docCreds:
+		lines = append(lines, s.credLines()...)
+	case docReport:
+		box := []string{st.Bold.Render("Write the report") + " (Markdown, mode 0600; no secret goes in it)",
+			st.FieldFocused.Render("› File   ") + " " + s.report.View()}
+		lines = append(lines, strings.Split(st.Dialog.Width(max(20, w-2)).Render(strings.Join(box, "\n")), "\n")...)
+	case docConfirmDetach:
+		text := []string{st.Bold.Render(fmt.Sprintf("Detach %q from %s?", s.comp.Name, s.ws.Name)),
+			fmt.Sprintf("Azure ML forgets the compute: jobs can no longer use it. The %s itself (%s) is untouched: nothing on it is deleted or changed.", resourceNoun(orDash(s.typ)), shortResource(s.comp.ResourceID)),
+			"y detaches · n or esc keeps it"}
+		var body []string
+		for _, t := range text {
+			body = append(body, wrap(t, max(16, w-4))...)
+		}
+		lines = append(lines, strings.Split(st.Dialog.Width(max(20, w-2)).Render(strings.Join(body, "\n")), "\n")...)
+	case docDetaching:
+		lines = append(lines, st.Bold.Render(fmt.Sprintf("Detaching %q…", s.comp.Name)))
+		for _, l := range s.detLog {
+			lines = append(lines, "  "+l)
+		}
+		lines = append(lines, s.spin.view()+" waiting for Azure")
+	case docDetachFailed:
+		lines = append(lines, errorLines(s.c, s.detErr, w)...)
+		lines = append(lines, st.Subtle.Render("esc goes back"))
+	default:
+		if s.note != "" {
+			if s.noteBad {
+				lines = append(lines, wrap(st.Bad(s.note), w)...)
+			} else {
+				lines = append(lines, wrap(st.Good(s.note), w)...)
+			}
+		}
+		lines = append(lines, wrap(s.verdict(), w)...)
+	}
+	return lines
+}
+
+func (s *doctorScreen) verdict() string {
+	st := s.c.Styles
+	acts := "d detaches · w writes a report"
+	if s.typ != "" {
+		acts = "r reattaches with new settings · " + acts
+	}
+	switch {
+	case s.diag == nil:
+		return st.Bad("Doctor did not finish.") + " a runs it again · " + acts
+	case s.diag.OK():
+		return st.Good("The compute looks healthy.") + " " + acts
+	case s.diag.NeedsCredentials():
+		return st.Bad("The login was not tried: no credentials.") + " c gives them · " + acts
+	}
+	return st.Bad("The compute has problems (above).") + " " + acts
+}
+
+// credLines ask for the credentials the type needs, secrets masked.
+func (s *doctorScreen) credLines() []string {
+	st := s.c.Styles
+	w := s.width
+	var body []string
+	what := "the SSH login (a password, or a private key file)"
+	if s.typ == "databricks" {
+		what = "a Databricks personal access token"
+	}
+	body = append(body, wrap(st.Bold.Render("Give "+what)+" to run the login probes with; it is used here only, never stored or written.", max(16, w-4))...)
+	fields := s.credFields()
+	for j, f := range fields {
+		label := fmt.Sprintf("%-13s", credLabel(f))
+		if j == s.focus {
+			label = st.FieldFocused.Render("› " + label)
+		} else {
+			label = "  " + st.Subtle.Render(label)
+		}
+		body = append(body, trunc(label+" "+s.creds[f].View(), max(16, w-4)))
+	}
+	if p := s.credProblem(); p != "" {
+		body = append(body, st.Subtle.Render(p))
+	}
+	return strings.Split(st.Dialog.Width(max(20, w-2)).Render(strings.Join(body, "\n")), "\n")
+}
+
+func (s *doctorScreen) bodyHeight() int {
+	return max(3, s.height-2-len(s.foot()))
+}
+
+func (s *doctorScreen) View() string {
+	st := s.c.Styles
+	title := fmt.Sprintf("Doctor of %q · %s · %s", s.comp.Name, orDash(s.comp.Type), orDash(s.comp.ProvisioningState))
+	head := []string{trunc(st.Title.Render(title), s.width)}
+	foot := s.foot()
+	vis, _ := window(s.lines(), s.offset, max(3, s.height-1-len(foot)-1))
+	vis = append(vis, make([]string, max(0, s.height-1-len(foot)-1-len(vis)))...)
+	return fit(append(append(append(head, vis...), ""), foot...), s.width, s.height)
+}
