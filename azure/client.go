@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
@@ -36,6 +38,9 @@ type Client struct {
 	cred azcore.TokenCredential
 	opts *arm.ClientOptions
 	poll time.Duration
+	// refused is the first 401 Resource Manager answered: the sign-in no
+	// longer works (an expired or revoked token).
+	refused *atomic.Pointer[azcore.ResponseError]
 }
 
 // New returns a facade that authenticates with cred.
@@ -64,7 +69,60 @@ func New(cred azcore.TokenCredential, o Options) *Client {
 	if p <= 0 {
 		p = 5 * time.Second
 	}
-	return &Client{cred: markingCredential{cred}, opts: co, poll: p}
+	refused := &atomic.Pointer[azcore.ResponseError]{}
+	co.PerCallPolicies = append(co.PerCallPolicies, signInWatch{refused})
+	return &Client{cred: markingCredential{cred}, opts: co, poll: p, refused: refused}
+}
+
+// SignInRefused returns Resource Manager's first 401 answer to this client,
+// or nil. A 401 means the token was refused (it expired, or the sign-in was
+// revoked): whatever failed after it, the fix is to sign in again.
+func (c *Client) SignInRefused() error {
+	if re := c.refused.Load(); re != nil {
+		return re
+	}
+	return nil
+}
+
+// IsSignInRefused reports whether err is Resource Manager refusing the
+// token (HTTP 401).
+func IsSignInRefused(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusUnauthorized
+}
+
+// signInWatch records the first 401 answer (after the SDK's retries and its
+// handling of authentication challenges).
+type signInWatch struct {
+	first *atomic.Pointer[azcore.ResponseError]
+}
+
+func (s signInWatch) Do(req *policy.Request) (*http.Response, error) {
+	resp, err := req.Next()
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		var re *azcore.ResponseError
+		if errors.As(runtime.NewResponseError(resp), &re) {
+			s.first.CompareAndSwap(nil, re)
+		}
+	}
+	return resp, err
+}
+
+type stepKey struct{}
+
+// WithStepTimeout bounds each request an attach or detach makes (the PUT
+// or DELETE, every poll, the final read) by d; ctx still bounds the wait as
+// a whole. Without it, only ctx bounds them.
+func WithStepTimeout(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, stepKey{}, d)
+}
+
+// stepContext is ctx bounded by the step timeout WithStepTimeout put in it.
+func stepContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Value(stepKey{}).(time.Duration); ok && d > 0 {
+		return context.WithTimeout(ctx, d)
+	}
+	return ctx, func() {}
 }
 
 // StaticCredential is the credential used against the sandbox, which accepts

@@ -174,73 +174,142 @@ func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.C
 	if err != nil {
 		return Compute{}, err
 	}
+	// The PUT is retried by the SDK (throttling, internal errors, lost
+	// answers); Azure ML takes the same PUT again as the same attach.
 	var first *http.Response
-	poller, err := cc.BeginCreateOrUpdate(policy.WithCaptureResponse(ctx, &first), w.ResourceGroup, w.Name, name, body, nil)
+	sctx, scancel := stepContext(ctx)
+	poller, err := cc.BeginCreateOrUpdate(policy.WithCaptureResponse(sctx, &first), w.ResourceGroup, w.Name, name, body, nil)
+	state := ""
+	if err == nil {
+		state = stateFromBody(first)
+	}
+	scancel()
 	if err != nil {
+		if ctx.Err() != nil {
+			return Compute{}, ctx.Err()
+		}
 		return Compute{}, fmt.Errorf("attach %s: %w", name, err)
 	}
-	state := stateFromBody(first)
 	if state == "" {
 		state = "Creating"
 	}
 	progress(Progress{Phase: "submitted", State: state})
-	err = c.follow(ctx, poller, state, progress)
-	var res ml.ComputeClientCreateOrUpdateResponse
-	if err == nil {
-		res, err = poller.Result(ctx)
-	}
+	last, err := c.follow(ctx, poller, state, progress)
 	if err != nil {
 		if ctx.Err() != nil {
-			return Compute{Name: name, ProvisioningState: state}, ctx.Err()
+			return Compute{Name: name, ProvisioningState: last}, ctx.Err()
 		}
-		var re *azcore.ResponseError
-		if !errors.As(err, &re) {
-			return Compute{}, fmt.Errorf("attach %s: following the operation: %w", name, err)
-		}
-		// The operation ended badly: read the compute to report every
-		// provisioning error, not only the operation's first one.
-		got, gerr := c.GetCompute(ctx, w, name)
-		if gerr != nil {
-			got = Compute{Name: name}
-		}
-		if len(got.ProvisioningErrors) == 0 {
-			got.ProvisioningErrors = []ProvisioningError{{Code: re.ErrorCode, Message: responseMessage(re)}}
-		}
-		if got.ProvisioningState != "Failed" && got.ProvisioningState != "Canceled" {
-			got.ProvisioningState = "Failed"
+		return Compute{Name: name, ProvisioningState: last}, &FollowError{Op: "attach", Name: name, State: last, Err: err}
+	}
+	rctx, rcancel := stepContext(ctx)
+	res, err := poller.Result(rctx)
+	rcancel()
+	if err == nil {
+		got := computeFrom(&res.ComputeResource)
+		if got.ProvisioningState == "Failed" || got.ProvisioningState == "Canceled" {
+			return got, &AttachError{Compute: got}
 		}
 		progress(Progress{Phase: "done", State: got.ProvisioningState})
-		return got, &AttachError{Compute: got, Cause: err}
+		return got, nil
 	}
-	got := computeFrom(&res.ComputeResource)
-	if got.ProvisioningState == "Failed" || got.ProvisioningState == "Canceled" {
-		return got, &AttachError{Compute: got}
+	if ctx.Err() != nil {
+		return Compute{Name: name, ProvisioningState: last}, ctx.Err()
+	}
+	// Read the compute: a failed attach has every provisioning error there,
+	// not only the operation's first one; and when the operation ended well
+	// but the final read of the result failed, it says how the attach ended.
+	gctx, gcancel := stepContext(ctx)
+	got, gerr := c.GetCompute(gctx, w, name)
+	gcancel()
+	ended := gerr == nil && (got.ProvisioningState == "Failed" || got.ProvisioningState == "Canceled")
+	if !isFailed(last) {
+		switch {
+		case gerr == nil && got.ProvisioningState == "Succeeded":
+			progress(Progress{Phase: "done", State: got.ProvisioningState})
+			return got, nil
+		case !ended:
+			return Compute{Name: name, ProvisioningState: last}, &FollowError{Op: "attach", Name: name, State: last, Err: err}
+		}
+	}
+	if gerr != nil {
+		got = Compute{Name: name}
+	}
+	if len(got.ProvisioningErrors) == 0 {
+		var re *azcore.ResponseError
+		if errors.As(err, &re) {
+			got.ProvisioningErrors = []ProvisioningError{{Code: re.ErrorCode, Message: responseMessage(re)}}
+		}
+	}
+	if got.ProvisioningState != "Failed" && got.ProvisioningState != "Canceled" {
+		got.ProvisioningState = "Failed"
 	}
 	progress(Progress{Phase: "done", State: got.ProvisioningState})
-	return got, nil
+	return got, &AttachError{Compute: got, Cause: err}
 }
+
+func isFailed(state string) bool {
+	return strings.EqualFold(state, "Failed") || strings.EqualFold(state, "Canceled")
+}
+
+// FollowError is an attach or detach that Azure accepted, and that goes on
+// there, whose end could not be seen: its status could not be read (several
+// polls in a row failed, each after the SDK's retries) or Azure stopped
+// accepting the sign-in. Err is the last failure.
+type FollowError struct {
+	Op    string // "attach" or "detach"
+	Name  string
+	State string // the last state seen
+	Err   error
+}
+
+func (e *FollowError) Error() string {
+	return fmt.Sprintf("the %s of %q was accepted by Azure (last seen %s), but following it failed: %v", e.Op, e.Name, e.State, e.Err)
+}
+func (e *FollowError) Unwrap() error { return e.Err }
 
 type pollable interface {
 	Done() bool
 	Poll(ctx context.Context) (*http.Response, error)
 }
 
-// follow polls until the operation is terminal, reporting status changes.
-func (c *Client) follow(ctx context.Context, p pollable, last string, progress func(Progress)) error {
+// maxPollFailures is how many polls in a row may fail, each after the SDK's
+// own retries, before the wait is given up: a status that cannot be read
+// for that long is not a passing fault.
+const maxPollFailures = 10
+
+// follow polls until the operation is terminal, reporting status changes,
+// and returns the last state seen. A poll that fails for a passing reason
+// (throttling, an internal error, a lost or late answer) is tried again at
+// the next interval.
+func (c *Client) follow(ctx context.Context, p pollable, last string, progress func(Progress)) (string, error) {
+	interval := c.poll
+	failures := 0
 	for !p.Done() {
-		wait := c.poll
-		t := time.NewTimer(wait)
+		t := time.NewTimer(interval)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return last, ctx.Err()
 		case <-t.C:
 		}
-		resp, err := p.Poll(ctx)
-		if err != nil {
-			return err
+		pctx, cancel := stepContext(ctx)
+		resp, err := p.Poll(pctx)
+		st := ""
+		if err == nil {
+			st = stateFromBody(resp)
 		}
-		st := stateFromBody(resp)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return last, ctx.Err()
+			}
+			failures++
+			if !passing(err) || failures >= maxPollFailures {
+				return last, err
+			}
+			continue
+		}
+		failures = 0
 		if st == "" || strings.EqualFold(st, "InProgress") {
 			// The operation status says only "InProgress": the compute's
 			// state is still the one the PUT or DELETE started.
@@ -249,34 +318,59 @@ func (c *Client) follow(ctx context.Context, p pollable, last string, progress f
 		last = st
 		progress(Progress{Phase: "polling", State: st})
 		if ra := retryAfter(resp); ra > 0 && ra < time.Minute {
-			c.poll = max(ra, c.poll)
+			interval = max(ra, interval)
 		}
 	}
-	return nil
+	return last, nil
+}
+
+// passing reports whether a failed request may well work when tried again:
+// throttling, a server error, or no answer (a closed connection, a timeout).
+// Refusals (401, 403, 404, ...) are not passing.
+func passing(err error) bool {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) {
+		return true
+	}
+	return re.StatusCode == http.StatusRequestTimeout || re.StatusCode == http.StatusTooManyRequests || re.StatusCode >= 500
 }
 
 // Detach removes the compute from the workspace (underlyingResourceAction=Detach);
 // the resource behind it is untouched. A missing compute is ErrComputeNotFound.
+// Each request is bounded as in Attach (see WithStepTimeout).
 func (c *Client) Detach(ctx context.Context, w Workspace, name string, progress func(Progress)) error {
 	if progress == nil {
 		progress = func(Progress) {}
 	}
-	if _, err := c.GetCompute(ctx, w, name); err != nil {
+	gctx, gcancel := stepContext(ctx)
+	_, err := c.GetCompute(gctx, w, name)
+	gcancel()
+	if err != nil {
 		return err
 	}
 	cc, err := c.computes(w.SubscriptionID)
 	if err != nil {
 		return err
 	}
-	poller, err := cc.BeginDelete(ctx, w.ResourceGroup, w.Name, name, ml.UnderlyingResourceActionDetach, nil)
+	// A retried DELETE is the same detach for Azure ML.
+	sctx, scancel := stepContext(ctx)
+	poller, err := cc.BeginDelete(sctx, w.ResourceGroup, w.Name, name, ml.UnderlyingResourceActionDetach, nil)
+	scancel()
 	if err != nil {
 		return fmt.Errorf("detach %s: %w", name, err)
 	}
 	progress(Progress{Phase: "submitted", State: "Deleting"})
-	if err := c.follow(ctx, poller, "Deleting", progress); err != nil {
-		return fmt.Errorf("detach %s: %w", name, err)
+	last, err := c.follow(ctx, poller, "Deleting", progress)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("detach %s: %w", name, err)
+		}
+		return &FollowError{Op: "detach", Name: name, State: last, Err: err}
 	}
-	if _, err := poller.Result(ctx); err != nil {
+	rctx, rcancel := stepContext(ctx)
+	_, err = poller.Result(rctx)
+	rcancel()
+	if err != nil {
 		return fmt.Errorf("detach %s: %w", name, err)
 	}
 	progress(Progress{Phase: "done", State: "Detached"})

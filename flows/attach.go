@@ -76,7 +76,11 @@ func AttachVM(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, o Atta
 func CheckAttachable(rs []probes.Result, force bool) error {
 	for _, r := range rs {
 		if r.ID == probes.IDWsName && r.Status == probes.Fail {
-			return &Error{Kind: KindProbeFailed, Field: "--name", Msg: "nothing was sent: " + r.Detail, Fix: r.Remedy}
+			field := "--name"
+			if r.Field != probes.FieldName {
+				field = "" // the computes could not be read: the name is not at fault
+			}
+			return &Error{Kind: KindProbeFailed, Field: field, Msg: "nothing was sent: " + r.Detail, Fix: r.Remedy}
 		}
 	}
 	if AnyFailed(rs) && !force {
@@ -95,8 +99,9 @@ func SubmitVMAttach(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, 
 	return Submit(ctx, d, ws, p.Target(), rep, emit)
 }
 
-func finishAttach(ctx, actx context.Context, rep *Report, name string, c azure.Compute, err error, d Deps) (*Report, error) {
+func finishAttach(ctx, actx context.Context, rep *Report, ws azure.Workspace, name string, c azure.Compute, err error, d Deps) (*Report, error) {
 	var ae *azure.AttachError
+	var follow *azure.FollowError
 	switch {
 	case err == nil:
 		rep.Compute = ComputeToJSON(c)
@@ -116,9 +121,47 @@ func finishAttach(ctx, actx context.Context, rep *Report, name string, c azure.C
 	case actx.Err() != nil:
 		rep.OK = false
 		return rep, &Error{Kind: KindAzure, Msg: fmt.Sprintf("the attach of %q did not end within %s; it may still finish in Azure", name, d.attachTimeout()), Fix: "check it with: amlattach list", Err: err}
+	case errors.As(err, &follow):
+		rep.OK = false
+		return rep, FromAzure("attach "+name, err)
 	}
 	rep.OK = false
-	return rep, FromAzure("attach "+name, err)
+	return rep, putFailed(ctx, d, ws, name, rep, err)
+}
+
+// putFailed explains an attach PUT that failed even after the SDK's
+// retries. Unless Azure refused it outright, it may have been carried out
+// with its answer lost: the workspace says whether the compute is there.
+func putFailed(ctx context.Context, d Deps, ws azure.Workspace, name string, rep *Report, err error) error {
+	e, _ := FromAzure("attach "+name, err).(*Error)
+	if e == nil || e.Kind != KindAzure {
+		return FromAzure("attach "+name, err)
+	}
+	if ae, ok := azure.AsAzureError(err); ok && ae.Status < 500 && ae.Status != 408 && ae.Status != 429 {
+		e.Msg += "; nothing was attached"
+		return e
+	}
+	c, cancel := d.withTimeout(ctx)
+	got, gerr := d.Azure.GetCompute(c, ws, name)
+	cancel()
+	switch {
+	case gerr == nil:
+		rep.Compute = ComputeToJSON(got)
+		return &Error{Kind: KindAzure, Err: err, Fix: "check it with: amlattach list",
+			Msg: fmt.Sprintf("the attach request of %q got no usable answer (%s), but Azure has the compute (%s): the attach was received and goes on there", name, reason(err), orUnknown(got.ProvisioningState))}
+	case errors.Is(gerr, azure.ErrComputeNotFound):
+		e.Msg += "; nothing was attached"
+	default:
+		e.Fix += "; then check with amlattach list whether the attach reached Azure"
+	}
+	return e
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "state unknown"
+	}
+	return s
 }
 
 // FixFor suggests a fix for known provisioning errors.

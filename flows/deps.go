@@ -57,6 +57,22 @@ func (d Deps) withTimeout(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(ctx, d.timeout())
 }
 
+// StepContext bounds one network step by the step timeout (--timeout).
+func (d Deps) StepContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return d.withTimeout(ctx)
+}
+
+// OperationContext bounds an attach or detach: the whole wait by the attach
+// timeout, each request it makes (the PUT or DELETE, every poll) by the step
+// timeout.
+func (d Deps) OperationContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, d.attachTimeout())
+	return azure.WithStepTimeout(ctx, d.timeout()), cancel
+}
+
+// AttachWait is how long an attach or detach may take as a whole.
+func (d Deps) AttachWait() time.Duration { return d.attachTimeout() }
+
 func (d Deps) httpClient() *http.Client {
 	if d.HTTP != nil {
 		return d.HTTP

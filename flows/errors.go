@@ -51,7 +51,7 @@ func ExitCode(err error) int {
 	if errors.Is(err, context.Canceled) {
 		return int(KindInterrupted)
 	}
-	if azure.IsCredentialError(err) {
+	if azure.IsCredentialError(err) || azure.IsSignInRefused(err) {
 		return int(KindCredential)
 	}
 	if _, ok := azure.AsAzureError(err); ok {
@@ -64,6 +64,20 @@ func inputErr(field, fix, format string, a ...any) *Error {
 	return &Error{Kind: KindInput, Field: field, Msg: fmt.Sprintf(format, a...), Fix: fix}
 }
 
+// signInAgain is the fix when Azure refuses the token.
+const signInAgain = "sign in again: az login (on a machine without a browser: amlattach --auth device-code)"
+
+// reason says in a few words why a request to Azure failed.
+func reason(err error) string {
+	if ae, ok := azure.AsAzureError(err); ok {
+		return fmt.Sprintf("Azure answered HTTP %d %s: %s", ae.Status, ae.Code, ae.Message)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "no answer from Azure in time"
+	}
+	return err.Error()
+}
+
 // FromAzure classifies an error from the facade: a credential failure (4),
 // an interruption (130), or Azure's refusal (3) with its code and message.
 func FromAzure(what string, err error) error {
@@ -74,9 +88,20 @@ func FromAzure(what string, err error) error {
 	if errors.As(err, &fe) {
 		return err
 	}
+	var follow *azure.FollowError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return &Error{Kind: KindInterrupted, Msg: what + ": interrupted", Err: err}
+	case errors.As(err, &follow):
+		// Azure took the request; only the wait for its end failed.
+		kind, fix := KindAzure, "check it with: amlattach list"
+		if azure.IsSignInRefused(err) || azure.IsCredentialError(err) {
+			kind, fix = KindCredential, signInAgain+", then check it with: amlattach list"
+		}
+		return &Error{Kind: kind, Msg: fmt.Sprintf("the %s of %q was sent and goes on in Azure (last seen %s), but following it failed: %s",
+			follow.Op, follow.Name, follow.State, reason(follow.Err)), Fix: fix, Err: err}
+	case azure.IsSignInRefused(err):
+		return &Error{Kind: KindCredential, Msg: what + ": Azure no longer accepts your sign-in: " + reason(err), Fix: signInAgain, Err: err}
 	case azure.IsCredentialError(err):
 		reason := err.Error()
 		var ce *azure.CredentialError
@@ -90,8 +115,6 @@ func FromAzure(what string, err error) error {
 	if ae, ok := azure.AsAzureError(err); ok {
 		fix := ""
 		switch {
-		case ae.Status == 401:
-			fix = "sign in again: az login"
 		case ae.Status == 403:
 			fix = "ask for a role that allows this (Contributor or AzureML Data Scientist on the workspace)"
 		case ae.Status == 429:

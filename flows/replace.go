@@ -49,6 +49,9 @@ func Replace(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o Replace
 	if ctx.Err() != nil {
 		return rep, &Error{Kind: KindInterrupted, Msg: "interrupted during the preflight; nothing was changed", Err: ctx.Err()}
 	}
+	if err := SignInLost(d, "preflight (nothing was changed)"); err != nil {
+		return rep, err
+	}
 	if AnyFailed(rs) && !o.Force {
 		return rep, &Error{Kind: KindProbeFailed, Msg: fmt.Sprintf("a probe failed with the new settings; %q was not detached", p.Name), Fix: "fix what the failed probes say and run again, or replace anyway with --force"}
 	}
@@ -63,7 +66,7 @@ func Replace(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o Replace
 			return rep, &Error{Kind: KindInput, Msg: "not confirmed; nothing was changed"}
 		}
 	}
-	dctx, dcancel := context.WithTimeout(ctx, d.attachTimeout())
+	dctx, dcancel := d.OperationContext(ctx)
 	err = d.Azure.Detach(dctx, ws, p.Name, func(pr azure.Progress) {
 		if emit != nil {
 			emit(Event{Kind: DetachProgress, Phase: pr.Phase, State: pr.State, At: d.now()})

@@ -86,6 +86,9 @@ func Attach(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o AttachOp
 	if ctx.Err() != nil {
 		return rep, &Error{Kind: KindInterrupted, Msg: "interrupted during the preflight; nothing was sent to Azure", Err: ctx.Err()}
 	}
+	if err := SignInLost(d, "preflight (nothing was sent to Azure)"); err != nil {
+		return rep, err
+	}
 	if err := CheckAttachable(rs, o.Force); err != nil {
 		return rep, err
 	}
@@ -142,6 +145,20 @@ func what(typ string) string {
 	return "resource"
 }
 
+// SignInLost is the exit-4 error when Resource Manager refused the sign-in
+// (HTTP 401) to d.Azure at any point so far, as in a preflight whose ARM
+// probes failed because the token expired: signing in again is the fix, not
+// what the failed probes say. what names the step for the message.
+func SignInLost(d Deps, what string) error {
+	if d.Azure == nil {
+		return nil
+	}
+	if err := d.Azure.SignInRefused(); err != nil {
+		return FromAzure(what, err)
+	}
+	return nil
+}
+
 // Submit sends the attach (after checking the name is still free: Azure's
 // PUT would overwrite a compute of that name) and follows it to its end. rep
 // is the preflight's report; the compute is added to it.
@@ -159,14 +176,14 @@ func Submit(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, rep *Repor
 	case !errors.Is(err, azure.ErrComputeNotFound):
 		return rep, FromAzure("check the compute name", err)
 	}
-	actx, acancel := context.WithTimeout(ctx, d.attachTimeout())
+	actx, acancel := d.OperationContext(ctx)
 	defer acancel()
 	c, err := d.Azure.Attach(actx, ws, p.Name, p.Spec, func(pr azure.Progress) {
 		if emit != nil {
 			emit(Event{Kind: AttachProgress, Phase: pr.Phase, State: pr.State, At: d.now()})
 		}
 	})
-	return finishAttach(ctx, actx, rep, p.Name, c, err, d)
+	return finishAttach(ctx, actx, rep, ws, p.Name, c, err, d)
 }
 
 // TargetRef is how the user names the resource: by ARM ID, or by name and
