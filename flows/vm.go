@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -171,6 +172,7 @@ type vmState struct {
 	conn     net.Conn
 	hs       *probes.Handshake
 	client   *ssh.Client
+	gone     chan struct{} // closed when the SSH connection ends
 	computes []azure.Compute
 	listErr  error
 	listOnce sync.Once
@@ -260,7 +262,7 @@ func sshSteps(d Deps, st *vmState, p *VMPlan, addr func() string, allHost bool) 
 		return func(ctx context.Context) probes.Result {
 			c, cancel := d.withTimeout(ctx)
 			defer cancel()
-			return f(c, probes.SSHRunner{Client: st.client})
+			return f(c, hostRunner{run: probes.SSHRunner{Client: st.client}, parent: ctx, timeout: d.timeout(), addr: addr(), gone: st.gone})
 		}
 	}
 	steps := []Step{
@@ -273,6 +275,13 @@ func sshSteps(d Deps, st *vmState, p *VMPlan, addr func() string, allHost bool) 
 		{ID: probes.IDSSHAuth, Needs: []string{probes.IDSSHHostKey}, Run: func(ctx context.Context) probes.Result {
 			r, c := st.hs.Auth(ctx)
 			st.client = c
+			if c != nil {
+				st.gone = make(chan struct{})
+				go func() {
+					_ = c.Wait()
+					close(st.gone)
+				}()
+			}
 			return r
 		}},
 		{ID: probes.IDHostOS, Needs: []string{probes.IDSSHAuth}, Run: host(probes.HostOS)},
@@ -290,6 +299,35 @@ func sshSteps(d Deps, st *vmState, p *VMPlan, addr func() string, allHost bool) 
 }
 
 func joinHostPort(h, p string) string { return net.JoinHostPort(h, p) }
+
+// hostRunner runs the host probes' commands and says plainly why one did
+// not finish: the step's time ran out (a very slow or hung host), or the
+// host closed the connection in the middle of it.
+type hostRunner struct {
+	run     probes.Runner
+	parent  context.Context // the preflight's: its end is an interruption
+	timeout time.Duration
+	addr    string
+	gone    <-chan struct{}
+}
+
+func (h hostRunner) Run(ctx context.Context, cmd string) (probes.CmdResult, error) {
+	res, err := h.run.Run(ctx, cmd)
+	if err == nil || h.parent.Err() != nil {
+		return res, err
+	}
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("timed out: %s did not answer within %s (a very slow or hung host; check its load with uptime or top, or give more time with --timeout)", h.addr, h.timeout)
+	}
+	t := time.NewTimer(500 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-h.gone:
+		return res, fmt.Errorf("%s closed the SSH connection in the middle of the command (%v); check sshd's log on the host (journalctl -u ssh) and run the probe again", h.addr, err)
+	case <-t.C:
+	}
+	return res, err
+}
 
 func listFail(ws azure.Workspace, err error) probes.Result {
 	e := FromAzure("list the computes of "+ws.Name, err)
