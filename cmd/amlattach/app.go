@@ -104,7 +104,8 @@ func (a *app) setup(needWorkspace bool) (*env, error) {
 		e.sandbox = srv
 		e.deps.Azure = azure.New(azure.StaticCredential{}, azure.Options{
 			Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: 200 * time.Millisecond,
-			Retry: &policy.RetryOptions{MaxRetries: 2, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond},
+			// MaxRetryDelay lets a Retry-After of a second or two be honoured.
+			Retry: &policy.RetryOptions{MaxRetries: 2, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
 		})
 		e.deps.Dial = srv.Dial
 		e.deps.HTTP = srv.HTTPClient()

@@ -23,7 +23,9 @@ func completeComputes(a *app) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		cs, err := e.deps.Azure.ListComputes(a.ctx, e.ws)
+		ctx, cancel := e.deps.StepContext(a.ctx)
+		defer cancel()
+		cs, err := e.deps.Azure.ListComputes(ctx, e.ws)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

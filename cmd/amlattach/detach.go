@@ -24,7 +24,9 @@ func newDetachCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := e.deps.Azure.GetCompute(a.ctx, e.ws, name)
+			gctx, gcancel := e.deps.StepContext(a.ctx)
+			c, err := e.deps.Azure.GetCompute(gctx, e.ws, name)
+			gcancel()
 			if errors.Is(err, azure.ErrComputeNotFound) {
 				return &flows.Error{Kind: flows.KindAzure, Field: "NAME", Msg: fmt.Sprintf("workspace %s has no compute named %q", e.ws.Name, name), Fix: "see the names with: amlattach list", Err: err}
 			}
@@ -43,7 +45,9 @@ func newDetachCmd(a *app) *cobra.Command {
 			}
 			start := time.Now()
 			last := ""
-			err = e.deps.Azure.Detach(a.ctx, e.ws, name, func(p azure.Progress) {
+			dctx, dcancel := e.deps.OperationContext(a.ctx)
+			defer dcancel()
+			err = e.deps.Azure.Detach(dctx, e.ws, name, func(p azure.Progress) {
 				if p.State == last {
 					return
 				}
@@ -53,6 +57,9 @@ func newDetachCmd(a *app) *cobra.Command {
 			if err != nil {
 				if a.ctx.Err() != nil {
 					return &flows.Error{Kind: flows.KindInterrupted, Msg: fmt.Sprintf("stopped watching: the detach of %q goes on in Azure", name), Fix: "check it with: amlattach list", Err: err}
+				}
+				if dctx.Err() != nil {
+					return &flows.Error{Kind: flows.KindAzure, Msg: fmt.Sprintf("the detach of %q did not end within %s; it may still finish in Azure", name, e.deps.AttachWait()), Fix: "check it with: amlattach list", Err: err}
 				}
 				return flows.FromAzure("detach "+name, err)
 			}

@@ -19,7 +19,9 @@ func newListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cs, err := e.deps.Azure.ListComputes(a.ctx, e.ws)
+			ctx, cancel := e.deps.StepContext(a.ctx)
+			defer cancel()
+			cs, err := e.deps.Azure.ListComputes(ctx, e.ws)
 			if err != nil {
 				return flows.FromAzure("list the computes of "+e.ws.Name, err)
 			}

@@ -99,6 +99,9 @@ func runPlan(a *app, p *flows.Plan, attach bool, f *refFlags) error {
 		if a.ctx.Err() != nil {
 			return &flows.Error{Kind: flows.KindInterrupted, Msg: "interrupted"}
 		}
+		if err := flows.SignInLost(e.deps, "preflight"); err != nil {
+			return err
+		}
 		if !rep.OK {
 			return &flows.Error{Kind: flows.KindProbeFailed, Msg: "a probe failed", Fix: "fix what the failed probes say and run again"}
 		}
