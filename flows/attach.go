@@ -134,6 +134,10 @@ func finishAttach(ctx, actx context.Context, rep *Report, ws azure.Workspace, na
 // with its answer lost: the workspace says whether the compute is there.
 func putFailed(ctx context.Context, d Deps, ws azure.Workspace, name string, rep *Report, err error) error {
 	e, _ := FromAzure("attach "+name, err).(*Error)
+	if e != nil && azure.IsSignInRefused(err) {
+		e.Msg += "; nothing was attached" // Resource Manager refuses before anything starts
+		return e
+	}
 	if e == nil || e.Kind != KindAzure {
 		return FromAzure("attach "+name, err)
 	}

@@ -127,3 +127,20 @@ type discardWriter struct{ h http.Header }
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(int)             {}
+
+// ComputeStates is the provisioning state of every compute, keyed
+// "workspace/compute", read without going through Resource Manager, so that
+// tests can see what a faulty run left behind even when every ARM request
+// fails.
+func (s *Server) ComputeStates() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advance()
+	out := map[string]string{}
+	for _, ws := range s.workspaces {
+		for _, c := range ws.computes {
+			out[ws.ws.Name+"/"+c.name] = c.state
+		}
+	}
+	return out
+}
