@@ -85,8 +85,8 @@ func (s *computesScreen) set(cs []flows.Compute) {
 	s.pick.SetItems(items)
 }
 
-// computeItem is a compute as a row: name, type, state, created, resource;
-// a conflict is said in words.
+// computeItem is a compute as a row: name, CONFLICT when another compute
+// attaches the same resource, type, state, created, resource.
 func computeItem(c flows.Compute, others []string) pickItem {
 	state := orDash(c.ProvisioningState)
 	if strings.EqualFold(state, "Failed") {
@@ -96,10 +96,11 @@ func computeItem(c flows.Compute, others []string) pickItem {
 	if !c.CreatedOn.IsZero() {
 		created = c.CreatedOn.UTC().Format("2006-01-02")
 	}
-	it := pickItem{Title: c.Name, Cols: []string{c.Type, state, created, shortResource(c.ResourceID)}}
+	mark := ""
 	if len(others) > 0 {
-		it.Note = "! CONFLICT with " + strings.Join(others, ", ")
+		mark = "CONFLICT"
 	}
+	it := pickItem{Title: c.Name, Cols: []string{mark, c.Type, state, created, shortResource(c.ResourceID)}}
 	desc := []string{"resource: " + orDash(c.ResourceID)}
 	if len(others) > 0 {
 		desc = append(desc, fmt.Sprintf("CONFLICT: the same resource is also attached as %s; each new attachment breaks the earlier ones: keep one", strings.Join(others, ", ")))
@@ -207,7 +208,6 @@ func (s *computesScreen) ShortHelp() []key.Binding {
 	doc := k.Select
 	doc.SetHelp("enter", "doctor")
 	b[0] = doc
-	b = append(b, refresh)
 	if !s.pick.FilterApplied() {
 		b = append(b, k.Back)
 	}

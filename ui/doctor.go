@@ -623,7 +623,7 @@ func (s *doctorScreen) lines() []string {
 		lines = append(lines, s.spin.view()+" reading the compute, its stored settings and credentials…")
 	}
 	if len(s.rows) > 0 {
-		lines = append(lines, st.Bold.Render("Probes")+" (nothing is changed; the stored settings are tried as Azure ML would use them)")
+		lines = append(lines, st.Bold.Render("Probes")+" with the stored settings (nothing is changed):")
 		lines = append(lines, checklistLines(s.c, s.rows, s.spin, w, orDash(s.typ), false)...)
 		lines = append(lines, "")
 	}
@@ -717,17 +717,17 @@ func (s *doctorScreen) verdict() string {
 	st := s.c.Styles
 	acts := "d detaches · w writes a report"
 	if s.typ != "" {
-		acts = "r reattaches with new settings · " + acts
+		acts = "r reattaches · " + acts
 	}
 	switch {
 	case s.diag == nil:
-		return st.Bad("Doctor did not finish.") + " a runs it again · " + acts
+		return st.Bad("Doctor did not finish:") + " a runs it again · " + acts
 	case s.diag.OK():
-		return st.Good("The compute looks healthy.") + " " + acts
+		return st.Good("The compute looks healthy:") + " " + acts
 	case s.diag.NeedsCredentials():
-		return st.Bad("The login was not tried: no credentials.") + " c gives them · " + acts
+		return st.Bad("The login was not tried:") + " c gives credentials · " + acts
 	}
-	return st.Bad("The compute has problems (above).") + " " + acts
+	return st.Bad("The compute has problems:") + " " + acts
 }
 
 // credLines ask for the credentials the type needs, secrets masked.

@@ -232,3 +232,31 @@ func TestProgramQuitsOnQ(t *testing.T) {
 }
 
 var _ tea.Model = (*Model)(nil)
+
+func (s *session) toComputes() {
+	s.toTypes()
+	s.key("t")
+	s.wait("grouped by the resource")
+}
+
+// The computes: a Failed AKS cluster (highlighted: its stored error word
+// for word) and a VM attached twice, marked CONFLICT.
+func TestGoldenComputes(t *testing.T) {
+	s := startSession(t, testOptions(troubleFake()), 80, 24)
+	s.toComputes()
+	s.key("j")
+	s.key("j")
+	s.wait("clusterPurpose DevTest")
+	s.golden()
+}
+
+// A finished doctor: the expired token's probe, the credentials' source
+// and the remedy.
+func TestGoldenDoctor(t *testing.T) {
+	s := startSession(t, testOptions(troubleFake()), 80, 30)
+	s.toComputes()
+	s.key("j")
+	s.key("enter")
+	s.wait("The compute has problems:")
+	s.golden()
+}

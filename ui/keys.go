@@ -87,7 +87,7 @@ func DefaultKeyMap() *KeyMap {
 		Troubleshoot: b([]string{"t"}, "t", "troubleshoot an attachment"),
 		Reattach:     b([]string{"r"}, "r", "reattach"),
 		Detach:       b([]string{"d"}, "d", "detach"),
-		WriteReport:  b([]string{"w"}, "w", "write a report"),
+		WriteReport:  b([]string{"w"}, "w", "report"),
 		Credentials:  b([]string{"c"}, "c", "try other credentials"),
 		DoctorAgain:  b([]string{"a"}, "a", "run doctor again"),
 	}

@@ -37,6 +37,9 @@ func RunPlain(ctx context.Context, o Options, pio PlainIO) (Outcome, error) {
 	go p.readLines(bufio.NewReader(pio.In))
 	out, err := p.run()
 	if errors.As(err, new(leftError)) {
+		if out.Kind == OutcomeTroubleshot {
+			return out, nil
+		}
 		return Outcome{Kind: OutcomeQuit}, nil
 	}
 	return out, err
@@ -60,6 +63,7 @@ type plainRun struct {
 	in2      flows.VMInput
 	login    loginMethod
 	agent    *flows.Agent
+	trouble  bool // the user chose to troubleshoot instead of attaching
 }
 
 func (p *plainRun) say(format string, a ...any) {
@@ -195,6 +199,9 @@ func (p *plainRun) run() (Outcome, error) {
 	} else {
 		if err := p.target(); err != nil {
 			return Outcome{}, err
+		}
+		if p.trouble {
+			return p.troubleshoot()
 		}
 		if err := p.resource(); err != nil {
 			return Outcome{}, err
@@ -489,10 +496,15 @@ func (p *plainRun) target() error {
 		}
 		p.say("  %d. %s (%s)%s: %s; needs %s", i+1, t.Title, t.Type, note, t.What, t.Needs)
 	}
+	p.say("  %d. Troubleshoot an attachment: the workspace's computes; doctor, reattach, detach", len(ts)+1)
 	for {
-		i, err := p.choose("Compute type number", len(ts), 1)
+		i, err := p.choose("Compute type number", len(ts)+1, 1)
 		if err != nil {
 			return err
+		}
+		if i == len(ts) {
+			p.trouble = true
+			return nil
 		}
 		t := ts[i]
 		switch {
@@ -719,8 +731,11 @@ func (p *plainRun) fieldOfProbe(f probes.Field) (fieldID, bool) {
 	return 0, false
 }
 
-func (p *plainRun) preflight(plan *flows.Plan) []probes.Result {
-	ctx := withHostKeyAsker(p.ctx, func(ctx context.Context, q flows.HostKeyQuestion) bool {
+func (p *plainRun) preflight(plan *flows.Plan) []probes.Result { return p.preflightRun(plan, false) }
+
+// hostKeyCtx asks about new host keys on the lines.
+func (p *plainRun) hostKeyCtx() context.Context {
+	return withHostKeyAsker(p.ctx, func(ctx context.Context, q flows.HostKeyQuestion) bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		kind := keyFileKind(q.KeyType)
@@ -730,8 +745,20 @@ func (p *plainRun) preflight(plan *flows.Plan) []probes.Result {
 		a, err := p.readLine()
 		return err == nil && strings.EqualFold(strings.TrimSpace(a), "y")
 	})
-	p.say("Preflight of %s as %q (nothing is sent to Azure):", resourceName(plan), plan.Name)
-	rs := p.be.Probe(ctx, p.ws, plan, func(e flows.Event) {
+}
+
+// preflightRun runs a plan's probes (a reattach's without ws.name) and
+// prints each as it finishes.
+func (p *plainRun) preflightRun(plan *flows.Plan, replace bool) []probes.Result {
+	ctx := p.hostKeyCtx()
+	probe := p.be.Probe
+	if replace {
+		probe = p.be.ProbeReplace
+		p.say("Preflight of the new settings of %q (%s); nothing is changed:", plan.Name, resourceName(plan))
+	} else {
+		p.say("Preflight of %s as %q (nothing is sent to Azure):", resourceName(plan), plan.Name)
+	}
+	rs := probe(ctx, p.ws, plan, func(e flows.Event) {
 		if e.Kind == flows.ProbeFinished {
 			p.probeLine(e.Result)
 		}

@@ -50,7 +50,8 @@ func (m *Model) endReplace() {
 // same settings, secrets left as files to give: what finishes a reattach
 // that failed after its detach.
 func (m *Model) retryCommand(p *flows.Plan) string {
-	args := []string{m.opts.command(), "attach", p.Type, "--name", shellQuote(p.Name), "--resource-id", shellQuote(p.ID.String())}
+	args := []string{m.opts.command(), "--subscription", shellQuote(m.ws.SubscriptionID), "-g", shellQuote(m.ws.ResourceGroup), "-w", shellQuote(m.ws.Name),
+		"attach", p.Type, "--name", shellQuote(p.Name), "--resource-id", shellQuote(p.ID.String())}
 	if p.Type == "vm" {
 		args = append(args, m.details.retryArgs()...)
 	} else {
@@ -125,21 +126,7 @@ func (s *formScreen) locked(i int) bool {
 }
 
 // retryArgs are the form's answers as flags, secrets as files to give.
-func (s *formScreen) retryArgs() []string {
-	var out []string
-	for _, f := range s.fields {
-		v := f.value()
-		switch {
-		case f.Key == "resource-id" || f.Key == "name" || v == "":
-		case f.Kind == flows.FieldSecret:
-			out = append(out, f.Flag, strings.ToUpper(strings.TrimPrefix(f.Flag, "--")))
-		case f.picks() && strings.EqualFold(v, f.Default):
-		default:
-			out = append(out, f.Flag, shellQuote(v))
-		}
-	}
-	return out
-}
+func (s *formScreen) retryArgs() []string { return formRetryArgs(s.typ, s.values()) }
 
 // SetReplace fixes the details on reattaching comp (nil: a new attach
 // again): the name is the compute's, the stored user and port are filled
@@ -166,14 +153,4 @@ func (d *detailsScreen) SetReplace(comp *flows.Compute) {
 }
 
 // retryArgs are the login as flags, the password as a file to give.
-func (d *detailsScreen) retryArgs() []string {
-	in := d.input()
-	out := []string{"--username", shellQuote(in.Username)}
-	if in.SSHPort != 0 && in.SSHPort != 22 {
-		out = append(out, "--ssh-port", strconv.Itoa(in.SSHPort))
-	}
-	if in.KeyFile != "" {
-		return append(out, "--ssh-key", shellQuote(in.KeyFile))
-	}
-	return append(out, "--password-file", "PASSWORD-FILE")
-}
+func (d *detailsScreen) retryArgs() []string { return vmRetryArgs(d.input()) }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"amlattach/flows"
+	"amlattach/internal/buildinfo"
 	"amlattach/ui"
 )
 
@@ -24,7 +25,8 @@ func addWizard(a *app, root *cobra.Command) {
 
 Run without a command in a terminal, amlattach walks you through it: the workspace, what to
 attach, the VM, how to log in to it, the preflight, and the attach. amlattach demo does the same
-against a built-in simulated Azure, with no account needed.`
+against a built-in simulated Azure, with no account needed. On the list of compute types, t
+troubleshoots what is attached already: the computes grouped by resource, doctor, reattach, detach.`
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
 		return runWizard(a, cmd, nil, plain)
 	}
@@ -43,9 +45,17 @@ func runWizard(a *app, cmd *cobra.Command, start *ui.Start, plain bool) error {
 	if err != nil {
 		return err
 	}
+	be := flows.NewWizard(e.deps)
+	be.AddSecret = a.addSecrets // the stored secrets doctor reads stay out of --debug logs
+	command := "amlattach"
+	if a.world != "" {
+		command += " --world " + shellQuote(a.world)
+	}
+	bi := buildinfo.Get()
 	o := ui.Options{
-		Backend: flows.NewWizard(e.deps), Workspace: e.ws, WorkspaceSource: sourceText(e.sources), WorkspaceProblem: problem,
+		Backend: be, Workspace: e.ws, WorkspaceSource: sourceText(e.sources), WorkspaceProblem: problem,
 		Sandbox: e.sandbox != nil, KnownHosts: a.defaultKnownHosts(), Getenv: a.getenv, Start: start,
+		Command: command, Version: bi.Version, Commit: bi.Commit,
 	}
 	var out ui.Outcome
 	if plain || dumb {
@@ -65,6 +75,9 @@ func runWizard(a *app, cmd *cobra.Command, start *ui.Start, plain bool) error {
 	}
 	if err != nil {
 		return err
+	}
+	if out.Kind == ui.OutcomeTroubleshot {
+		return nil // troubleshooting ends without an attach, and that is fine
 	}
 	if out.Kind == ui.OutcomeQuit && out.Err == nil {
 		return &flows.Error{Kind: flows.KindInterrupted, Msg: "left the wizard before attaching: nothing was sent to Azure"}
