@@ -98,8 +98,11 @@ func FromAzure(what string, err error) error {
 		if azure.IsSignInRefused(err) || azure.IsCredentialError(err) {
 			kind, fix = KindCredential, signInAgain+", then check it with: amlattach list"
 		}
-		return &Error{Kind: kind, Msg: fmt.Sprintf("the %s of %q was sent and goes on in Azure (last seen %s), but following it failed: %s",
-			follow.Op, follow.Name, follow.State, reason(follow.Err)), Fix: fix, Err: err}
+		msg := fmt.Sprintf("the %s of %q was sent and goes on in Azure (last seen %s), but following it failed: %s", follow.Op, follow.Name, follow.State, reason(follow.Err))
+		if s := follow.State; s == "Succeeded" || s == "Failed" || s == "Canceled" {
+			msg = fmt.Sprintf("the %s of %q ended %s in Azure, but reading its result failed: %s", follow.Op, follow.Name, s, reason(follow.Err))
+		}
+		return &Error{Kind: kind, Msg: msg, Fix: fix, Err: err}
 	case azure.IsSignInRefused(err):
 		return &Error{Kind: KindCredential, Msg: what + ": Azure no longer accepts your sign-in: " + reason(err), Fix: signInAgain, Err: err}
 	case azure.IsCredentialError(err):

@@ -67,7 +67,7 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, serve func(
 		s.faults.throttled.Add(1)
 		w.Header().Set("Retry-After", fmt.Sprint(retryAfterSeconds))
 		armError(w, http.StatusTooManyRequests, "TooManyRequests",
-			fmt.Sprintf("The request was throttled: this subscription sent too many requests. Retry after %d seconds.", retryAfterSeconds))
+			"The request was throttled: this subscription sent too many requests. Retry after the time in the Retry-After header.")
 		return true
 	case f.ARMErrorRate > 0 && faultRoll(f.FaultSeed, n) < f.ARMErrorRate:
 		s.faults.errors.Add(1)
