@@ -1,10 +1,14 @@
 package flows
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"amlattach/azure"
 	"amlattach/azure/sandbox"
@@ -194,4 +198,80 @@ func TestDemoScenariosMatchTheWorld(t *testing.T) {
 		t.Errorf("probe IDs %v", VMProbeIDs())
 	}
 	var _ azure.Workspace = Workspace{}
+}
+
+// demoWizard is the wizard's operations on the built-in world.
+func demoWizard(t *testing.T) (Wizard, azure.Workspace, *[]string) {
+	t.Helper()
+	srv, err := sandbox.Start(sandbox.DemoWorld())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	d := Deps{Azure: azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: 10 * time.Millisecond,
+		Retry: &policy.RetryOptions{MaxRetries: -1}}), Dial: srv.Dial, HTTP: srv.HTTPClient(), Timeout: 10 * time.Second}
+	var secrets []string
+	w := NewWizard(d)
+	w.AddSecret = func(s ...string) { secrets = append(secrets, s...) }
+	return w, azure.Workspace{SubscriptionID: "00000000-0000-0000-0000-000000000001", ResourceGroup: "ml-rg", Name: "contoso-ws", Location: "eastus"}, &secrets
+}
+
+func TestWizardDoctorReplaceAndDetach(t *testing.T) {
+	w, ws, secrets := demoWizard(t)
+	ctx := context.Background()
+	g, err := w.Doctor(ctx, ws, DoctorInput{Name: "dbx-legacy"}, nil)
+	if err != nil || g.SecretsFrom != "listKeys" || AnyFailed(g.Results) == false {
+		t.Fatalf("doctor: %v %+v", err, g)
+	}
+	if !strings.Contains(strings.Join(*secrets, " "), "dapi-demo-expired-0000") {
+		t.Fatalf("the stored token did not reach AddSecret: %v", *secrets)
+	}
+	if ComputeTypeArg("Databricks") != "databricks" || ComputeTypeArg("Nope") != "" {
+		t.Fatal("ComputeTypeArg")
+	}
+
+	id := "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/ml-rg/providers/Microsoft.Databricks/workspaces/dbx-legacy"
+	p, err := PlanFromForm("databricks", map[string]string{"resource-id": id, "name": "dbx-legacy", "token": "dapi-demo-0123456789abcdef"}, true, "", VMInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := w.ProbeReplace(ctx, ws, p, nil)
+	for _, r := range rs {
+		if r.ID == probes.IDWsName {
+			t.Fatal("the reattach preflight checks the name, which is the compute's own")
+		}
+	}
+	if AnyFailed(rs) {
+		t.Fatalf("preflight: %+v", rs)
+	}
+	var detachEvents, attachEvents int
+	if _, err := w.Replace(ctx, ws, p, "amlattach attach databricks --name dbx-legacy", func(e Event) {
+		switch e.Kind {
+		case DetachProgress:
+			detachEvents++
+		case AttachProgress:
+			attachEvents++
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if detachEvents == 0 || attachEvents == 0 {
+		t.Fatalf("events: %d detach, %d attach", detachEvents, attachEvents)
+	}
+	if g, err := w.Doctor(ctx, ws, DoctorInput{Name: "dbx-legacy"}, nil); err != nil || AnyFailed(g.Results) {
+		t.Fatalf("after the reattach: %v %+v", err, g.Results)
+	}
+
+	if err := w.Detach(ctx, ws, "team-b", nil); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := w.Computes(ctx, ws)
+	for _, c := range cs {
+		if c.Name == "team-b" {
+			t.Fatal("team-b is still there")
+		}
+	}
+	if err := w.Detach(ctx, ws, "team-b", nil); err == nil || !strings.Contains(err.Error(), "no compute named") {
+		t.Fatalf("detach of a gone compute: %v", err)
+	}
 }

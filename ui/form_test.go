@@ -106,6 +106,58 @@ func TestFormSecretNeverRendered(t *testing.T) {
 	if len(f.probed) == 0 || !secretOf(f.probed[0], testToken) {
 		t.Fatal("the token was not taken")
 	}
+
+	// Troubleshooting: a token typed for doctor (listKeys refused), a
+	// password for a VM's doctor, and a new token for a reattach.
+	tf := troubleFake()
+	inner := tf.doctor
+	tf.doctor = func(c flows.Compute, in flows.DoctorInput) *flows.Diagnosis {
+		if in.Token == "" && in.SSH.Password == "" {
+			return &flows.Diagnosis{KeysProblem: "Azure refused to return the stored secrets"}
+		}
+		return inner(c, in)
+	}
+	const vmPass = "Vm-Secret-Passw0rd"
+	td := newDriver(t, testOptions(tf), 99, 40)
+	views = nil
+	typeSecret := func(secret string) {
+		for _, r := range secret {
+			td.typeText(string(r))
+			views = append(views, td.m.View())
+		}
+	}
+	td.toDoctor("dbx")
+	typeSecret(testToken)
+	td.keys("f2", "f1", "esc", "f2", "tab")
+	views = append(views, td.m.View())
+	td.keys("enter")
+	views = append(views, td.m.View())
+	td.keys("r")
+	typeSecret(testToken)
+	td.keys("enter")
+	views = append(views, td.m.View())
+	td.keys("enter")
+	views = append(views, td.m.View())
+	td.keys("enter")
+	views = append(views, td.m.View())
+	td.keys("enter", "esc", "/")
+	td.typeText("old-dsvm")
+	td.keys("enter")
+	typeSecret(vmPass)
+	td.keys("enter", "w")
+	views = append(views, td.m.View())
+	for i, v := range views {
+		for _, secret := range []string{testToken, vmPass} {
+			for n := 6; n <= len(secret); n++ {
+				if strings.Contains(ansi.Strip(v), secret[:n]) {
+					t.Fatalf("troubleshooting view %d shows %q:\n%s", i, secret[:n], ansi.Strip(v))
+				}
+			}
+		}
+	}
+	if len(tf.replaced) != 1 || !secretOf(tf.replaced[0], testToken) || len(tf.doctorRuns) < 4 || tf.doctorRuns[1].Token != testToken {
+		t.Fatalf("the secrets were not taken: replaced %d, doctor runs %+v", len(tf.replaced), tf.doctorRuns)
+	}
 }
 
 // A validation error from flows lands under the field its flag names.

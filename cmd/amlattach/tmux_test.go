@@ -178,6 +178,32 @@ func TestTmuxDemo(t *testing.T) {
 		s.waitFor("EXIT=130")
 	})
 
+	t.Run("troubleshoot: doctor of an expired Databricks token", func(t *testing.T) {
+		s := startTmux(t, bin, "--world", "demo")
+		s.waitFor("Attach to this workspace?")
+		s.send("Enter")
+		s.waitFor("What do you want to attach?", "t troubleshoots")
+		s.send("t")
+		s.waitFor("Computes of contoso-ws", "CONFLICT", "aks-tiny", "✗ Failed")
+		s.send("/")
+		s.typeText("dbx-legacy")
+		s.waitFor("1 of 7")
+		s.send("Enter")
+		s.waitFor(`Doctor of "dbx-legacy"`, "✗ FAIL  Access token works", "the token has expired", "r reattaches")
+		s.send("i") // the side panel closes: room for the remedy
+		s.send("NPage")
+		screen := s.waitFor("Remedy:", "r does this here")
+		if !strings.Contains(strings.Join(strings.Fields(screen), " "), "attach again") {
+			t.Fatalf("no reattach remedy:\n%s", screen)
+		}
+		s.send("r")
+		s.waitFor("Details of the Databricks workspace", `reattach: "dbx-legacy"`)
+		s.send("Escape")
+		s.waitFor(`Doctor of "dbx-legacy"`)
+		s.send("q")
+		s.waitFor("EXIT=0")
+	})
+
 	t.Run("TERM=dumb asks line by line", func(t *testing.T) {
 		s := startTmuxEnv(t, "TERM=dumb", bin, "demo", "--scenario", "clean-attach")
 		s.waitFor("plain mode", "Accept it and save it to")
