@@ -133,6 +133,13 @@ func describe(n *yaml.Node) string {
 	return "something else"
 }
 
+func resolve(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
 func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
@@ -215,7 +222,13 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
 		for i, c := range n.Content {
 			e := reflect.New(v.Type().Elem()).Elem()
 			setDefaults(e)
-			d.decodeValue(c, e, appendPath(parent, fmt.Sprintf("%s[%d]", last, i)))
+			ip := appendPath(parent, fmt.Sprintf("%s[%d]", last, i))
+			if r := resolve(c); e.Kind() == reflect.Struct && isNull(r) {
+				// A bare "-" would otherwise slip past the required keys.
+				d.errorf(r.Line, "%s: the item is empty; give its keys or remove the \"-\"", at(ip))
+				continue
+			}
+			d.decodeValue(c, e, ip)
 			s = reflect.Append(s, e)
 		}
 		v.Set(s)
