@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"amlattach/azure"
@@ -75,6 +76,11 @@ func reason(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "no answer from Azure in time"
 	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// The request's URL adds nothing; what happened to the connection does.
+		return "no answer from Azure: " + ue.Err.Error()
+	}
 	return err.Error()
 }
 
@@ -130,5 +136,5 @@ func FromAzure(what string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Kind: KindAzure, Msg: what + ": no answer from Azure in time", Fix: "check your network connection and try again", Err: err}
 	}
-	return &Error{Kind: KindAzure, Msg: fmt.Sprintf("%s: %v", what, err), Fix: "check your network connection and try again", Err: err}
+	return &Error{Kind: KindAzure, Msg: fmt.Sprintf("%s: %s", what, reason(err)), Fix: "check your network connection and try again", Err: err}
 }

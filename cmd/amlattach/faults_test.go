@@ -245,6 +245,14 @@ func TestFaultLostAnswerToTheAttach(t *testing.T) {
 		t.Fatalf("want the attach to succeed\n%s", r)
 	}
 	wantComputes(t, e.computes(), map[string]string{"fault-ws/lost-vm": "Succeeded"})
+	// Every answer lost: the retries end, exit 3.
+	e = newFaultEnv(t, "  armResetEvery: 1\n")
+	r = e.attach("lost-vm")
+	if r.code != 3 {
+		t.Fatalf("want exit 3\n%s", r)
+	}
+	wantOut(t, r, "no answer from Azure: ", "connection reset", "fix: check your network connection and try again")
+	wantComputes(t, e.computes(), map[string]string{})
 }
 
 func TestFaultExpiredToken(t *testing.T) {
