@@ -165,3 +165,22 @@ func TestPlainWizardChoosesAWorkspace(t *testing.T) {
 		t.Fatalf("q did not leave\n%s", r)
 	}
 }
+
+// --plain on the built-in world: troubleshoot, doctor of dbx-legacy (its
+// stored token expired), detach refused, leave: exit 0, nothing changed.
+func TestWizardPlainTroubleshootDemo(t *testing.T) {
+	r := runWithInput(t, strings.Join([]string{"", "11", "3", "d", "n", "q"}, "\n")+"\n", "--world", "demo", "--plain")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r)
+	}
+	for _, want := range []string{"Troubleshoot an attachment", "CONFLICT: team-a and team-b attach the same resource",
+		"error InternalServerError: Connection failed to establish within", `Doctor of "dbx-legacy"`, "FAIL  Access token works",
+		"remedy: the stored access token no longer works", "Nothing was detached."} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "dapi-demo-expired-0000") || strings.Contains(r.stdout, "dapi-demo-expired-0000") {
+		t.Fatal("the stored token was printed")
+	}
+}
