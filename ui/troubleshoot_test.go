@@ -449,3 +449,40 @@ func TestPlainReattachNeverDetachesOnAFailedPreflight(t *testing.T) {
 		t.Fatalf("replaced %d, detached %v", len(f.replaced), f.detaches)
 	}
 }
+
+func TestTroubleshootingFitsIn60x18(t *testing.T) {
+	f := troubleFake()
+	d := newDriver(t, testOptions(f), 60, 18)
+	check := func(what string) {
+		t.Helper()
+		lines := strings.Split(d.m.View(), "\n")
+		if len(lines) != 18 {
+			t.Fatalf("%s: %d lines, want 18:\n%s", what, len(lines), d.screen())
+		}
+		for _, l := range lines {
+			if w := ansi.StringWidth(l); w > 60 {
+				t.Fatalf("%s: a line of %d cells:\n%s", what, w, l)
+			}
+		}
+	}
+	d.toComputes()
+	check("computes")
+	d.keys("j", "j")
+	check("computes, a Failed one highlighted")
+	d.keys("enter")
+	check("doctor")
+	d.keys("pgdown", "pgdown")
+	check("doctor scrolled")
+	d.keys("d")
+	check("detach?")
+	d.want("y detaches")
+	d.keys("n", "w")
+	check("report path")
+	d.keys("esc", "c")
+	d.wantStep(stepDoctor)
+	d.keys("esc", "/")
+	d.typeText("dbx")
+	d.keys("enter", "c")
+	check("credentials")
+	d.want("Access token")
+}
