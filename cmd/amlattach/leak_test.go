@@ -201,7 +201,7 @@ func TestNoSecretLeaksInTheWizard(t *testing.T) {
 	s.send("Enter")
 	see("What do you want to attach?")
 	s.send("Enter")
-	see("Which VM?")
+	see("Which VM?", "vm1", "vm2") // the list has loaded: the filter key goes to it
 	s.send("/")
 	s.typeText("vm2")
 	see("1 of 2")
