@@ -33,7 +33,7 @@ func AsAzureError(err error) (AzureError, bool) {
 
 // responseMessage digs the service's own message out of the ARM error envelope.
 func responseMessage(re *azcore.ResponseError) string {
-	if re.RawResponse != nil && re.RawResponse.Body != nil {
+	if re.RawResponse != nil {
 		var env struct {
 			Error struct {
 				Message string `json:"message"`
