@@ -9,14 +9,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v tmux >/dev/null || { echo "bench/rss.sh: tmux is needed" >&2; exit 1; }
 dir=$(mktemp -d)
-sock="$dir/tmux.sock"
-trap 'tmux -S "$sock" kill-server 2>/dev/null || true; rm -rf "$dir"' EXIT
+n=0
+sock="$dir/tmux0.sock"
+trap 'for f in "$dir"/tmux*.sock; do tmux -S "$f" kill-server 2>/dev/null || true; done; rm -rf "$dir"' EXIT
 go build -o "$dir/amlattach" ./cmd/amlattach
 go run ./bench/cmd/bigworld -subs 1 -vms 10000 -page 100 > "$dir/big.yaml"
 mkdir -p "$dir/home"
 
-start() { # world
+start() { # world; each run gets a tmux server of its own
 	tmux -S "$sock" kill-server 2>/dev/null || true
+	n=$((n + 1))
+	sock="$dir/tmux$n.sock"
 	tmux -S "$sock" new-session -d -s w -x 100 -y 30 \
 		"env -i PATH=/usr/bin:/bin HOME=$dir/home XDG_CONFIG_HOME=$dir/home/.config TERM=xterm-256color $dir/amlattach --timeout 120s --world $1; sleep 300"
 }

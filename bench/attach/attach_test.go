@@ -97,7 +97,7 @@ func BenchmarkAttach(b *testing.B) {
 		l := slices.Clone(lags[c.label])
 		slices.Sort(l)
 		fmt.Printf("attach end seen after the sandbox ended it, %s: %v\n", c.label, l)
-		fmt.Printf("ROW| Attach end seen after the service ends it, %s (worst of %d, attachSeconds %v) | %.0f ms | ≤ 2000 ms | `%s` |\n",
-			c.label, len(l), attachSeconds, float64(l[len(l)-1])/float64(time.Millisecond), command)
+		fmt.Printf("ROW| Attach end seen after the service ends it (attachSeconds %v), %s | %.0f ms (worst of %d) | ≤ 2000 ms | `%s` |\n",
+			attachSeconds, c.label, float64(l[len(l)-1])/float64(time.Millisecond), len(l), command)
 	}
 }
