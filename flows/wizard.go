@@ -146,7 +146,7 @@ func (w Wizard) DetachAfterAttach(ctx context.Context, ws Workspace, name string
 			emit(Event{Kind: DetachProgress, Phase: phase, State: state, At: w.D.now()})
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, w.D.attachTimeout())
+	ctx, cancel := w.D.OperationContext(ctx)
 	defer cancel()
 	for {
 		c, cc := w.D.withTimeout(ctx)
@@ -196,7 +196,7 @@ func (w Wizard) Doctor(ctx context.Context, ws Workspace, in DoctorInput, emit E
 // untouched) and follows the operation to its end; events are
 // DetachProgress.
 func (w Wizard) Detach(ctx context.Context, ws Workspace, name string, emit Emit) error {
-	ctx, cancel := context.WithTimeout(ctx, w.D.attachTimeout())
+	ctx, cancel := w.D.OperationContext(ctx)
 	defer cancel()
 	err := w.D.Azure.Detach(ctx, ws, name, func(p azure.Progress) {
 		if emit != nil {
