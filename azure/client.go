@@ -25,7 +25,8 @@ type Options struct {
 	// passes one that trusts its self-signed certificate.
 	HTTPClient *http.Client
 	// PollInterval between polls of a long-running operation when the
-	// service gives no Retry-After; zero means 5 s.
+	// service gives no Retry-After; zero means 1 s, so that the end of an
+	// attach is seen within about a second.
 	PollInterval time.Duration
 	// Retry overrides the SDK's retry policy (tests and the sandbox shorten it).
 	Retry *policy.RetryOptions
@@ -67,7 +68,7 @@ func New(cred azcore.TokenCredential, o Options) *Client {
 	}
 	p := o.PollInterval
 	if p <= 0 {
-		p = 5 * time.Second
+		p = time.Second
 	}
 	refused := &atomic.Pointer[azcore.ResponseError]{}
 	co.PerCallPolicies = append(co.PerCallPolicies, signInWatch{refused})

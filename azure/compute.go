@@ -317,8 +317,11 @@ func (c *Client) follow(ctx context.Context, p pollable, last string, progress f
 		}
 		last = st
 		progress(Progress{Phase: "polling", State: st})
+		// A Retry-After sets the next wait only; without one the next
+		// poll comes after the client's interval again.
+		interval = c.poll
 		if ra := retryAfter(resp); ra > 0 && ra < time.Minute {
-			interval = max(ra, interval)
+			interval = ra
 		}
 	}
 	return last, nil
