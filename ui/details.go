@@ -646,18 +646,11 @@ func (d *detailsScreen) View() string {
 		where += " · resource group " + id.ResourceGroup
 	}
 	lines = append(lines, trunc(where, d.width))
-	if d.scenario != "" {
-		lines = append(lines, trunc(st.Badge.Render("demo scenario: "+d.scenario), d.width))
-	}
-	if len(d.attachedAs) > 0 {
-		lines = append(lines, wrap(st.Note("already attached as "+strings.Join(d.attachedAs, ", ")+": a second attachment breaks the first"), d.width)...)
-	}
+	replace := ""
 	if d.replacing != nil {
-		lines = append(lines, wrap(st.Note(fmt.Sprintf("reattach: %q is detached and attached again with this login, after the preflight passes; the name stays", d.replacing.Name)), d.width)...)
+		replace = fmt.Sprintf("reattach: %q is detached and attached again with this login, after the preflight passes; the name stays", d.replacing.Name)
 	}
-	if d.editing {
-		lines = append(lines, wrap(st.Subtle.Render("Fix the field, then enter runs the preflight again."), d.width)...)
-	}
+	lines = append(lines, stepNotes(st, d.width, d.scenario, d.attachedAs, replace, d.editing)...)
 	lines = append(lines, "")
 	for _, f := range d.visible() {
 		focused := f == d.focus

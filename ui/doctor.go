@@ -44,20 +44,7 @@ type (
 // key questions and the diagnosis come back through r.
 func startDoctorCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, in flows.DoctorInput) tea.Cmd {
 	gen := r.gen
-	ctx = withHostKeyAsker(ctx, func(qctx context.Context, q flows.HostKeyQuestion) bool {
-		reply := make(chan bool, 1)
-		select {
-		case r.msgs <- hostKeyAskMsg{gen: gen, doctor: true, q: q, reply: reply}:
-		case <-qctx.Done():
-			return false
-		}
-		select {
-		case ok := <-reply:
-			return ok
-		case <-qctx.Done():
-			return false
-		}
-	})
+	ctx = withHostKeyAsker(ctx, r.askHostKey(true))
 	wait := r.waitCmd()
 	return func() tea.Msg {
 		go func() {

@@ -562,18 +562,11 @@ func (s *formScreen) View() string {
 		}
 	}
 	head = append(head, trunc(where, s.width))
-	if s.scenario != "" {
-		head = append(head, trunc(st.Badge.Render("demo scenario: "+s.scenario), s.width))
-	}
-	if len(s.attachedAs) > 0 {
-		head = append(head, wrap(st.Note("already attached as "+strings.Join(s.attachedAs, ", ")+": a second attachment breaks the first"), s.width)...)
-	}
+	replace := ""
 	if s.replacing != nil {
-		head = append(head, wrap(st.Note(fmt.Sprintf("reattach: %q is detached and attached again with these settings, after the preflight passes", s.replacing.Name)), s.width)...)
+		replace = fmt.Sprintf("reattach: %q is detached and attached again with these settings, after the preflight passes", s.replacing.Name)
 	}
-	if s.editing {
-		head = append(head, wrap(st.Subtle.Render("Fix the field, then enter runs the preflight again."), s.width)...)
-	}
+	head = append(head, stepNotes(st, s.width, s.scenario, s.attachedAs, replace, s.editing)...)
 	head = append(head, "")
 
 	var body []string
@@ -605,4 +598,24 @@ func (s *formScreen) View() string {
 		body = body[off : off+room]
 	}
 	return fit(append(append(head, body...), foot...), s.width, s.height)
+}
+
+// stepNotes are the notes under a details form's title: the demo scenario,
+// an earlier attachment of the resource, a reattach, an edit after a failed
+// probe.
+func stepNotes(st *Styles, width int, scenario string, attachedAs []string, replace string, editing bool) []string {
+	var lines []string
+	if scenario != "" {
+		lines = append(lines, trunc(st.Badge.Render("demo scenario: "+scenario), width))
+	}
+	if len(attachedAs) > 0 {
+		lines = append(lines, wrap(st.Note("already attached as "+strings.Join(attachedAs, ", ")+": a second attachment breaks the first"), width)...)
+	}
+	if replace != "" {
+		lines = append(lines, wrap(st.Note(replace), width)...)
+	}
+	if editing {
+		lines = append(lines, wrap(st.Subtle.Render("Fix the field, then enter runs the preflight again."), width)...)
+	}
+	return lines
 }

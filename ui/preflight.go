@@ -24,6 +24,26 @@ type run struct {
 	cancel context.CancelFunc
 }
 
+// askHostKey asks the screen about a new host key from a probe goroutine
+// and waits for the answer (no, when the run ends first). doctor says a
+// doctor run asks, not the preflight.
+func (r *run) askHostKey(doctor bool) func(context.Context, flows.HostKeyQuestion) bool {
+	return func(qctx context.Context, q flows.HostKeyQuestion) bool {
+		reply := make(chan bool, 1)
+		select {
+		case r.msgs <- hostKeyAskMsg{gen: r.gen, doctor: doctor, q: q, reply: reply}:
+		case <-qctx.Done():
+			return false
+		}
+		select {
+		case ok := <-reply:
+			return ok
+		case <-qctx.Done():
+			return false
+		}
+	}
+}
+
 func newRun(parent context.Context, gen int) (*run, context.Context) {
 	ctx, cancel := context.WithCancel(parent)
 	return &run{gen: gen, msgs: make(chan tea.Msg, 64), cancel: cancel}, ctx
@@ -65,20 +85,7 @@ type (
 // host key question and the results come back through r.
 func startPreflightCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, plan *flows.Plan, replace bool) tea.Cmd {
 	gen := r.gen
-	ctx = withHostKeyAsker(ctx, func(qctx context.Context, q flows.HostKeyQuestion) bool {
-		reply := make(chan bool, 1)
-		select {
-		case r.msgs <- hostKeyAskMsg{gen: gen, q: q, reply: reply}:
-		case <-qctx.Done():
-			return false
-		}
-		select {
-		case ok := <-reply:
-			return ok
-		case <-qctx.Done():
-			return false
-		}
-	})
+	ctx = withHostKeyAsker(ctx, r.askHostKey(false))
 	wait := r.waitCmd()
 	return func() tea.Msg {
 		go func() {
