@@ -48,6 +48,7 @@ type Server struct {
 	closeOnce sync.Once
 	closeErr  error
 	wg        sync.WaitGroup
+	certDER   []byte // the ARM server's self-signed certificate
 
 	// mu guards everything below: the state the ARM server changes.
 	mu         sync.Mutex
@@ -149,6 +150,7 @@ func Start(w *World) (*Server, error) {
 		return nil, err
 	}
 	s.pool = pool
+	s.certDER = cert.Certificate[0]
 	s.client = &http.Client{Transport: &http.Transport{
 		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		DialContext:         s.dialHTTP,

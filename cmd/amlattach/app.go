@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -40,11 +41,12 @@ type app struct {
 	debug   string
 	timeout time.Duration
 
-	debugW  *redactor
-	args    []string // the command line, for messages that repeat it
-	auth    string   // --auth
-	tenant  string   // --tenant
-	closers []func()
+	debugW      *redactor
+	args        []string // the command line, for messages that repeat it
+	auth        string   // --auth
+	sandboxFile string   // --sandbox or AMLATTACH_SANDBOX
+	tenant      string   // --tenant
+	closers     []func()
 }
 
 func (a *app) addSecrets(s ...string) {
@@ -62,7 +64,15 @@ type env struct {
 	deps    flows.Deps
 	ws      azure.Workspace
 	sources flows.WorkspaceSources
-	sandbox *sandbox.Server
+	sandbox sandboxConn // nil against Azure
+}
+
+// sandboxConn is a sandbox in this process (--world) or in another one
+// (--sandbox, from amlattach sandbox serve).
+type sandboxConn interface {
+	Endpoint() string
+	HTTPClient() *http.Client
+	Dial(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // sharedSandbox, when set (by tests), is used instead of starting a sandbox
@@ -82,38 +92,59 @@ func (a *app) setup(needWorkspace bool) (*env, error) {
 		return nil, err
 	}
 	e := &env{deps: flows.Deps{Timeout: a.timeout}}
-	if a.world != "" {
-		var w *sandbox.World
+	if a.sandboxFile == "" {
+		a.sandboxFile = a.getenv("AMLATTACH_SANDBOX")
+	}
+	if a.world != "" && a.sandboxFile != "" {
+		return nil, &flows.Error{Kind: flows.KindInput, Field: "--sandbox", Msg: "both --world and a shared sandbox (--sandbox or AMLATTACH_SANDBOX) were given", Fix: "use one: --world starts a sandbox for this command, --sandbox uses one started by amlattach sandbox serve"}
+	}
+	if a.world != "" || a.sandboxFile != "" {
+		var sb sandboxConn
+		var refs []sandbox.WorkspaceRef
 		var err error
-		if a.world == "demo" {
-			w = sandbox.DemoWorld()
+		if a.sandboxFile != "" {
+			ci, rerr := sandbox.ReadConnInfo(expandHome(a.sandboxFile))
+			if rerr != nil {
+				return nil, &flows.Error{Kind: flows.KindInput, Field: "--sandbox", Msg: rerr.Error(), Fix: "give the connection file amlattach sandbox serve printed", Err: rerr}
+			}
+			rem, rerr := sandbox.NewRemote(ci)
+			if rerr != nil {
+				return nil, &flows.Error{Kind: flows.KindInput, Field: "--sandbox", Msg: rerr.Error(), Fix: "start the sandbox again and use its new connection file", Err: rerr}
+			}
+			sb, refs = rem, rem.Workspaces()
 		} else {
-			w, err = sandbox.LoadWorldFile(a.world)
-			if err != nil {
-				return nil, &flows.Error{Kind: flows.KindInput, Field: "--world", Msg: err.Error(), Fix: "fix the world file (see docs/world.md)", Err: err}
+			var w *sandbox.World
+			if a.world == "demo" {
+				w = sandbox.DemoWorld()
+			} else {
+				w, err = sandbox.LoadWorldFile(a.world)
+				if err != nil {
+					return nil, &flows.Error{Kind: flows.KindInput, Field: "--world", Msg: err.Error(), Fix: "fix the world file (see docs/world.md)", Err: err}
+				}
 			}
-		}
-		srv := sharedSandbox
-		if srv == nil {
-			srv, err = sandbox.Start(w)
-			if err != nil {
-				return nil, fmt.Errorf("start the sandbox: %w", err)
+			srv := sharedSandbox
+			if srv == nil {
+				srv, err = sandbox.Start(w)
+				if err != nil {
+					return nil, fmt.Errorf("start the sandbox: %w", err)
+				}
+				a.closers = append(a.closers, func() { srv.Close() })
 			}
-			a.closers = append(a.closers, func() { srv.Close() })
+			sb, refs = srv, w.Workspaces()
 		}
-		e.sandbox = srv
+		e.sandbox = sb
 		e.deps.Azure = azure.New(azure.StaticCredential{}, azure.Options{
-			Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: 200 * time.Millisecond,
+			Endpoint: sb.Endpoint(), HTTPClient: sb.HTTPClient(), PollInterval: 200 * time.Millisecond,
 			// MaxRetryDelay lets a Retry-After of a second or two be honoured.
 			Retry: &policy.RetryOptions{MaxRetries: 2, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
 		})
-		e.deps.Dial = srv.Dial
-		e.deps.HTTP = srv.HTTPClient()
+		e.deps.Dial = sb.Dial
+		e.deps.HTTP = sb.HTTPClient()
 		if !needWorkspace {
 			return e, nil
 		}
 		var all []azure.Workspace
-		for _, r := range w.Workspaces() {
+		for _, r := range refs {
 			all = append(all, azure.Workspace{SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup, Name: r.Name})
 		}
 		// A world with several workspaces is chosen from as Azure would be:
@@ -293,11 +324,12 @@ Exit codes: 0 done; 1 a probe failed, nothing was sent; 2 bad input or usage;
 	pf.StringVarP(&a.wsFlags.Workspace, "workspace", "w", "", "Azure ML workspace name")
 	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	pf.StringVar(&a.world, "world", "", "run against a sandbox built from this world file instead of Azure (\"demo\": the built-in world)")
+	pf.StringVar(&a.sandboxFile, "sandbox", "", "use the shared sandbox whose connection file amlattach sandbox serve wrote (or set AMLATTACH_SANDBOX)")
 	pf.StringVar(&a.auth, "auth", "default", "how to sign in to Azure: default (environment, managed identity, az login, ...), cli, device-code, browser or managed-identity")
 	pf.StringVar(&a.tenant, "tenant", "", "Microsoft Entra tenant ID to sign in to (default: the credential's own)")
 	pf.StringVar(&a.debug, "debug", "", "write a trace of requests and events to this file (secrets removed)")
 	pf.DurationVar(&a.timeout, "timeout", 15*time.Second, "timeout of every network step")
-	root.AddCommand(newAttachCmd(a), newProbeCmd(a), newBrowseCmd(a), newListCmd(a), newDetachCmd(a), newDoctorCmd(a), newVersionCmd(a), newDemoCmd(a), newManCmd())
+	root.AddCommand(newAttachCmd(a), newProbeCmd(a), newBrowseCmd(a), newListCmd(a), newDetachCmd(a), newDoctorCmd(a), newVersionCmd(a), newDemoCmd(a), newManCmd(), newSandboxCmd(a))
 	for _, c := range root.Commands() {
 		switch c.Name() {
 		case "attach", "probe":
