@@ -116,6 +116,12 @@ func (w Wizard) Browse(ctx context.Context, ws Workspace, typ string) ([]Candida
 	return Browse(ctx, w.D, ws, typ)
 }
 
+// BrowseAll is BrowseAll bound to the wizard's Deps: the resources of a
+// type in every subscription, streamed page by page.
+func (w Wizard) BrowseAll(ctx context.Context, ws Workspace, typ string, page func([]Candidate)) error {
+	return BrowseAll(ctx, w.D, ws, typ, page)
+}
+
 // Probe is Probe bound to the wizard's Deps (any type's plan).
 func (w Wizard) Probe(ctx context.Context, ws Workspace, p *Plan, emit Emit) []probes.Result {
 	return Probe(ctx, w.D, ws, p, emit)

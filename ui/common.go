@@ -43,6 +43,11 @@ type Backend interface {
 	Computes(ctx context.Context, ws flows.Workspace) ([]flows.Compute, error)
 	// Browse lists the resources that could be attached as typ.
 	Browse(ctx context.Context, ws flows.Workspace, typ string) ([]flows.Candidate, error)
+	// BrowseAll lists them in every subscription the credential sees,
+	// calling page (one call at a time) with each page as it arrives; an
+	// error wrapping a *flows.BrowseAllError names the subscriptions that
+	// could not be listed, after the others' pages.
+	BrowseAll(ctx context.Context, ws flows.Workspace, typ string, page func([]flows.Candidate)) error
 	// Probe runs a plan's preflight (a VM's is its Target()).
 	Probe(ctx context.Context, ws flows.Workspace, p *flows.Plan, emit flows.Emit) []probes.Result
 	// Submit sends the attach of a plan and follows it to its end.

@@ -71,6 +71,8 @@ type fakeBackend struct {
 	// doctor answers Doctor for a compute (nil: every probe passes with
 	// the stored credentials).
 	doctor func(c flows.Compute, in flows.DoctorInput) *flows.Diagnosis
+	// browseAll, when set, answers BrowseAll (a listing the test feeds).
+	browseAll func(ctx context.Context, typ string, page func([]flows.Candidate)) error
 	// doctorRuns, detaches and replaced record what the wizard asked.
 	doctorRuns []flows.DoctorInput
 	detaches   []string
@@ -144,6 +146,18 @@ func (f *fakeBackend) Browse(_ context.Context, _ flows.Workspace, typ string) (
 		return f.cands, nil
 	}
 	return f.others[typ], nil
+}
+
+// BrowseAll sends what Browse answers as one page, unless browseAll is set.
+func (f *fakeBackend) BrowseAll(ctx context.Context, ws flows.Workspace, typ string, page func([]flows.Candidate)) error {
+	if f.browseAll != nil {
+		return f.browseAll(ctx, typ, page)
+	}
+	cs, err := f.Browse(ctx, ws, typ)
+	if len(cs) > 0 {
+		page(cs)
+	}
+	return err
 }
 
 // Probe runs the plan's probes in order, each passing unless results says

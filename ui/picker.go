@@ -33,6 +33,9 @@ type picker struct {
 	offset     int   // first item of shown on screen
 	colWidths  []int
 	titleWidth int
+	// header names the columns (the title's first) on a line above the
+	// rows; nil draws none.
+	header []string
 	filter     textinput.Model
 	filtering  bool
 	query      string
@@ -56,19 +59,69 @@ func (p *picker) SetItems(items []pickItem) {
 	p.colWidths = nil
 	p.titleWidth = 0
 	for i := range p.items {
-		it := &p.items[i]
-		it.hay = strings.ToLower(it.Title + " " + strings.Join(it.Cols, " ") + " " + it.Note)
-		p.titleWidth = max(p.titleWidth, lipgloss.Width(it.Title))
-		for j, c := range it.Cols {
-			if j >= len(p.colWidths) {
-				p.colWidths = append(p.colWidths, 0)
-			}
-			p.colWidths[j] = max(p.colWidths[j], lipgloss.Width(c))
-		}
+		p.index(&p.items[i])
 	}
 	q := p.query
 	p.query = "\x00" // force a full pass
 	p.applyFilter(q)
+}
+
+// index prepares a new row: what the filter matches, and the column widths.
+func (p *picker) index(it *pickItem) {
+	it.hay = strings.ToLower(it.Title + " " + strings.Join(it.Cols, " ") + " " + it.Note)
+	p.titleWidth = max(p.titleWidth, lipgloss.Width(it.Title))
+	for j, c := range it.Cols {
+		if j >= len(p.colWidths) {
+			p.colWidths = append(p.colWidths, 0)
+		}
+		p.colWidths[j] = max(p.colWidths[j], lipgloss.Width(c))
+	}
+}
+
+// AppendItems adds rows at the end, as a list that is still loading
+// receives them: only the new rows are matched against the filter, and the
+// highlighted row stays where it is.
+func (p *picker) AppendItems(items []pickItem) {
+	start := len(p.items)
+	p.items = append(p.items, items...)
+	words := strings.Fields(p.query)
+	for i := start; i < len(p.items); i++ {
+		p.index(&p.items[i])
+		if matchAll(p.items[i].hay, words) {
+			p.shown = append(p.shown, i)
+		}
+	}
+	p.ensureVisible()
+}
+
+// ReplaceItems replaces the rows with the same rows in another order (or
+// drawn otherwise), keeping the filter and highlighting the item that now
+// has index to on the screen row where the highlight was.
+func (p *picker) ReplaceItems(items []pickItem, to int) {
+	row := p.cursor - p.offset
+	p.SetItems(items)
+	p.Select(to)
+	p.offset = max(0, min(p.cursor-row, p.lastOffset()))
+	p.ensureVisible()
+}
+
+// lastOffset is the first row on screen when the list is scrolled to its
+// end: scrolling further would leave room empty under the last row.
+func (p *picker) lastOffset() int {
+	h, used := p.listHeight(), 0
+	for i := len(p.shown) - 1; i >= 0; i-- {
+		used += p.itemHeight(p.shown[i])
+		if used > h {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// SetHeader names the columns on a line above the rows (nil: no line).
+func (p *picker) SetHeader(h []string) {
+	p.header = h
+	p.ensureVisible()
 }
 
 func (p *picker) SetSize(w, h int) {
@@ -246,6 +299,9 @@ func (p *picker) listHeight() int {
 	if p.filtering || p.query != "" {
 		h--
 	}
+	if p.header != nil {
+		h--
+	}
 	return max(1, h)
 }
 
@@ -311,6 +367,9 @@ func (p *picker) View() string {
 		lines = append(lines, s.Subtle.Render(fmt.Sprintf("  no %s match %q: esc clears the filter", p.noun, p.query)))
 		return strings.Join(lines, "\n")
 	}
+	if p.header != nil {
+		lines = append(lines, s.Subtle.Render("  "+p.columns(p.header[0], p.header[1:], "")))
+	}
 	h := p.listHeight()
 	used := 0
 	for i := p.offset; i < len(p.shown) && used < h; i++ {
@@ -335,21 +394,7 @@ func (p *picker) View() string {
 func (p *picker) row(it pickItem, cur bool) string {
 	s := p.c.Styles
 	var b strings.Builder
-	title := it.Title
-	if len(it.Cols) > 0 {
-		title += strings.Repeat(" ", max(0, p.titleWidth-lipgloss.Width(it.Title)))
-	}
-	for j, c := range it.Cols {
-		w := 0
-		if j < len(p.colWidths) {
-			w = p.colWidths[j]
-		}
-		title += "  " + c + strings.Repeat(" ", max(0, w-lipgloss.Width(c)))
-	}
-	if it.Note != "" {
-		title += "  " + it.Note
-	}
-	title = trunc(title, p.width-2)
+	title := p.columns(it.Title, it.Cols, it.Note)
 	switch {
 	case cur:
 		b.WriteString(s.Cursor.Render("› "))
@@ -360,4 +405,30 @@ func (p *picker) row(it pickItem, cur bool) string {
 		b.WriteString("  " + title)
 	}
 	return b.String()
+}
+
+// columns lays out a row's title, columns and note (or the header's names)
+// under one another, cut to the width.
+func (p *picker) columns(title string, cols []string, note string) string {
+	tw := p.titleWidth
+	if p.header != nil {
+		tw = max(tw, lipgloss.Width(p.header[0]))
+	}
+	if len(cols) > 0 {
+		title += strings.Repeat(" ", max(0, tw-lipgloss.Width(title)))
+	}
+	for j, c := range cols {
+		w := 0
+		if j < len(p.colWidths) {
+			w = p.colWidths[j]
+		}
+		if p.header != nil && j+1 < len(p.header) {
+			w = max(w, lipgloss.Width(p.header[j+1]))
+		}
+		title += "  " + c + strings.Repeat(" ", max(0, w-lipgloss.Width(c)))
+	}
+	if note != "" {
+		title += "  " + note
+	}
+	return trunc(title, p.width-2)
 }

@@ -287,7 +287,21 @@ func (m *Model) setSize(w, h int) {
 	}
 }
 
+// Update moves the wizard on; arriving at the resource step lists again
+// what leaving it cut short, and leaving it stops the listing.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	was := m.step
+	_, cmd := m.update(msg)
+	switch {
+	case was == stepResource && m.step != stepResource:
+		m.resource.Stop()
+	case was != stepResource && m.step == stepResource:
+		cmd = tea.Batch(cmd, m.resource.Enter())
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		if msg.Width == 0 || msg.Height == 0 {
@@ -512,6 +526,7 @@ func (m *Model) requestQuit() tea.Cmd {
 
 func (m *Model) quit() tea.Cmd {
 	m.quitAsk = false
+	m.resource.Stop()
 	m.preflight.Cancel()
 	m.doctor.Cancel()
 	m.hostkey.answer(false)
