@@ -35,10 +35,10 @@ type picker struct {
 	titleWidth int
 	// header names the columns (the title's first) on a line above the
 	// rows; nil draws none.
-	header []string
-	filter     textinput.Model
-	filtering  bool
-	query      string
+	header    []string
+	filter    textinput.Model
+	filtering bool
+	query     string
 	// descOnCursor shows the Desc lines of the highlighted row only.
 	descOnCursor bool
 	width        int
