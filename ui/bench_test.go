@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -92,4 +93,34 @@ func BenchmarkList10kHeap(b *testing.B) {
 		runtime.KeepAlive(p)
 	}
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heapMB")
+}
+
+// BenchmarkStreamPage10k is one page of 100 VMs arriving while a filter is
+// typed, up to 10,000 rows (then the list starts again), and the frame
+// after it: what each of the wizard's streamed pages costs.
+func BenchmarkStreamPage10k(b *testing.B) {
+	all := bigPicker(10000).items
+	pages := make([][]pickItem, 0, 100)
+	for i := 0; i < len(all); i += 100 {
+		pages = append(pages, all[i:i+100])
+	}
+	newList := func() *picker {
+		p := bigPicker(0)
+		for _, r := range "team-1 west" {
+			p.HandleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		}
+		return p
+	}
+	p := newList()
+	i := 0
+	for b.Loop() {
+		if i%len(pages) == 0 {
+			b.StopTimer()
+			p = newList()
+			b.StartTimer()
+		}
+		p.AppendItems(slices.Clone(pages[i%len(pages)]))
+		_ = p.View()
+		i++
+	}
 }
