@@ -275,3 +275,28 @@ func TestWizardDoctorReplaceAndDetach(t *testing.T) {
 		t.Fatalf("detach of a gone compute: %v", err)
 	}
 }
+
+// The wizard's BrowseAll streams what Browse lists at once (the demo world
+// has one subscription), with what each resource is attached as.
+func TestWizardBrowseAllStreamsWhatBrowseLists(t *testing.T) {
+	w, ws, _ := demoWizard(t)
+	ctx := context.Background()
+	want, err := w.Browse(ctx, ws, "vm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Candidate
+	pages := 0
+	if err := w.BrowseAll(ctx, ws, "vm", func(p []Candidate) { pages++; got = append(got, p...) }); err != nil {
+		t.Fatal(err)
+	}
+	SortAllCandidates(got)
+	if pages == 0 || len(got) != len(want) {
+		t.Fatalf("%d pages, %d VMs; Browse lists %d", pages, len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i].ID || strings.Join(got[i].AttachedAs, ",") != strings.Join(want[i].AttachedAs, ",") {
+			t.Fatalf("VM %d: %+v, Browse says %+v", i, got[i], want[i])
+		}
+	}
+}
