@@ -53,7 +53,7 @@ tmux -S "$sock" send-keys -t w Enter
 wait_for "Step 2 of"
 tmux -S "$sock" send-keys -t w Enter
 t0=$SECONDS
-wait_for "10000 VMs in" 300
+wait_for "10,000 VMs in" 300
 took=$((SECONDS - t0))
 sleep 5
 listed=$(rss)

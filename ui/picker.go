@@ -352,7 +352,7 @@ func (p *picker) View() string {
 	s := p.c.Styles
 	var lines []string
 	if p.filtering || p.query != "" {
-		count := s.Subtle.Render(fmt.Sprintf("  %d of %d", len(p.shown), len(p.items)))
+		count := s.Subtle.Render("  " + thousands(len(p.shown)) + " of " + thousands(len(p.items)))
 		if p.filtering {
 			lines = append(lines, p.filter.View()+count)
 		} else {

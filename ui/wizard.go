@@ -581,7 +581,9 @@ func (m *Model) View() string {
 	default:
 		body = m.active().View()
 		if m.showInfo {
-			body = lipgloss.JoinHorizontal(lipgloss.Top, body, " ", m.infoView(m.panelWidth(), bh, false))
+			// The step is padded to its width, so the panel stays put while
+			// the step's lines change length (a list that is still loading).
+			body = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.PlaceHorizontal(bw, lipgloss.Left, body), " ", m.infoView(m.panelWidth(), bh, false))
 		}
 	}
 	// help.ShortHelpView can overrun its width by an item: cut it.
