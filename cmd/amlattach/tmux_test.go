@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -212,4 +213,40 @@ func TestTmuxDemo(t *testing.T) {
 		s.send("n", "Enter")
 		s.waitFor("nothing was sent to Azure", "EXIT=130")
 	})
+}
+
+// TestTmuxWizardListsEverySubscription: the VM step of the real binary
+// lists the VMs of every subscription, page by page, with a SUBSCRIPTION
+// column, and a filter typed while pages still arrive keeps working.
+func TestTmuxWizardListsEverySubscription(t *testing.T) {
+	needTmux(t)
+	bin := buildBinary(t)
+	var b strings.Builder
+	b.WriteString("subscriptions:\n")
+	for si, name := range []string{"Alpha Team", "Beta Team"} {
+		fmt.Fprintf(&b, "  - id: 00000000-0000-0000-0000-00000000a%03d\n    name: %s\n    resourceGroups:\n      - name: rg-%d\n        location: eastus\n", si, name, si)
+		if si == 0 {
+			b.WriteString("        workspaces:\n          - name: ws\n")
+		}
+		b.WriteString("        virtualMachines:\n")
+		for v := 0; v < 30; v++ {
+			fmt.Fprintf(&b, "          - {name: vm-%d-%02d}\n", si, v)
+		}
+	}
+	b.WriteString("faults:\n  pageSize: 5\n  armLatencyMs: 60\n")
+	world := filepath.Join(t.TempDir(), "two-subs.yaml")
+	if err := os.WriteFile(world, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startTmux(t, bin, "--world", world)
+	s.waitFor("Attach to this workspace?")
+	s.send("Enter")
+	s.waitFor("What do you want to attach?")
+	s.send("Enter")
+	s.send("/")
+	s.typeText("vm-1-2")
+	s.waitFor("60 VMs in 2 subscriptions", "SUBSCRIPTION", "Beta Team", "10 of 60", "vm-1-29")
+	if screen := s.capture(); strings.Contains(screen, "vm-0-") {
+		t.Fatalf("the filter let through a row of the other subscription:\n%s", screen)
+	}
 }
