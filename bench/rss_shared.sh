@@ -35,7 +35,7 @@ pid=$(pgrep -f "^$dir/amlattach --timeout 120s$" | head -1)
 tmux -S "$sock" send-keys -t w Enter
 wait_for "Step 2 of"
 tmux -S "$sock" send-keys -t w Enter
-wait_for "10000 VMs in"
+wait_for "10,000 VMs in"
 sleep 5
 echo "| Wizard resident set, 10,000 VMs listed, sandbox in its own process | $(rss "$pid") MB | < 60 MB | \`bench/rss_shared.sh\` |"
 echo "| … the sandbox process serving them | $(rss "$serve_pid") MB | - | \`bench/rss_shared.sh\` |"
