@@ -887,7 +887,7 @@ func (p *plainRun) attach(plan *flows.Plan, rs []probes.Result) (Outcome, error)
 	}
 	var fe *flows.Error
 	if errors.As(err, &fe) && fe.Kind == flows.KindInterrupted {
-		p.say("Stopped watching: the attach of %q goes on in Azure; check it with: amlattach list", name)
+		p.say("Stopped watching: the attach of %q goes on in Azure; check it with: amlattach list. To undo it: amlattach detach %s --yes", name, name)
 		return Outcome{Kind: OutcomeStoppedWatching, Compute: name, Err: err}, nil
 	}
 	for _, l := range attachFailureLines(rep, err, func(t string) string { return "✗ " + t }) {
