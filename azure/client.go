@@ -1,9 +1,11 @@
 package azure
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -72,6 +74,7 @@ func New(cred azcore.TokenCredential, o Options) *Client {
 	}
 	refused := &atomic.Pointer[azcore.ResponseError]{}
 	co.PerCallPolicies = append(co.PerCallPolicies, signInWatch{refused})
+	co.PerRetryPolicies = append(co.PerRetryPolicies, stepTimeout{})
 	return &Client{cred: markingCredential{cred}, opts: co, poll: p, refused: refused}
 }
 
@@ -94,6 +97,27 @@ func IsSignInRefused(err error) bool {
 
 // signInWatch records the first 401 answer (after the SDK's retries and its
 // handling of authentication challenges).
+// stepTimeout bounds each try of each request by the step timeout that
+// WithStepTimeout put in the context, when there is one: a listing of many
+// pages is then bounded page by page, not as a whole.
+type stepTimeout struct{}
+
+func (stepTimeout) Do(req *policy.Request) (*http.Response, error) {
+	ctx, cancel := stepContext(req.Raw().Context())
+	defer cancel()
+	resp, err := req.WithContext(ctx).Next()
+	if err == nil && resp.Body != nil {
+		// The body is read after this returns: keep it, not the bounded context.
+		data, rerr := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if rerr != nil {
+			return nil, rerr
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+	}
+	return resp, err
+}
+
 type signInWatch struct {
 	first *atomic.Pointer[azcore.ResponseError]
 }

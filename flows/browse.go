@@ -40,8 +40,7 @@ func Browse(ctx context.Context, d Deps, ws azure.Workspace, typ string) ([]Cand
 	if !ok {
 		return nil, inputErr("TYPE", "use one of vm, hdinsight, batch, databricks, adla, aks, kubernetes, synapse", "%q has nothing to browse", typ)
 	}
-	c, cancel := d.withTimeout(ctx)
-	defer cancel()
+	c := d.perRequest(ctx)
 	var all []azure.Resource
 	for _, k := range kinds {
 		rs, err := d.Azure.ListResources(c, ws.SubscriptionID, k)
@@ -80,8 +79,7 @@ func candidates(rs []azure.Resource, computes []azure.Compute) []Candidate {
 // BrowseVMs lists the VMs of the workspace's subscription, each with the
 // compute names already attached to it in the workspace.
 func BrowseVMs(ctx context.Context, d Deps, ws azure.Workspace) ([]Candidate, error) {
-	c, cancel := d.withTimeout(ctx)
-	defer cancel()
+	c := d.perRequest(ctx)
 	vms, err := d.Azure.ListVMs(c, ws.SubscriptionID)
 	if err != nil {
 		return nil, FromAzure("list the VMs of subscription "+ws.SubscriptionID, err)

@@ -32,7 +32,7 @@ func BrowseAll(ctx context.Context, d Deps, ws azure.Workspace, typ string, page
 	if !ok {
 		return inputErr("TYPE", "use one of vm, hdinsight, batch, databricks, adla, aks, kubernetes, synapse", "%q has nothing to browse", typ)
 	}
-	ctx, cancel := d.withTimeout(ctx)
+	ctx, cancel := context.WithCancel(d.perRequest(ctx))
 	defer cancel()
 
 	// The computes are read while the subscriptions are listed; the pages
@@ -100,6 +100,10 @@ func BrowseAll(ctx context.Context, d Deps, ws azure.Workspace, typ string, page
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		// Interrupted (Ctrl-C), not refused: what arrived was delivered.
+		return &Error{Kind: KindInterrupted, Msg: "browse: interrupted", Err: err}
+	}
 	if len(failed) > 0 {
 		sort.Slice(failed, func(i, j int) bool { return failed[i].Subscription.ID < failed[j].Subscription.ID })
 		bae := &BrowseAllError{Failed: failed}

@@ -79,3 +79,9 @@ func (d Deps) httpClient() *http.Client {
 	}
 	return &http.Client{Timeout: d.timeout()}
 }
+
+// perRequest bounds each request made with the context by the step timeout
+// (each page of a listing, each try), leaving the whole to ctx.
+func (d Deps) perRequest(ctx context.Context) context.Context {
+	return azure.WithStepTimeout(ctx, d.timeout())
+}

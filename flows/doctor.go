@@ -44,7 +44,7 @@ type Diagnosis struct {
 // OK says the compute looks healthy: stored state Succeeded, its probes ran
 // and none failed.
 func (g *Diagnosis) OK() bool {
-	return strings.EqualFold(g.Compute.ProvisioningState, "Succeeded") && len(g.Results) > 0 && !AnyFailed(g.Results)
+	return strings.EqualFold(g.Compute.ProvisioningState, "Succeeded") && len(g.Results) > 0 && !AnyFailed(g.Results) && !Interrupted(g.Results)
 }
 
 // NeedsCredentials says the login probes could not run: the stored secrets
@@ -131,6 +131,9 @@ func Doctor(ctx context.Context, d Deps, ws azure.Workspace, in DoctorInput, add
 		g.Remedy = "give the credentials with " + flagsHint + " to run the login probes with them"
 	}
 	plan, err := doctorPlan(typ, comp, ssh, token, tokenSource)
+	if plan != nil {
+		addSecret(plan.Secrets()...)
+	}
 	if err != nil && g.KeysProblem == "" {
 		return g, err
 	}
@@ -147,6 +150,9 @@ func Doctor(ctx context.Context, d Deps, ws azure.Workspace, in DoctorInput, add
 	}
 	g.Results = RunGraph(ctx, kept, d.Now, emit)
 	g.remedies(typ, plan)
+	if err := ctx.Err(); err != nil {
+		return g, &Error{Kind: KindInterrupted, Msg: "doctor interrupted: the probes that had not finished were skipped", Err: err}
+	}
 	return g, nil
 }
 

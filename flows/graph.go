@@ -129,6 +129,17 @@ func RunGraph(ctx context.Context, steps []Step, now func() time.Time, emit Emit
 }
 
 // AnyFailed reports whether a result failed.
+// Interrupted reports whether a probe was cut short by the context's end
+// (Ctrl-C): the results then do not say whether the target is ready.
+func Interrupted(rs []probes.Result) bool {
+	for _, r := range rs {
+		if r.Status == probes.Skip && r.Detail == "interrupted" {
+			return true
+		}
+	}
+	return false
+}
+
 func AnyFailed(rs []probes.Result) bool {
 	for _, r := range rs {
 		if r.Status == probes.Fail {

@@ -55,7 +55,7 @@ type Report struct {
 
 // NewReport builds a report from probe results.
 func NewReport(typ, name, resourceID string, rs []probes.Result) *Report {
-	r := &Report{Target: TargetJSON{Type: typ, Name: name, ResourceID: resourceID}, OK: !AnyFailed(rs), Probes: []ProbeJSON{}}
+	r := &Report{Target: TargetJSON{Type: typ, Name: name, ResourceID: resourceID}, OK: !AnyFailed(rs) && !Interrupted(rs), Probes: []ProbeJSON{}}
 	for _, x := range rs {
 		r.Probes = append(r.Probes, ProbeJSON{ID: x.ID, Title: x.Title, Status: string(x.Status), Detail: x.Detail, Remedy: x.Remedy, DurationMs: x.Duration.Milliseconds()})
 	}

@@ -80,7 +80,12 @@ func Probe(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, emit Emit) 
 
 // Attach runs the preflight, then (unless a probe failed and Force is off,
 // or the user declines) attaches and follows the operation to its end.
-func Attach(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o AttachOptions, emit Emit) (*Report, error) {
+func Attach(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o AttachOptions, emit Emit) (out *Report, err error) {
+	defer func() {
+		if err != nil && out != nil {
+			out.OK = false // nothing attached, or not as asked
+		}
+	}()
 	rs := Probe(ctx, d, ws, p, emit)
 	rep := NewReport(p.Type, p.Name, p.ID.String(), rs)
 	if ctx.Err() != nil {
@@ -162,13 +167,18 @@ func SignInLost(d Deps, what string) error {
 // Submit sends the attach (after checking the name is still free: Azure's
 // PUT would overwrite a compute of that name) and follows it to its end. rep
 // is the preflight's report; the compute is added to it.
-func Submit(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, rep *Report, emit Emit) (*Report, error) {
+func Submit(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, rep *Report, emit Emit) (out *Report, err error) {
 	p.Bind(ws)
 	if rep == nil {
 		rep = NewReport(p.Type, p.Name, p.ID.String(), nil)
 	}
+	defer func() {
+		if err != nil && out != nil {
+			out.OK = false // nothing attached, or not as asked
+		}
+	}()
 	gctx, cancel := d.withTimeout(ctx)
-	_, err := d.Azure.GetCompute(gctx, ws, p.Name)
+	_, err = d.Azure.GetCompute(gctx, ws, p.Name)
 	cancel()
 	switch {
 	case err == nil:

@@ -124,11 +124,13 @@ func (w Wizard) BrowseAll(ctx context.Context, ws Workspace, typ string, page fu
 
 // Probe is Probe bound to the wizard's Deps (any type's plan).
 func (w Wizard) Probe(ctx context.Context, ws Workspace, p *Plan, emit Emit) []probes.Result {
+	w.secrets(p)
 	return Probe(ctx, w.D, ws, p, emit)
 }
 
 // Submit is Submit bound to the wizard's Deps (any type's plan).
 func (w Wizard) Submit(ctx context.Context, ws Workspace, p *Plan, rep *Report, emit Emit) (*Report, error) {
+	w.secrets(p)
 	return Submit(ctx, w.D, ws, p, rep, emit)
 }
 
@@ -224,6 +226,7 @@ func (w Wizard) Detach(ctx context.Context, ws Workspace, name string, emit Emit
 // ProbeReplace runs the preflight of a reattach: the plan's probes but
 // ws.name, since the name is the compute's own (as Replace runs them).
 func (w Wizard) ProbeReplace(ctx context.Context, ws Workspace, p *Plan, emit Emit) []probes.Result {
+	w.secrets(p)
 	steps, cleanup := p.Steps(w.D, ws)
 	defer cleanup()
 	var kept []Step
@@ -240,6 +243,7 @@ func (w Wizard) ProbeReplace(ctx context.Context, ws Workspace, p *Plan, emit Em
 // attach under the same name. retry is the command that finishes the job
 // when the attach fails after the detach.
 func (w Wizard) Replace(ctx context.Context, ws Workspace, p *Plan, retry string, emit Emit) (*Report, error) {
+	w.secrets(p)
 	return Replace(ctx, w.D, ws, p, ReplaceOptions{Retry: retry}, emit)
 }
 
@@ -515,5 +519,14 @@ func JobSnippet(ws Workspace, compute string) []string {
 		fmt.Sprintf("    compute=%q,", compute),
 		")",
 		"ml_client.jobs.create_or_update(job)",
+	}
+}
+
+// secrets hands the plan's secrets (typed passwords, keys, tokens) to
+// AddSecret before anything runs with them, so that --debug logs and
+// outputs are scrubbed of them too.
+func (w Wizard) secrets(p *Plan) {
+	if w.AddSecret != nil && p != nil {
+		w.AddSecret(p.Secrets()...)
 	}
 }

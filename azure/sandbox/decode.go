@@ -121,6 +121,26 @@ func at(path []string) string {
 	return last + " " + where(path[:len(path)-1])
 }
 
+// secretKeys are keys whose values may be secrets: a message about them
+// never quotes the value.
+var secretKeys = map[string]bool{"password": true, "tokens": true, "expiredTokens": true, "privateKeyData": true,
+	"databricksAccessToken": true, "administratorAccount": true, "users": true}
+
+// describeAt is describe for the value at path, hiding what may be a secret.
+func describeAt(n *yaml.Node, path []string) string {
+	if n.Kind == yaml.ScalarNode {
+		for _, seg := range path {
+			if i := strings.IndexByte(seg, '['); i >= 0 {
+				seg = seg[:i]
+			}
+			if secretKeys[seg] {
+				return "a value (not shown: it may be a secret)"
+			}
+		}
+	}
+	return describe(n)
+}
+
 func describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -210,7 +230,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
 		d.decodeStruct(n, v, path)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			d.errorf(n.Line, "%s: want a list, got %s", at(path), describe(n))
+			d.errorf(n.Line, "%s: want a list, got %s", at(path), describeAt(n, path))
 			return
 		}
 		last := "items"
@@ -234,7 +254,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
 		v.Set(s)
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			d.errorf(n.Line, "%s: want a mapping, got %s", at(path), describe(n))
+			d.errorf(n.Line, "%s: want a mapping, got %s", at(path), describeAt(n, path))
 			return
 		}
 		m := reflect.MakeMap(v.Type())
@@ -262,21 +282,21 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
 		v.Set(m)
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			d.errorf(n.Line, "%s: want a text value, got %s", at(path), describe(n))
+			d.errorf(n.Line, "%s: want a text value, got %s", at(path), describeAt(n, path))
 			return
 		}
 		v.SetString(n.Value)
 	case reflect.Bool:
 		b, err := strconv.ParseBool(strings.ToLower(n.Value))
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || err != nil {
-			d.errorf(n.Line, "%s: want true or false, got %s", at(path), describe(n))
+			d.errorf(n.Line, "%s: want true or false, got %s", at(path), describeAt(n, path))
 			return
 		}
 		v.SetBool(b)
 	case reflect.Int:
 		i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || err != nil {
-			d.errorf(n.Line, "%s: want a whole number, got %s", at(path), describe(n))
+			d.errorf(n.Line, "%s: want a whole number, got %s", at(path), describeAt(n, path))
 			return
 		}
 		v.SetInt(i)
@@ -284,7 +304,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
 		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
 		tag := n.ShortTag()
 		if n.Kind != yaml.ScalarNode || (tag != "!!int" && tag != "!!float") || err != nil {
-			d.errorf(n.Line, "%s: want a number, got %s", at(path), describe(n))
+			d.errorf(n.Line, "%s: want a number, got %s", at(path), describeAt(n, path))
 			return
 		}
 		v.SetFloat(f)
@@ -307,7 +327,7 @@ func appendPath(path []string, seg string) []string {
 
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path []string) {
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n.Line, "%s: want a mapping (key: value), got %s", at(path), describe(n))
+		d.errorf(n.Line, "%s: want a mapping (key: value), got %s", at(path), describeAt(n, path))
 		return
 	}
 	t := v.Type()

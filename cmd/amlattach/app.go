@@ -214,6 +214,10 @@ func (a *app) openDebug() error {
 	if err != nil {
 		return &flows.Error{Kind: flows.KindInput, Field: "--debug", Msg: err.Error(), Fix: "give a writable file path"}
 	}
+	if err := f.Chmod(0o600); err != nil { // an existing file keeps its mode otherwise
+		f.Close()
+		return &flows.Error{Kind: flows.KindInput, Field: "--debug", Msg: err.Error(), Fix: "give a file you own"}
+	}
 	a.closers = append(a.closers, func() { f.Close() })
 	a.debugW = &redactor{w: f}
 	a.debugW.secrets = append(a.debugW.secrets, a.out.secrets...)

@@ -14,7 +14,11 @@ import (
 )
 
 func newBrowseCmd(a *app) *cobra.Command {
-	c := &cobra.Command{Use: "browse TYPE", Short: "List the resources that could be attached as TYPE"}
+	c := &cobra.Command{Use: "browse TYPE", Short: "List the resources that could be attached as TYPE", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return &flows.Error{Kind: flows.KindInput, Field: "TYPE", Msg: "a compute type is required",
+				Fix: "one of vm, hdinsight, batch, databricks, adla, aks, kubernetes, synapse (local and aci have nothing to browse), e.g. amlattach browse vm"}
+		}}
 	var all bool
 	c.PersistentFlags().BoolVar(&all, "all-subscriptions", false, "list every subscription you can see, not only the workspace's (listed in parallel; sorted by subscription, group and name)")
 	for _, t := range targetTypes {

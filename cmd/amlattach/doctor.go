@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -75,6 +76,10 @@ func newDoctorCmd(a *app) *cobra.Command {
 				if reportFile != "" {
 					fmt.Fprintf(a.out, "report written to %s\n", reportFile)
 				}
+			}
+			var fe *flows.Error
+			if errors.As(err, &fe) && fe.Kind == flows.KindInterrupted {
+				return err
 			}
 			if g.NeedsCredentials() {
 				field := "--password-file"

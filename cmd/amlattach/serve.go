@@ -15,7 +15,10 @@ import (
 // newSandboxCmd is `amlattach sandbox serve`: one simulated Azure that
 // several commands share, so that what one attaches the next one sees.
 func newSandboxCmd(a *app) *cobra.Command {
-	c := &cobra.Command{Use: "sandbox", Short: "Run a shared sandbox (a simulated Azure) for several commands or people"}
+	c := &cobra.Command{Use: "sandbox", Short: "Run a shared sandbox (a simulated Azure) for several commands or people", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return &flows.Error{Kind: flows.KindInput, Field: "sandbox", Msg: "a subcommand is required", Fix: "amlattach sandbox serve --world FILE"}
+		}}
 	var out string
 	serve := &cobra.Command{Use: "serve", Short: "Serve the sandbox of --world until interrupted; commands use it with --sandbox FILE",
 		Long: "Start the sandbox of --world (default: the built-in world) and keep it running until Ctrl-C. " +

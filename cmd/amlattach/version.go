@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"amlattach/flows"
 	"amlattach/internal/buildinfo"
 )
 
@@ -13,6 +14,9 @@ func newVersionCmd(a *app) *cobra.Command {
 	return &cobra.Command{Use: "version", Short: "Print the version, commit and build date", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			in := buildinfo.Get()
+			if a.output != "text" && a.output != "json" {
+				return &flows.Error{Kind: flows.KindInput, Field: "-o/--output", Msg: fmt.Sprintf("%q is not an output format", a.output), Fix: "use -o text or -o json"}
+			}
 			if a.output == "json" {
 				return json.NewEncoder(a.out).Encode(in)
 			}

@@ -46,7 +46,7 @@ func runWizard(a *app, cmd *cobra.Command, start *ui.Start, plain bool) error {
 		return err
 	}
 	be := flows.NewWizard(e.deps)
-	be.AddSecret = a.addSecrets // the stored secrets doctor reads stay out of --debug logs
+	be.AddSecret = a.addSecrets // typed secrets and those doctor reads stay out of outputs and --debug logs
 	command := "amlattach"
 	if a.world != "" {
 		command += " --world " + shellQuote(a.world)
