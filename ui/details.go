@@ -518,17 +518,9 @@ func (d *detailsScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if d.focus != fKey || d.inputs[fKey].Value() != msg.typed {
 			return d, nil
 		}
-		if msg.res.Value != msg.typed {
-			d.inputs[fKey].SetValue(msg.res.Value)
-			d.inputs[fKey].CursorEnd()
-			d.completions = nil
-			if len(msg.res.Candidates) > 1 {
-				d.completions = msg.res.Candidates
-			}
-			return d, nil
-		}
-		if len(msg.res.Candidates) > 1 {
-			d.completions = msg.res.Candidates
+		var next bool
+		d.completions, next = completeInto(&d.inputs[fKey], msg.res, msg.typed)
+		if !next {
 			return d, nil
 		}
 		return d, d.move(1)

@@ -370,17 +370,9 @@ func (s *formScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if f.Key != msg.key || f.input.Value() != msg.typed {
 			return s, nil
 		}
-		if msg.res.Value != msg.typed {
-			f.input.SetValue(msg.res.Value)
-			f.input.CursorEnd()
-			s.completions = nil
-			if len(msg.res.Candidates) > 1 {
-				s.completions = msg.res.Candidates
-			}
-			return s, nil
-		}
-		if len(msg.res.Candidates) > 1 {
-			s.completions = msg.res.Candidates
+		var next bool
+		s.completions, next = completeInto(&f.input, msg.res, msg.typed)
+		if !next {
 			return s, nil
 		}
 		return s, s.step(1)
@@ -618,4 +610,19 @@ func stepNotes(st *Styles, width int, scenario string, attachedAs []string, repl
 		lines = append(lines, wrap(st.Subtle.Render("Fix the field, then enter runs the preflight again."), width)...)
 	}
 	return lines
+}
+
+// completeInto applies a path completion to the field: the longer common
+// prefix, and the candidates to show when there are several. next says
+// there was nothing to complete: Tab then moves on to the next field.
+func completeInto(in *textinput.Model, res flows.PathCompletion, typed string) (candidates []string, next bool) {
+	if len(res.Candidates) > 1 {
+		candidates = res.Candidates
+	}
+	if res.Value != typed {
+		in.SetValue(res.Value)
+		in.CursorEnd()
+		return candidates, false
+	}
+	return candidates, candidates == nil
 }
