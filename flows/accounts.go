@@ -30,10 +30,8 @@ func ValidateBatch(in SimpleInput) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := p.ID
 	p.Fields = [][2]string{{"body", "the Azure ML SDK v1 body: computeType Batch and resourceId only"}}
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) {
-		p.Spec = azure.BatchSpec{ResourceID: p.ID.String()}
 		var g azure.Generic
 		steps := append(wsSteps(d, ws, p),
 			resourceStep(d, p, func(ctx context.Context) (err error) {
@@ -45,7 +43,7 @@ func ValidateBatch(in SimpleInput) (*Plan, error) {
 		)
 		return steps, noCleanup
 	}
-	p.Spec = azure.BatchSpec{ResourceID: id.String()}
+	p.spec = func() azure.AttachSpec { return azure.BatchSpec{ResourceID: p.ID.String()} }
 	return p, nil
 }
 
@@ -55,9 +53,7 @@ func ValidateADLA(in SimpleInput) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := p.ID
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) {
-		p.Spec = azure.ADLASpec{ResourceID: p.ID.String()}
 		var g azure.Generic
 		steps := append(wsSteps(d, ws, p),
 			resourceStep(d, p, func(ctx context.Context) (err error) {
@@ -69,7 +65,7 @@ func ValidateADLA(in SimpleInput) (*Plan, error) {
 		)
 		return steps, noCleanup
 	}
-	p.Spec = azure.ADLASpec{ResourceID: id.String()}
+	p.spec = func() azure.AttachSpec { return azure.ADLASpec{ResourceID: p.ID.String()} }
 	return p, nil
 }
 
@@ -79,14 +75,12 @@ func ValidateSynapse(in SimpleInput) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := p.ID
 	ident, err := in.Identity.validate()
 	if err != nil {
 		return nil, err
 	}
 	p.Fields = identityFields(ident)
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) {
-		p.Spec = azure.SynapseSpec{ResourceID: p.ID.String(), Identity: ident}
 		var g azure.Generic
 		steps := append(wsSteps(d, ws, p),
 			resourceStep(d, p, func(ctx context.Context) (err error) {
@@ -97,7 +91,7 @@ func ValidateSynapse(in SimpleInput) (*Plan, error) {
 		)
 		return steps, noCleanup
 	}
-	p.Spec = azure.SynapseSpec{ResourceID: id.String(), Identity: ident}
+	p.spec = func() azure.AttachSpec { return azure.SynapseSpec{ResourceID: p.ID.String(), Identity: ident} }
 	return p, nil
 }
 

@@ -113,10 +113,12 @@ func ValidateAKS(in AKSInput) (*Plan, error) {
 	}
 	p.secrets, p.Fields = secrets, fields
 	p.Notes = []string{"TLS settings are fixed at attach time: to change them later, reattach the cluster with the new settings (amlattach attach aks --name " + name + " --replace --tls …)."}
-	p.Spec = spec
+	p.spec = func() azure.AttachSpec {
+		s := spec
+		s.ResourceID = p.ID.String()
+		return s
+	}
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) {
-		spec.ResourceID = p.ID.String()
-		p.Spec = spec
 		var cl azure.AKSCluster
 		steps := append(wsSteps(d, ws, p),
 			resourceStep(d, p, func(ctx context.Context) (err error) {
@@ -173,15 +175,16 @@ func ValidateKubernetes(in KubernetesInput) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := p.ID
 	ident, err := in.Identity.validate()
 	if err != nil {
 		return nil, err
 	}
 	ns := orFlag(in.Namespace, "default")
 	p.Fields = append([][2]string{{"namespace", ns}}, identityFields(ident)...)
-	p.Spec = azure.KubernetesSpec{ResourceID: id.String(), Namespace: ns, Identity: ident}
-	arc := strings.EqualFold(id.Kind(), ConnectedKind)
+	p.spec = func() azure.AttachSpec {
+		return azure.KubernetesSpec{ResourceID: p.ID.String(), Namespace: ns, Identity: ident}
+	}
+	arc := strings.EqualFold(p.ID.Kind(), ConnectedKind)
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) {
 		var cl azure.AKSCluster
 		var g azure.Generic

@@ -27,7 +27,9 @@ func (p *VMPlan) Target() *Plan {
 	} else {
 		t.Fields = append(t.Fields, [2]string{"administratorAccount.password", "********"})
 	}
-	t.Spec = azure.VMSpec{ResourceID: p.ID.String(), SSHPort: p.In.SSHPort, Creds: creds}
+	t.spec = func() azure.AttachSpec {
+		return azure.VMSpec{ResourceID: p.ID.String(), SSHPort: p.In.SSHPort, Creds: creds}
+	}
 	return t
 }
 

@@ -38,9 +38,11 @@ func ValidateDatabricks(in DatabricksInput) (*Plan, error) {
 	var url string
 	fields := func() {
 		p.Fields = [][2]string{{"workspaceUrl", orFlag(url, "(read from the workspace)")}, {"databricksAccessToken", "******** (from " + orFlag(in.TokenSource, "--token-file") + ")"}}
-		p.Spec = azure.DatabricksSpec{ResourceID: p.ID.String(), WorkspaceURL: url, Token: tok}
 	}
 	fields()
+	p.spec = func() azure.AttachSpec {
+		return azure.DatabricksSpec{ResourceID: p.ID.String(), WorkspaceURL: url, Token: tok}
+	}
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) {
 		fields()
 		var dw azure.DatabricksWorkspace

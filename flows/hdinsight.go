@@ -35,6 +35,7 @@ func ValidateHDInsight(in HDInsightInput, forAttach bool) (*Plan, error) {
 	p.secrets = vp.Secrets()
 	h := &hdiAttach{vp: vp, host: id.Name + "-ssh.azurehdinsight.net", port: 22}
 	h.update(p)
+	p.spec = func() azure.AttachSpec { return h.spec(p) }
 	p.steps = func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) { return h.steps(d, ws, p) }
 	return p, nil
 }
@@ -48,17 +49,25 @@ type hdiAttach struct {
 	port int
 }
 
+// update shows the endpoint in the plan's summary fields.
 func (h *hdiAttach) update(p *Plan) {
 	in := h.vp.In
-	creds := azure.VMCredentials{Username: in.Username, Password: in.Password}
 	p.Fields = [][2]string{{"address", h.host}, {"sshPort", strconv.Itoa(h.port)}, {"administratorAccount.username", in.Username}}
 	if h.vp.Key != nil {
-		creds = azure.VMCredentials{Username: in.Username, PrivateKey: h.vp.Key.Text}
 		p.Fields = append(p.Fields, [2]string{"administratorAccount.privateKeyData", "(contents of " + h.vp.Key.Path + ", hidden)"})
 	} else {
 		p.Fields = append(p.Fields, [2]string{"administratorAccount.password", "********"})
 	}
-	p.Spec = azure.HDInsightSpec{ResourceID: p.ID.String(), Address: h.host, SSHPort: h.port, Creds: creds}
+}
+
+// spec is the request body for the endpoint as it stands.
+func (h *hdiAttach) spec(p *Plan) azure.AttachSpec {
+	in := h.vp.In
+	creds := azure.VMCredentials{Username: in.Username, Password: in.Password}
+	if h.vp.Key != nil {
+		creds = azure.VMCredentials{Username: in.Username, PrivateKey: h.vp.Key.Text}
+	}
+	return azure.HDInsightSpec{ResourceID: p.ID.String(), Address: h.host, SSHPort: h.port, Creds: creds}
 }
 
 func (h *hdiAttach) steps(d Deps, ws azure.Workspace, p *Plan) ([]Step, func()) {

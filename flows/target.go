@@ -19,7 +19,9 @@ type Plan struct {
 	Name        string // compute name in the workspace
 	ID          azure.ResourceID
 	ComputeType string // Azure ML's computeType
-	Spec        azure.AttachSpec
+	// spec builds the request body from the plan as it stands when it is
+	// sent: the bound resource ID and what the preflight learned.
+	spec func() azure.AttachSpec
 	// Fields are the request's settings as the confirmation shows them,
 	// secrets masked.
 	Fields   [][2]string
@@ -37,6 +39,9 @@ type Plan struct {
 // Secrets lists the plan's secret strings, so that outputs can be scrubbed
 // of them as a last line of defence.
 func (p *Plan) Secrets() []string { return p.secrets }
+
+// Spec is the type-specific body of the attach request.
+func (p *Plan) Spec() azure.AttachSpec { return p.spec() }
 
 // Bind completes a resource given by name with the workspace's subscription
 // and resource group, as the SDK v1 did.
@@ -188,7 +193,7 @@ func Submit(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, rep *Repor
 	}
 	actx, acancel := d.OperationContext(ctx)
 	defer acancel()
-	c, err := d.Azure.Attach(actx, ws, p.Name, p.Spec, func(pr azure.Progress) {
+	c, err := d.Azure.Attach(actx, ws, p.Name, p.Spec(), func(pr azure.Progress) {
 		if emit != nil {
 			emit(Event{Kind: AttachProgress, Phase: pr.Phase, State: pr.State, At: d.now()})
 		}

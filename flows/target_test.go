@@ -118,7 +118,7 @@ func TestAKSInputRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := p.Spec.(azure.AKSSpec)
+	spec := p.Spec().(azure.AKSSpec)
 	if spec.Purpose != "DevTest" || spec.LoadBalancerType != "PublicIp" || spec.TLS.Status != "Disabled" {
 		t.Fatalf("defaults and casing: %+v", spec)
 	}
@@ -163,7 +163,7 @@ func TestIdentityRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := p.Spec.(azure.KubernetesSpec)
+	spec := p.Spec().(azure.KubernetesSpec)
 	if spec.Namespace != "default" || spec.Identity.Type != "UserAssigned" || len(spec.Identity.UserAssignedID) != 1 {
 		t.Fatalf("spec %+v", spec)
 	}
@@ -195,7 +195,7 @@ func TestPlansListTheirProbesInOrder(t *testing.T) {
 	if got := h.ProbeIDs(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("hdinsight plan %v", got)
 	}
-	spec := h.Spec.(azure.HDInsightSpec)
+	spec := h.Spec().(azure.HDInsightSpec)
 	if spec.Address != "spark-hdi-ssh.azurehdinsight.net" || spec.SSHPort != 22 || spec.Creds.Password != "pw" {
 		t.Fatalf("hdinsight spec before the preflight %+v", spec)
 	}
