@@ -140,15 +140,7 @@ func Doctor(ctx context.Context, d Deps, ws azure.Workspace, in DoctorInput, add
 	if plan == nil {
 		return g, nil
 	}
-	steps, cleanup := plan.Steps(d, ws)
-	defer cleanup()
-	var kept []Step
-	for _, s := range steps {
-		if s.ID != probes.IDWsName { // the name is this compute's own
-			kept = append(kept, s)
-		}
-	}
-	g.Results = RunGraph(ctx, kept, d.Now, emit)
+	g.Results = ProbeExisting(ctx, d, ws, plan, emit)
 	g.remedies(typ, plan)
 	if err := ctx.Err(); err != nil {
 		return g, &Error{Kind: KindInterrupted, Msg: "doctor interrupted: the probes that had not finished were skipped", Err: err}

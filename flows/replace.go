@@ -17,6 +17,20 @@ type ReplaceOptions struct {
 	Retry string
 }
 
+// ProbeExisting is the preflight of a compute that exists already (doctor,
+// replace): ws.name is left out, the name being that compute's own.
+func ProbeExisting(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, emit Emit) []probes.Result {
+	steps, cleanup := p.Steps(d, ws)
+	defer cleanup()
+	var kept []Step
+	for _, s := range steps {
+		if s.ID != probes.IDWsName {
+			kept = append(kept, s)
+		}
+	}
+	return RunGraph(ctx, kept, d.Now, emit)
+}
+
 // Replace reattaches an existing compute with new settings (a rotated
 // password, a new key or token, other TLS settings): the preflight runs with
 // the new settings first and nothing is detached when it fails (unless
@@ -36,15 +50,7 @@ func Replace(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o Replace
 		return nil, &Error{Kind: KindInput, Field: "--replace", Msg: fmt.Sprintf("compute %q is attached to %s, not to %s", p.Name, old.ResourceID, p.ID),
 			Fix: "--replace reattaches the same resource; detach the compute first to use its name for another one"}
 	}
-	steps, cleanup := p.Steps(d, ws)
-	var kept []Step
-	for _, s := range steps {
-		if s.ID != probes.IDWsName { // the name is taken by the compute being replaced
-			kept = append(kept, s)
-		}
-	}
-	rs := RunGraph(ctx, kept, d.Now, emit)
-	cleanup()
+	rs := ProbeExisting(ctx, d, ws, p, emit)
 	rep := NewReport(p.Type, p.Name, p.ID.String(), rs)
 	if ctx.Err() != nil {
 		return rep, &Error{Kind: KindInterrupted, Msg: "interrupted during the preflight; nothing was changed", Err: ctx.Err()}

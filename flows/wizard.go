@@ -227,15 +227,7 @@ func (w Wizard) Detach(ctx context.Context, ws Workspace, name string, emit Emit
 // ws.name, since the name is the compute's own (as Replace runs them).
 func (w Wizard) ProbeReplace(ctx context.Context, ws Workspace, p *Plan, emit Emit) []probes.Result {
 	w.secrets(p)
-	steps, cleanup := p.Steps(w.D, ws)
-	defer cleanup()
-	var kept []Step
-	for _, s := range steps {
-		if s.ID != probes.IDWsName {
-			kept = append(kept, s)
-		}
-	}
-	return RunGraph(ctx, kept, w.D.Now, emit)
+	return ProbeExisting(ctx, w.D, ws, p, emit)
 }
 
 // Replace is Replace bound to the wizard's Deps: the preflight again with
