@@ -103,6 +103,9 @@ func IsSignInRefused(err error) bool {
 type stepTimeout struct{}
 
 func (stepTimeout) Do(req *policy.Request) (*http.Response, error) {
+	if d, ok := req.Raw().Context().Value(stepKey{}).(time.Duration); !ok || d <= 0 {
+		return req.Next() // no step bound: nothing to do, no body to keep
+	}
 	ctx, cancel := stepContext(req.Raw().Context())
 	defer cancel()
 	resp, err := req.WithContext(ctx).Next()
