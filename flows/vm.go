@@ -392,5 +392,3 @@ func (n *netMemo) GetNSG(ctx context.Context, id azure.ResourceID) (azure.NSG, e
 	g, _ := v.(azure.NSG)
 	return g, err
 }
-
-var _ = fmt.Sprintf

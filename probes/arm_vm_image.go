@@ -1,7 +1,6 @@
 package probes
 
 import (
-	"fmt"
 	"strings"
 
 	"amlattach/azure"
@@ -48,5 +47,3 @@ func lastSegment(id string) string {
 	}
 	return id
 }
-
-var _ = fmt.Sprintf

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -345,9 +344,6 @@ Exit codes: 0 done; 1 a probe failed, nothing was sent; 2 bad input or usage;
 	addWizard(a, root) // the bare command is the wizard (RunE and --plain)
 	return root
 }
-
-var _ = io.Discard
-var _ http.Client
 
 // credentialFix is the one command that gets a credential for --auth.
 func credentialFix(auth string) string {

@@ -2,13 +2,11 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"net"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
 	"amlattach/flows"
@@ -153,6 +151,3 @@ func (a *app) confirm(s flows.AttachSummary) (bool, error) {
 	ans := strings.ToLower(strings.TrimSpace(line))
 	return ans == "y" || ans == "yes", nil
 }
-
-var _ = json.Marshal
-var _ ssh.Signer
