@@ -3,6 +3,7 @@ package flows
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -87,6 +88,25 @@ func DoctorMarkdown(d DoctorJSON) []byte {
 		fmt.Fprintf(&b, "\n## Remedy\n\n%s\n", d.Remedy)
 	}
 	return b.Bytes()
+}
+
+// WritePrivateFile writes data to path with mode 0600, also over an
+// existing file of a wider mode: for reports and anything that may say more
+// than its reader should share.
+func WritePrivateFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func mdCell(s string) string {

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -72,19 +71,7 @@ func startUserDetachCmd(ctx context.Context, r *run, be Backend, ws flows.Worksp
 // writeReportCmd writes the Markdown report, mode 0600.
 func writeReportCmd(path string, doc []byte) tea.Cmd {
 	return func() tea.Msg {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-		if err != nil {
-			return reportWrittenMsg{path: path, err: err}
-		}
-		if err := f.Chmod(0o600); err != nil {
-			f.Close()
-			return reportWrittenMsg{path: path, err: err}
-		}
-		_, err = f.Write(doc)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return reportWrittenMsg{path: path, err: err}
+		return reportWrittenMsg{path: path, err: flows.WritePrivateFile(path, doc)}
 	}
 }
 

@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -154,7 +153,7 @@ func (p *plainRun) doctor(comp flows.Compute, done *[]string) (Outcome, bool, er
 				for _, t := range typed {
 					doc = strings.ReplaceAll(doc, t, "[REDACTED]")
 				}
-				if err := writeReportFile(flows.ExpandHome(path), []byte(doc)); err != nil {
+				if err := flows.WritePrivateFile(flows.ExpandHome(path), []byte(doc)); err != nil {
 					p.say("  ✗ could not write %s: %v", path, err)
 					continue
 				}
@@ -170,23 +169,6 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// writeReportFile writes a report, mode 0600 even over an older file.
-func writeReportFile(path string, doc []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	_, err = f.Write(doc)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func (p *plainRun) printDiagnosis(g *flows.Diagnosis, err error) {

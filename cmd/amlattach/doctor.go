@@ -1,11 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -132,18 +132,16 @@ func printDiagnosis(w io.Writer, d flows.DoctorJSON) {
 
 // writeReport writes the Markdown report through the redactor, mode 0600.
 func writeReport(a *app, path string, d flows.DoctorJSON) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return &flows.Error{Kind: flows.KindInput, Field: "--report", Msg: fmt.Sprintf("cannot write %s: %v", path, err), Fix: "give a path in a folder you can write"}
-	}
-	defer f.Close()
-	if err := f.Chmod(0o600); err != nil {
+	var buf bytes.Buffer
+	rw := &redactor{w: &buf}
+	rw.secrets = append(rw.secrets, a.out.secrets...)
+	if _, err := rw.Write(flows.DoctorMarkdown(d)); err != nil {
 		return err
 	}
-	rw := &redactor{w: f}
-	rw.secrets = append(rw.secrets, a.out.secrets...)
-	_, err = rw.Write(flows.DoctorMarkdown(d))
-	return err
+	if err := flows.WritePrivateFile(path, buf.Bytes()); err != nil {
+		return &flows.Error{Kind: flows.KindInput, Field: "--report", Msg: fmt.Sprintf("cannot write %s: %v", path, err), Fix: "give a path in a folder you can write"}
+	}
+	return nil
 }
 
 func firstOf(s ...string) string {
