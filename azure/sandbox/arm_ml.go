@@ -189,8 +189,18 @@ func storageName(ws string) string {
 	return out + "storage"
 }
 
+// computeJSON is the compute's ARM body. Azure sends provisioningErrors
+// as null for a compute without errors; a lenient sandbox sends [].
+func (s *Server) computeJSON(ws *wsState, c *computeState) map[string]any {
+	out := c.json(ws)
+	if len(c.errors) == 0 && s.world.Faults.Lenient.EmptyErrors {
+		out["properties"].(map[string]any)["provisioningErrors"] = []any{}
+	}
+	return out
+}
+
 func (c *computeState) json(ws *wsState) map[string]any {
-	errs := []any{}
+	var errs []any
 	for _, e := range c.errors {
 		errs = append(errs, map[string]any{"error": map[string]any{"code": e.Code, "message": e.Message}})
 	}
@@ -288,7 +298,7 @@ func (s *Server) listComputes(w http.ResponseWriter, r *http.Request, m *match) 
 	}
 	items := make([]any, 0, len(ws.computes))
 	for _, c := range ws.computes {
-		items = append(items, c.json(ws))
+		items = append(items, s.computeJSON(ws, c))
 	}
 	s.mu.Unlock()
 	s.writePage(w, r, items)
@@ -316,7 +326,7 @@ func (s *Server) getCompute(w http.ResponseWriter, _ *http.Request, m *match) {
 	if c == nil {
 		return
 	}
-	writeJSON(w, http.StatusOK, c.json(ws))
+	writeJSON(w, http.StatusOK, s.computeJSON(ws, c))
 }
 
 // attachBody is the part of a ComputeResource the server reads.
@@ -344,80 +354,22 @@ type vmAttachProps struct {
 	} `json:"administratorAccount"`
 }
 
-func (s *Server) putCompute(w http.ResponseWriter, r *http.Request, m *match) {
-	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		armError(w, http.StatusBadRequest, "InvalidRequestContent", "The request content could not be read.")
-		return
-	}
-	var body attachBody
-	if err := json.Unmarshal(raw, &body); err != nil {
-		// The decoder's message may quote the body, which can hold secrets.
-		armError(w, http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized as a compute resource.")
-		return
-	}
-	name := m.vars[1]
-	invalid := func(msg string) { armError(w, http.StatusBadRequest, "ValidationError", msg) }
-	p := body.Properties
-	switch {
-	case p == nil || p.ComputeType == "":
-		invalid("The compute definition needs properties.computeType.")
-		return
-	case !contains(computeTypes, p.ComputeType) && (p.ComputeType != batchComputeType || s.world.Faults.RefuseBatch):
-		invalid(fmt.Sprintf("'%s' is not a compute type; use one of %s.", p.ComputeType, strings.Join(computeTypes, ", ")))
-		return
-	case body.Location == "":
-		invalid("The location of the compute is required; use the workspace's location.")
-		return
-	case isAttachedType(p.ComputeType) && p.ResourceID == "":
-		invalid("properties.resourceId is required to attach an existing resource.")
-		return
-	case isAttachedType(p.ComputeType) && !computeNameRE.MatchString(name):
-		invalid(fmt.Sprintf("Compute name '%s' is invalid. It can include letters, digits and dashes. It must start with a letter, end with a letter or digit, and be between 2 and 16 characters in length.", name))
-		return
-	}
-	if isAttachedType(p.ComputeType) {
-		if msg := checkResourceKind(p.ComputeType, p.ResourceID); msg != "" {
-			invalid(msg)
-			return
-		}
-	}
-	var tp typedProps
-	if len(p.Properties) > 0 && string(p.Properties) != "null" {
-		if err := json.Unmarshal(p.Properties, &tp); err != nil {
-			invalid("properties.properties is not valid for compute type " + p.ComputeType + ".")
-			return
-		}
-	}
-	if msg := tp.check(p.ComputeType); msg != "" {
-		invalid(msg)
-		return
-	}
-	ident, msg := body.Identity.state(p.ComputeType)
-	if msg != "" {
-		invalid(msg)
-		return
-	}
-	vp := tp.vmAttachProps
-	hasVMProps := p.ComputeType == "VirtualMachine" || p.ComputeType == "HDInsight"
-	if hasVMProps {
-		a := vp.AdministratorAccount
-		switch {
-		case a == nil || a.Username == "":
-			invalid("properties.properties.administratorAccount.username is required.")
-			return
-		case a.Password == "" && a.PrivateKeyData == "":
-			invalid("properties.properties.administratorAccount needs a password or privateKeyData.")
-			return
-		case vp.SSHPort < 0 || vp.SSHPort > 65535:
-			invalid(fmt.Sprintf("properties.properties.sshPort %d is not a port.", vp.SSHPort))
-			return
-		}
-		if vp.SSHPort == 0 {
-			vp.SSHPort = 22
-		}
-	}
+// attachRequest is a checked attach PUT: the compute it asks for (not yet
+// in any workspace) and the SHA-256 of its body.
+type attachRequest struct {
+	c   *computeState
+	sum [sha256.Size]byte
+}
 
+// putCompute attaches (or, for the types Azure ML creates, creates) a
+// compute: the body is checked first, then the workspace decides whether
+// the PUT is a retry, a conflict, or a new attach to schedule.
+func (s *Server) putCompute(w http.ResponseWriter, r *http.Request, m *match) {
+	req, code, msg := s.readAttach(r, m.vars[1])
+	if msg != "" {
+		armError(w, http.StatusBadRequest, code, msg)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advance()
@@ -425,34 +377,62 @@ func (s *Server) putCompute(w http.ResponseWriter, r *http.Request, m *match) {
 	if ws == nil {
 		return
 	}
-	idx, old := ws.find(name)
-	sum := sha256.Sum256(raw)
-	if old != nil && old.state == "Creating" && old.putSum == sum {
-		// The same PUT again (a client retrying after a lost answer): like
-		// Resource Manager for an identical request, answer the current
-		// state and the operation already running, and start nothing new.
-		if op := s.pendingOp(old); op != nil {
-			w.Header().Set("Azure-AsyncOperation", s.opURL(m.sub, op, "computeOperationsStatus"))
+	idx, old := ws.find(req.c.name)
+	if old != nil && s.sameAttachAgain(w, m, ws, old, req.sum) {
+		return
+	}
+	if old != nil && s.attachConflict(w, ws, old) {
+		return
+	}
+	s.scheduleAttach(w, m, ws, idx, old, req)
+}
+
+// readAttach reads and checks the body of an attach PUT for the compute
+// name. It returns the request, or the error code and message of the 400.
+// Messages never quote the body, which holds secrets.
+func (s *Server) readAttach(r *http.Request, name string) (*attachRequest, string, string) {
+	const invalid = "ValidationError"
+	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return nil, "InvalidRequestContent", "The request content could not be read."
+	}
+	var body attachBody
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nil, "InvalidRequestContent", "The request content was invalid and could not be deserialized as a compute resource."
+	}
+	if msg := s.checkAttachBase(body, name); msg != "" {
+		return nil, invalid, msg
+	}
+	p := body.Properties
+	var tp typedProps
+	if len(p.Properties) > 0 && string(p.Properties) != "null" {
+		if err := json.Unmarshal(p.Properties, &tp); err != nil {
+			return nil, invalid, "properties.properties is not valid for compute type " + p.ComputeType + "."
 		}
-		writeJSON(w, http.StatusCreated, old.json(ws))
-		return
 	}
-	if old != nil && (old.state == "Creating" || old.state == "Deleting") {
-		armError(w, http.StatusConflict, "Conflict",
-			fmt.Sprintf("Compute '%s' is %s; wait for that operation to finish before changing it.", old.name, strings.ToLower(old.state)))
-		return
+	if msg := tp.check(p.ComputeType); msg != "" {
+		return nil, invalid, msg
 	}
-	now := s.now()
+	ident, msg := body.Identity.state(p.ComputeType)
+	if msg != "" {
+		return nil, invalid, msg
+	}
+	hasVMProps := p.ComputeType == "VirtualMachine" || p.ComputeType == "HDInsight"
+	if hasVMProps {
+		if msg := checkVMAttachProps(&tp.vmAttachProps); msg != "" {
+			return nil, invalid, msg
+		}
+	}
 	c := &computeState{
 		name: name, typ: p.ComputeType, resourceID: p.ResourceID, description: p.Description,
 		location: body.Location, computeLocation: body.Location, state: "Creating",
-		created: now, modified: now, hasVMProps: hasVMProps,
-		req: tp, identity: ident, putSum: sum,
+		hasVMProps: hasVMProps, req: tp, identity: ident,
 	}
 	if p.ComputeLocation != "" {
 		c.computeLocation = p.ComputeLocation
 	}
 	if hasVMProps {
+		vp := tp.vmAttachProps
 		a := vp.AdministratorAccount
 		c.address, c.sshPort = vp.Address, vp.SSHPort
 		c.admin = AdminAccount{Username: a.Username, Password: a.Password, PrivateKeyData: a.PrivateKeyData, PublicKeyData: a.PublicKeyData}
@@ -464,6 +444,89 @@ func (s *Server) putCompute(w http.ResponseWriter, r *http.Request, m *match) {
 	if tp.SSLConfiguration != nil {
 		c.sslKey = tp.SSLConfiguration.Key
 	}
+	return &attachRequest{c: c, sum: sha256.Sum256(raw)}, "", ""
+}
+
+// checkAttachBase checks what every compute type needs: a known type, a
+// location, and for an attach the resource ID and a valid name.
+func (s *Server) checkAttachBase(body attachBody, name string) string {
+	p := body.Properties
+	switch {
+	case p == nil || p.ComputeType == "":
+		return "The compute definition needs properties.computeType."
+	case !contains(computeTypes, p.ComputeType) && (p.ComputeType != batchComputeType || s.world.Faults.RefuseBatch):
+		return fmt.Sprintf("'%s' is not a compute type; use one of %s.", p.ComputeType, strings.Join(computeTypes, ", "))
+	case body.Location == "":
+		return "The location of the compute is required; use the workspace's location."
+	case !isAttachedType(p.ComputeType):
+		return ""
+	case p.ResourceID == "":
+		return "properties.resourceId is required to attach an existing resource."
+	case !computeNameRE.MatchString(name):
+		return fmt.Sprintf("Compute name '%s' is invalid. It can include letters, digits and dashes. It must start with a letter, end with a letter or digit, and be between 2 and 16 characters in length.", name)
+	}
+	return checkResourceKind(p.ComputeType, p.ResourceID)
+}
+
+// checkVMAttachProps checks the login of a VM or HDInsight attach and
+// fills the default SSH port.
+func checkVMAttachProps(vp *vmAttachProps) string {
+	a := vp.AdministratorAccount
+	switch {
+	case a == nil || a.Username == "":
+		return "properties.properties.administratorAccount.username is required."
+	case a.Password == "" && a.PrivateKeyData == "":
+		return "properties.properties.administratorAccount needs a password or privateKeyData."
+	case vp.SSHPort < 0 || vp.SSHPort > 65535:
+		return fmt.Sprintf("properties.properties.sshPort %d is not a port.", vp.SSHPort)
+	}
+	if vp.SSHPort == 0 {
+		vp.SSHPort = 22
+	}
+	return ""
+}
+
+// sameAttachAgain answers a lenient sandbox's retry: the same PUT again
+// while the compute is Creating (a client retrying after a lost answer)
+// gets the current state and the operation already running, and starts
+// nothing new. It reports whether it answered. The caller holds s.mu.
+func (s *Server) sameAttachAgain(w http.ResponseWriter, m *match, ws *wsState, old *computeState, sum [sha256.Size]byte) bool {
+	if !s.world.Faults.Lenient.Reattach || old.state != "Creating" || old.putSum != sum {
+		return false
+	}
+	if op := s.pendingOp(old); op != nil {
+		w.Header().Set("Azure-AsyncOperation", s.opURL(m.sub, op, "computeOperationsStatus"))
+	}
+	writeJSON(w, http.StatusCreated, s.computeJSON(ws, old))
+	return true
+}
+
+// attachConflict refuses a PUT over an existing compute, as Azure ML does:
+// attaching is not idempotent, and a retried PUT whose first answer was
+// lost is refused like any other. A lenient sandbox refuses only while an
+// operation runs, and otherwise replaces the compute. It reports whether it
+// answered. The caller holds s.mu.
+func (s *Server) attachConflict(w http.ResponseWriter, ws *wsState, old *computeState) bool {
+	switch {
+	case old.state == "Creating" || old.state == "Deleting":
+		armError(w, http.StatusConflict, "Conflict",
+			fmt.Sprintf("Compute '%s' is %s; wait for that operation to finish before changing it.", old.name, strings.ToLower(old.state)))
+	case !s.world.Faults.Lenient.Reattach:
+		armError(w, http.StatusConflict, "Conflict",
+			fmt.Sprintf("A compute named '%s' already exists in workspace '%s'; a compute cannot be attached over it. Detach it first, or use another name.", old.name, ws.ws.Name))
+	default:
+		return false
+	}
+	return true
+}
+
+// scheduleAttach puts the new compute in the workspace (in old's place at
+// idx when it replaces one), Creating, and starts the operation that ends
+// it. The caller holds s.mu.
+func (s *Server) scheduleAttach(w http.ResponseWriter, m *match, ws *wsState, idx int, old *computeState, req *attachRequest) {
+	now := s.now()
+	c := req.c
+	c.created, c.modified, c.putSum = now, now, req.sum
 	s.fillTypeProps(c)
 	op := &operation{
 		id: randomUUID(), location: strings.ToLower(strings.ReplaceAll(ws.ws.Location, " ", "")),
@@ -486,7 +549,7 @@ func (s *Server) putCompute(w http.ResponseWriter, r *http.Request, m *match) {
 	}
 	s.ops[op.id] = op
 	w.Header().Set("Azure-AsyncOperation", s.opURL(m.sub, op, "computeOperationsStatus"))
-	writeJSON(w, http.StatusCreated, c.json(ws))
+	writeJSON(w, http.StatusCreated, s.computeJSON(ws, c))
 }
 
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }

@@ -56,18 +56,29 @@ func (s *Server) addNetwork(e *vmEntry) {
 	if vm.PublicIP != "" {
 		pip := netID(e, "publicIPAddresses", pipName(vm))
 		ipProps["publicIPAddress"] = ref(pip)
+		props := map[string]any{
+			"provisioningState":        "Succeeded",
+			"resourceGuid":             stableUUID(pip),
+			"ipAddress":                vm.PublicIP,
+			"publicIPAddressVersion":   "IPv4",
+			"publicIPAllocationMethod": "Static",
+			"idleTimeoutInMinutes":     4,
+			"ipConfiguration":          ref(ipcfg),
+		}
+		sku := "Standard"
+		if vm.PublicIPAllocation == "Dynamic" {
+			// Only a Basic address is dynamic; it is released while the
+			// VM is deallocated, and Azure then leaves ipAddress out.
+			sku = "Basic"
+			props["publicIPAllocationMethod"] = "Dynamic"
+			if vm.PowerState == "deallocated" {
+				delete(props, "ipAddress")
+			}
+		}
 		add("publicIPAddresses", pipName(vm), map[string]any{
 			"id": pip, "name": pipName(vm), "location": vm.Location,
-			"sku": map[string]any{"name": "Standard", "tier": "Regional"},
-			"properties": map[string]any{
-				"provisioningState":        "Succeeded",
-				"resourceGuid":             stableUUID(pip),
-				"ipAddress":                vm.PublicIP,
-				"publicIPAddressVersion":   "IPv4",
-				"publicIPAllocationMethod": "Static",
-				"idleTimeoutInMinutes":     4,
-				"ipConfiguration":          ref(ipcfg),
-			},
+			"sku":        map[string]any{"name": sku, "tier": "Regional"},
+			"properties": props,
 		})
 	}
 	nicProps := map[string]any{

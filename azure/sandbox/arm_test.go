@@ -295,13 +295,14 @@ func TestAttachSucceeds(t *testing.T) {
 	if !ok || *sec.AdministratorAccount.Username != "azureuser" || *sec.AdministratorAccount.Password != "Passw0rd!" {
 		t.Fatalf("listKeys: %T %+v", keys.ComputeSecretsClassification, keys)
 	}
-	// Attaching over an existing compute overwrites it, like real ARM.
-	p2, err := cc.BeginCreateOrUpdate(ctx(t), "rg", "ws", "c1", vmAttach(vmPrefix+"good", "azureuser", "Passw0rd!", 22), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p2.PollUntilDone(ctx(t), fast); err != nil {
-		t.Fatal(err)
+	// Attaching is not idempotent: a PUT over an existing compute is
+	// refused, the same request again included (lenient_test.go has the
+	// kinder answers).
+	_, err = cc.BeginCreateOrUpdate(ctx(t), "rg", "ws", "c1", vmAttach(vmPrefix+"good", "azureuser", "Passw0rd!", 22), nil)
+	assertCode(t, err, 409, "Conflict")
+	_, err = cc.BeginCreateOrUpdate(ctx(t), "rg", "ws", "new-vm", vmAttach(vmPrefix+"good", "azureuser", "Passw0rd!", 22), nil)
+	if re := assertCode(t, err, 409, "Conflict"); !strings.Contains(re.Error(), "already exists") {
+		t.Fatalf("message: %v", re)
 	}
 }
 

@@ -58,7 +58,7 @@ func (s *Server) vmJSON(e *vmEntry, expand bool) map[string]any {
 	id := e.id()
 	var image map[string]any
 	if vm.Image.ID != "" {
-		image = map[string]any{"id": vm.Image.ID}
+		image = map[string]any{imageIDKey(vm.Image.ID): vm.Image.ID}
 	} else {
 		image = map[string]any{
 			"publisher": vm.Image.Publisher, "offer": vm.Image.Offer, "sku": vm.Image.SKU, "version": vm.Image.Version,
@@ -70,13 +70,38 @@ func (s *Server) vmJSON(e *vmEntry, expand bool) map[string]any {
 		}
 	}
 	disk := vm.Name + "_OsDisk_1_" + strings.ReplaceAll(stableUUID(id+"disk"), "-", "")
+	osProfile := map[string]any{
+		"computerName":             vm.Name,
+		"adminUsername":            vm.AdminUsername,
+		"secrets":                  []any{},
+		"allowExtensionOperations": true,
+	}
+	if vm.OSType == "Windows" {
+		osProfile["windowsConfiguration"] = map[string]any{
+			"provisionVMAgent":       true,
+			"enableAutomaticUpdates": true,
+			"patchSettings":          map[string]any{"patchMode": "AutomaticByOS", "assessmentMode": "ImageDefault"},
+		}
+	} else {
+		osProfile["linuxConfiguration"] = map[string]any{
+			"disablePasswordAuthentication": passwordAuthDisabled(vm),
+			"provisionVMAgent":              true,
+			"patchSettings":                 map[string]any{"patchMode": "ImageDefault", "assessmentMode": "ImageDefault"},
+		}
+	}
+	// Azure leaves out the properties of a VM's only NIC reference; the
+	// lenient sandbox marks it primary.
+	nicRef := map[string]any{"id": nicID(e)}
+	if s.world.Faults.Lenient.PrimaryNIC {
+		nicRef["properties"] = map[string]any{"primary": true, "deleteOption": "Detach"}
+	}
 	props := map[string]any{
 		"vmId":            stableUUID(id),
 		"hardwareProfile": map[string]any{"vmSize": vm.Size},
 		"storageProfile": map[string]any{
 			"imageReference": image,
 			"osDisk": map[string]any{
-				"osType": "Linux", "name": disk, "createOption": "FromImage", "caching": "ReadWrite",
+				"osType": osType(vm), "name": disk, "createOption": "FromImage", "caching": "ReadWrite",
 				"deleteOption": "Delete", "diskSizeGB": 128,
 				"managedDisk": map[string]any{
 					"storageAccountType": "Premium_LRS",
@@ -85,23 +110,8 @@ func (s *Server) vmJSON(e *vmEntry, expand bool) map[string]any {
 			},
 			"dataDisks": []any{},
 		},
-		"osProfile": map[string]any{
-			"computerName":  vm.Name,
-			"adminUsername": vm.AdminUsername,
-			"linuxConfiguration": map[string]any{
-				"disablePasswordAuthentication": passwordAuthDisabled(vm),
-				"provisionVMAgent":              true,
-				"patchSettings":                 map[string]any{"patchMode": "ImageDefault", "assessmentMode": "ImageDefault"},
-			},
-			"secrets":                  []any{},
-			"allowExtensionOperations": true,
-		},
-		"networkProfile": map[string]any{
-			"networkInterfaces": []any{map[string]any{
-				"id":         nicID(e),
-				"properties": map[string]any{"primary": true, "deleteOption": "Detach"},
-			}},
-		},
+		"osProfile":         osProfile,
+		"networkProfile":    map[string]any{"networkInterfaces": []any{nicRef}},
 		"provisioningState": "Succeeded",
 		"timeCreated":       s.started.Add(-30 * 24 * time.Hour).UTC().Format(time.RFC3339Nano),
 	}
@@ -118,18 +128,28 @@ func (s *Server) vmJSON(e *vmEntry, expand bool) map[string]any {
 	}
 }
 
-var powerDisplay = map[string]string{"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated"}
+// osType is the OS disk's osType (set by the world's validation; Linux for
+// VMs made in code).
+func osType(vm *VM) string {
+	if vm.OSType == "" {
+		return "Linux"
+	}
+	return vm.OSType
+}
 
 func (s *Server) instanceView(e *vmEntry) map[string]any {
 	vm := e.vm
 	t := s.started.Add(-2 * time.Hour).UTC().Format(time.RFC3339Nano)
+	statuses := []any{
+		map[string]any{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded", "time": t},
+	}
+	if !vm.HidePowerState {
+		statuses = append(statuses, map[string]any{"code": "PowerState/" + vm.PowerState, "level": "Info", "displayStatus": "VM " + vm.PowerState})
+	}
 	iv := map[string]any{
 		"computerName":     vm.Name,
 		"hyperVGeneration": "V2",
-		"statuses": []any{
-			map[string]any{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded", "time": t},
-			map[string]any{"code": "PowerState/" + vm.PowerState, "level": "Info", "displayStatus": powerDisplay[vm.PowerState]},
-		},
+		"statuses":         statuses,
 	}
 	if vm.PowerState == "running" {
 		// The VM agent reports the OS only while the VM runs.
@@ -161,6 +181,9 @@ func vmOS(vm *VM) (string, string) {
 		return splitOS(vm.SSH.Sim.OS)
 	}
 	im := vm.Image
+	if osType(vm) == "Windows" {
+		return windowsOS(im)
+	}
 	text := strings.ToLower(im.Publisher + " " + im.Offer + " " + im.SKU)
 	switch {
 	case strings.Contains(text, "ubuntu") || strings.EqualFold(im.Publisher, "Canonical"):
@@ -188,4 +211,19 @@ func vmOS(vm *VM) (string, string) {
 		return "debian", ""
 	}
 	return "", ""
+}
+
+// windowsBuilds are the builds of the Windows Server releases, by year.
+var windowsBuilds = map[string]string{"2016": "10.0.14393", "2019": "10.0.17763", "2022": "10.0.20348", "2025": "10.0.26100"}
+
+// windowsOS is what the VM agent of a Windows VM reports: the release from
+// the image's SKU (2022 when it does not say, as for a gallery image).
+func windowsOS(im Image) (string, string) {
+	year := "2022"
+	for y := range windowsBuilds {
+		if strings.Contains(im.SKU, y) {
+			year = y
+		}
+	}
+	return "Windows Server " + year + " Datacenter", windowsBuilds[year]
 }

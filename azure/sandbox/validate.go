@@ -161,8 +161,8 @@ func (d *decoder) validateImage(vm *VM) {
 	case im.ID != "" && (im.Publisher != "" || im.Offer != "" || im.SKU != "" || im.Version != ""):
 		d.errorf(im.Line, "VM %q: image has both id and publisher/offer/sku; give one", vm.Name)
 	case im.ID != "":
-		if !strings.HasPrefix(strings.ToLower(im.ID), "/subscriptions/") {
-			d.errorf(im.Line, "VM %q: image id %q is not an Azure resource ID", vm.Name, im.ID)
+		if imageIDKey(im.ID) == "" {
+			d.errorf(im.Line, "VM %q: image id %q is not an image's Azure resource ID (/subscriptions/...), a shared gallery image (/SharedGalleries/...) or a community gallery image (/CommunityGalleries/...)", vm.Name, im.ID)
 		}
 	case im.Publisher == "" && im.Offer == "" && im.SKU == "":
 		*im = defaultImage(vm.SSH.Sim)
@@ -172,6 +172,36 @@ func (d *decoder) validateImage(vm *VM) {
 	if im.ID == "" && im.Version == "" {
 		im.Version = "latest"
 	}
+	if vm.OSType == "" {
+		vm.OSType = "Linux"
+		if windowsImage(*im) {
+			vm.OSType = "Windows"
+		}
+	}
+	if vm.OSType == "Windows" && vm.SSH.Sim != nil {
+		d.errorf(vm.SSH.Line, "VM %q: a Windows VM cannot have ssh.sim (simulated hosts run Linux); use ssh.address or leave ssh out", vm.Name)
+	}
+}
+
+// imageIDKey is the imageReference key Azure uses for an image ID: id for
+// an image or gallery image version, sharedGalleryImageId or
+// communityGalleryImageId; "" when the ID is none of them.
+func imageIDKey(id string) string {
+	low := strings.ToLower(id)
+	switch {
+	case strings.HasPrefix(low, "/subscriptions/"):
+		return "id"
+	case strings.HasPrefix(low, "/sharedgalleries/"):
+		return "sharedGalleryImageId"
+	case strings.HasPrefix(low, "/communitygalleries/"):
+		return "communityGalleryImageId"
+	}
+	return ""
+}
+
+// windowsImage says whether a marketplace image is Windows.
+func windowsImage(im Image) bool {
+	return strings.Contains(strings.ToLower(im.Publisher+" "+im.Offer), "windows")
 }
 
 // defaultImage picks a marketplace image that matches the sim's OS.

@@ -104,12 +104,24 @@ type AdminAccount struct {
 type VM struct {
 	Name string `yaml:"name" required:"true" check:"name"`
 	// Location defaults to the resource group's.
-	Location   string `yaml:"location"`
-	Size       string `yaml:"size" default:"Standard_D4s_v3"`
-	PowerState string `yaml:"powerState" default:"running" oneof:"running|stopped|deallocated"`
-	Image      Image  `yaml:"image"`
-	PublicIP   string `yaml:"publicIP" check:"ip"`
-	PrivateIP  string `yaml:"privateIP" check:"ip"`
+	Location string `yaml:"location"`
+	Size     string `yaml:"size" default:"Standard_D4s_v3"`
+	// PowerState is the VM's power state; starting, stopping and
+	// deallocating are the states Azure reports while a start, stop or
+	// deallocate runs (the VM does not answer then).
+	PowerState string `yaml:"powerState" default:"running" oneof:"running|starting|stopping|stopped|deallocating|deallocated"`
+	// HidePowerState leaves the PowerState status out of the instance view,
+	// as Azure does while an operation changes the VM.
+	HidePowerState bool  `yaml:"hidePowerState"`
+	Image          Image `yaml:"image"`
+	// OSType is the OS disk's osType; "" means Windows for a Windows
+	// marketplace image, Linux otherwise (see validateImage).
+	OSType   string `yaml:"osType" oneof:"Linux|Windows"`
+	PublicIP string `yaml:"publicIP" check:"ip"`
+	// PublicIPAllocation is Static (a Standard SKU address, the default) or
+	// Dynamic (a Basic SKU address, released while the VM is deallocated).
+	PublicIPAllocation string `yaml:"publicIPAllocation" default:"Static" oneof:"Static|Dynamic"`
+	PrivateIP          string `yaml:"privateIP" check:"ip"`
 	// AdminUsername defaults to the first sim user (by name), else azureuser.
 	AdminUsername string `yaml:"adminUsername"`
 	// DisablePasswordAuthentication is reported in osProfile.linuxConfiguration;
@@ -223,6 +235,24 @@ type Faults struct {
 	// PollFailures makes the first N polls of each attach or detach
 	// operation answer 500.
 	PollFailures int `yaml:"pollFailures" check:"nonneg"`
+
+	// Lenient brings back answers kinder than Azure's, for a test that
+	// needs one; by default the sandbox answers as Azure does.
+	Lenient Lenient `yaml:"lenient"`
+}
+
+// Lenient lists answers the sandbox can give more kindly than Azure.
+type Lenient struct {
+	// Reattach takes a second attach PUT over an existing compute as the
+	// same attach (the same body while it is Creating) or as a replacement
+	// (once it ended); Azure refuses it with 409 Conflict.
+	Reattach bool `yaml:"reattach"`
+	// PrimaryNIC marks a VM's only network interface primary in its
+	// networkProfile; Azure leaves the reference's properties out.
+	PrimaryNIC bool `yaml:"primaryNIC"`
+	// EmptyErrors sends provisioningErrors as [] for a compute without
+	// errors; Azure sends null.
+	EmptyErrors bool `yaml:"emptyErrors"`
 }
 
 // AttachFault makes the attach of one compute name end Failed.

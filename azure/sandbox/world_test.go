@@ -23,7 +23,7 @@ func TestParseWorldErrors(t *testing.T) {
 		{"unknown top", "subscription: []\n", `world.yaml:1: unknown key "subscription" at the top level (did you mean "subscriptions"?)`},
 		{"osDisk not allowed", head + "          - name: vm1\n            osDisk: {}\n", `world.yaml:8: unknown key "osDisk" in virtualMachines[0]`},
 		{"power state", head + "          - name: vm1\n            powerState: sleeping\n",
-			`world.yaml:8: powerState in virtualMachines[0]: "sleeping" is not one of running, stopped, deallocated`},
+			`world.yaml:8: powerState in virtualMachines[0]: "sleeping" is not one of running, starting, stopping, stopped, deallocating, deallocated`},
 		{"duplicate vm", head + "          - name: vm1\n          - name: VM1\n", `world.yaml:8: duplicate virtual machine "VM1" in resource group rg (first at line 7)`},
 		{"bad ports", head + "          - name: vm1\n            nsgRules:\n              - {name: r, priority: 100, access: Allow, ports: \"22-\"}\n",
 			`world.yaml:9: ports in virtualMachines[0].nsgRules[0]: "22-" is not a port`},
