@@ -175,8 +175,11 @@ func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.C
 		return Compute{}, err
 	}
 	// The PUT is retried by the SDK (throttling, internal errors, lost
-	// answers); Azure ML takes the same PUT again as the same attach.
+	// answers). Attaching is not idempotent: when the first PUT was carried
+	// out and its answer lost, Azure ML refuses the retry as a conflict
+	// with the compute that PUT made, which ourAttach recognises.
 	var first *http.Response
+	sent := time.Now()
 	sctx, scancel := stepContext(ctx)
 	poller, err := cc.BeginCreateOrUpdate(policy.WithCaptureResponse(sctx, &first), w.ResourceGroup, w.Name, name, body, nil)
 	state := ""
@@ -187,6 +190,9 @@ func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.C
 	if err != nil {
 		if ctx.Err() != nil {
 			return Compute{}, ctx.Err()
+		}
+		if got, ok := c.ourAttach(ctx, w, name, body, sent, err); ok {
+			return c.followCompute(ctx, w, cc, got, progress)
 		}
 		return Compute{}, fmt.Errorf("attach %s: %w", name, err)
 	}
@@ -245,6 +251,97 @@ func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.C
 	}
 	progress(Progress{Phase: "done", State: got.ProvisioningState})
 	return got, &AttachError{Compute: got, Cause: err}
+}
+
+// ourAttach decides whether an attach PUT refused as a conflict (409) was
+// refused because of our own attach: a retry of a PUT that Azure carried
+// out while its answer was lost. It is, when the workspace now has a
+// compute of that name, of the same type, attached to the same resource,
+// and created no earlier than shortly before the PUT was sent (clocks
+// differ). The caller checked that the name was free before the PUT
+// (flows.Submit does), so no older compute can be taken for ours.
+func (c *Client) ourAttach(ctx context.Context, w Workspace, name string, body ml.ComputeResource, sent time.Time, err error) (Compute, bool) {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusConflict || body.Properties == nil {
+		return Compute{}, false
+	}
+	want := body.Properties.GetCompute()
+	gctx, cancel := stepContext(ctx)
+	got, gerr := c.GetCompute(gctx, w, name)
+	cancel()
+	switch {
+	case gerr != nil, want.ResourceID == nil || !SameResource(got.ResourceID, *want.ResourceID),
+		want.ComputeType == nil || !strings.EqualFold(got.Type, string(*want.ComputeType)),
+		!got.CreatedOn.IsZero() && got.CreatedOn.Before(sent.Add(-maxClockSkew)):
+		return Compute{}, false
+	}
+	return got, true
+}
+
+// maxClockSkew is how far Azure's clock may be behind ours when ourAttach
+// compares a compute's creation time with the time the PUT was sent.
+const maxClockSkew = 5 * time.Minute
+
+// followCompute follows an attach whose PUT answer was lost (see
+// ourAttach) by reading the compute until its state is terminal, and ends
+// like Attach: the compute, or an *AttachError when it ended Failed or
+// Canceled.
+func (c *Client) followCompute(ctx context.Context, w Workspace, cc *ml.ComputeClient, got Compute, progress func(Progress)) (Compute, error) {
+	name := got.Name
+	state := orState(got.ProvisioningState, "Creating")
+	progress(Progress{Phase: "submitted", State: state})
+	last, err := c.follow(ctx, &computePoll{cc: cc, w: w, name: name, state: state}, state, progress)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Compute{Name: name, ProvisioningState: last}, ctx.Err()
+		}
+		return Compute{Name: name, ProvisioningState: last}, &FollowError{Op: "attach", Name: name, State: last, Err: err}
+	}
+	gctx, cancel := stepContext(ctx)
+	end, err := c.GetCompute(gctx, w, name)
+	cancel()
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return Compute{Name: name, ProvisioningState: last}, ctx.Err()
+	case err != nil:
+		return Compute{Name: name, ProvisioningState: last}, &FollowError{Op: "attach", Name: name, State: last, Err: err}
+	case isFailed(end.ProvisioningState):
+		progress(Progress{Phase: "done", State: end.ProvisioningState})
+		return end, &AttachError{Compute: end}
+	}
+	progress(Progress{Phase: "done", State: end.ProvisioningState})
+	return end, nil
+}
+
+func orState(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// computePoll polls a compute's GET until its provisioning state is
+// terminal, for follow.
+type computePoll struct {
+	cc    *ml.ComputeClient
+	w     Workspace
+	name  string
+	state string
+}
+
+func (p *computePoll) Done() bool {
+	return isFailed(p.state) || strings.EqualFold(p.state, "Succeeded")
+}
+
+func (p *computePoll) Poll(ctx context.Context) (*http.Response, error) {
+	var resp *http.Response
+	if _, err := p.cc.Get(policy.WithCaptureResponse(ctx, &resp), p.w.ResourceGroup, p.w.Name, p.name, nil); err != nil {
+		return nil, err
+	}
+	if st := stateFromBody(resp); st != "" {
+		p.state = st
+	}
+	return resp, nil
 }
 
 func isFailed(state string) bool {

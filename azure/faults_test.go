@@ -62,22 +62,57 @@ func bounded(t *testing.T) context.Context {
 
 func TestLostAnswerToThePUTAttachesOnce(t *testing.T) {
 	// Request 1 reads the workspace; request 2, the PUT, is carried out and
-	// its answer lost; the SDK sends it again, which Azure ML takes as the
+	// its answer lost; the SDK sends it again. Azure ML refuses the retry
+	// (409: the compute exists), and the facade recognises the compute as
+	// its own and follows it; a lenient sandbox takes the retry as the
 	// same attach.
-	c, ws, srv := faultyClient(t, "  armResetEvery: 2\n")
-	ctx := bounded(t)
-	if _, err := c.GetWorkspace(ctx, ws); err != nil {
+	for _, faults := range []string{"", "  lenient: {reattach: true}\n"} {
+		c, ws, srv := faultyClient(t, "  armResetEvery: 2\n"+faults)
+		ctx := bounded(t)
+		if _, err := c.GetWorkspace(ctx, ws); err != nil {
+			t.Fatal(err)
+		}
+		var phases []string
+		got, err := c.Attach(ctx, ws, "once", vmSpec, func(p azure.Progress) { phases = append(phases, p.Phase+" "+p.State) })
+		if err != nil || got.ProvisioningState != "Succeeded" || got.Name != "once" || got.ResourceID != vm1 {
+			t.Fatalf("%q: attach: %+v %v", faults, got, err)
+		}
+		if len(phases) < 2 || phases[0] != "submitted Creating" || phases[len(phases)-1] != "done Succeeded" {
+			t.Fatalf("%q: progress %v", faults, phases)
+		}
+		if st := srv.FaultStats(); st.Resets < 2 {
+			t.Fatalf("%q: want the PUT and later requests reset: %+v", faults, st)
+		}
+		if states := srv.ComputeStates(); len(states) != 1 || states["ws/once"] != "Succeeded" {
+			t.Fatalf("%q: computes left: %v", faults, states)
+		}
+	}
+}
+
+// A conflict that is not our own attach stays a refusal: the compute of
+// that name is attached to another resource, or was made long before.
+func TestConflictThatIsNotOurAttach(t *testing.T) {
+	other := strings.Replace(faultyWorld, "          - name: ws\n", `          - name: ws
+            computes:
+              - {name: taken, resourceId: /subscriptions/`+sub+`/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/elsewhere}
+              - {name: old, resourceId: `+vm1+`}
+`, 1)
+	w, err := sandbox.ParseWorld([]byte(other), "conflict.yaml")
+	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.Attach(ctx, ws, "once", vmSpec, nil)
-	if err != nil || got.ProvisioningState != "Succeeded" {
-		t.Fatalf("attach: %+v %v", got, err)
+	srv, err := sandbox.Start(w)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if st := srv.FaultStats(); st.Resets < 2 {
-		t.Fatalf("want the PUT and later requests reset: %+v", st)
-	}
-	if states := srv.ComputeStates(); len(states) != 1 || states["ws/once"] != "Succeeded" {
-		t.Fatalf("computes left: %v", states)
+	t.Cleanup(func() { srv.Close() })
+	c := azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: 50 * time.Millisecond})
+	ws := azure.Workspace{SubscriptionID: sub, ResourceGroup: "rg", Name: "ws", Location: "westeurope"}
+	for _, name := range []string{"taken", "old"} {
+		_, err := c.Attach(bounded(t), ws, name, vmSpec, nil)
+		if ae, ok := azure.AsAzureError(err); !ok || ae.Status != 409 {
+			t.Fatalf("attach over %s: want the 409, got %v", name, err)
+		}
 	}
 }
 
