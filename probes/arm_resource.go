@@ -41,7 +41,10 @@ func VMRunning(vm azure.VM) Result {
 		return warnf("check the VM in the portal; az vm get-instance-view -g <group> -n "+vm.Name,
 			"the instance view of %s has no power state", vm.Name)
 	case "starting":
-		return warnf("wait until it is running", "%s is starting", vm.Name)
+		return warnf("wait until it is running, then run the preflight again", "%s is starting: SSH may not answer yet", vm.Name)
+	case "stopping", "deallocating":
+		return failf(FieldNone, fmt.Sprintf("wait until it has stopped, then start it: az vm start --ids %s", vm.ID),
+			"%s is %s: Azure ML can only attach a running VM", vm.Name, vm.PowerState)
 	default:
 		return failf(FieldNone, fmt.Sprintf("start it: az vm start --ids %s", vm.ID), "%s is %s: Azure ML can only attach a running VM", vm.Name, vm.PowerState)
 	}
