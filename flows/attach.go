@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"amlattach/azure"
 	"amlattach/probes"
@@ -181,4 +182,119 @@ func FixFor(errs []azure.ProvisioningError) string {
 		}
 	}
 	return "read the errors above"
+}
+
+// checkBeforePut reads the workspace right before the attach PUT, as the
+// preflight may be minutes old (the wizard's confirmation waits) and
+// others may attach at the same time: the name must still be free, and
+// the resource must not have been attached meanwhile under another name.
+// It returns the other computes already attached to the resource (those
+// the user forced past in the preflight), which checkAfterAttach leaves out.
+func checkBeforePut(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, rep *Report) (map[string]bool, error) {
+	c, cancel := d.withTimeout(ctx)
+	cs, err := d.Azure.ListComputes(c, ws)
+	cancel()
+	if err != nil {
+		return nil, FromAzure("check the compute name", err)
+	}
+	known := map[string]bool{}
+	var dups []azure.Compute
+	for _, x := range cs {
+		switch {
+		case strings.EqualFold(x.Name, p.Name):
+			return nil, &Error{Kind: KindProbeFailed, Field: "--name", Msg: fmt.Sprintf("compute %q appeared in %s during the preflight; it was not overwritten", p.Name, ws.Name), Fix: "choose another --name"}
+		case sameAttachment(x, p):
+			known[strings.ToLower(x.Name)] = true
+			dups = append(dups, x)
+		}
+	}
+	if len(dups) > 0 && !forcedPast(rep, probes.IDWsDuplicate) {
+		return nil, &Error{Kind: KindProbeFailed, Field: "--resource-id",
+			Msg: fmt.Sprintf("%s was attached to %s as %s since the preflight; nothing was sent", p.ID, ws.Name, computeNames(dups)),
+			Fix: fmt.Sprintf("use the existing compute %s, or detach it first (amlattach detach %s): each new attachment of the same %s breaks the earlier ones", dups[0].Name, dups[0].Name, what(p.Type))}
+	}
+	return known, nil
+}
+
+// checkAfterAttach reads the workspace once the attach succeeded: when
+// another attachment of the same resource appeared while it ran (two
+// people attaching at once), both are broken, and the user is told so,
+// with the command that detaches ours (exit 3). known are the attachments
+// that were there before the PUT. A workspace that cannot be read leaves
+// the attach as it ended.
+func checkAfterAttach(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, rep *Report, known map[string]bool) error {
+	c, cancel := d.withTimeout(ctx)
+	cs, err := d.Azure.ListComputes(c, ws)
+	cancel()
+	if err != nil {
+		return nil
+	}
+	var ours azure.Compute
+	var others []azure.Compute
+	for _, x := range cs {
+		switch {
+		case strings.EqualFold(x.Name, p.Name):
+			ours = x
+		case sameAttachment(x, p) && !known[strings.ToLower(x.Name)] && x.ProvisioningState != "Deleting":
+			others = append(others, x)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	rep.OK = false
+	var them []string
+	for _, o := range others {
+		them = append(them, fmt.Sprintf("%q (%s, created %s)", o.Name, orUnknown(o.ProvisioningState), createdAt(o)))
+	}
+	return &Error{Kind: KindAzure, Err: &DuplicateAttachError{Name: p.Name, Others: others},
+		Msg: fmt.Sprintf("%s is now attached twice or more: while %q was attached (created %s), it was attached as %s too; each attachment of the same %s breaks the others",
+			p.ID, p.Name, createdAt(ours), strings.Join(them, ", "), what(p.Type)),
+		Fix: fmt.Sprintf("keep one attachment: detach ours with: amlattach detach %s (or detach %s instead, if that one should go)", p.Name, others[0].Name)}
+}
+
+// DuplicateAttachError is an attach that succeeded while another
+// attachment of the same resource appeared (see checkAfterAttach): Name is
+// ours, Others the computes attached meanwhile.
+type DuplicateAttachError struct {
+	Name   string
+	Others []azure.Compute
+}
+
+func (e *DuplicateAttachError) Error() string {
+	return fmt.Sprintf("%q and %d other attachment(s) of the same resource", e.Name, len(e.Others))
+}
+
+// sameAttachment says whether x is another compute attached to p's resource.
+func sameAttachment(x azure.Compute, p *Plan) bool {
+	return x.ResourceID != "" && azure.SameResource(x.ResourceID, p.ID.String()) && !strings.EqualFold(x.Name, p.Name)
+}
+
+// forcedPast says whether the preflight in rep failed the probe id (so the
+// attach goes on only because the user forced it).
+func forcedPast(rep *Report, id string) bool {
+	if rep == nil {
+		return false
+	}
+	for _, r := range rep.Probes {
+		if r.ID == id && r.Status == string(probes.Fail) {
+			return true
+		}
+	}
+	return false
+}
+
+func computeNames(cs []azure.Compute) string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, fmt.Sprintf("%q (%s)", c.Name, orUnknown(c.ProvisioningState)))
+	}
+	return strings.Join(out, ", ")
+}
+
+func createdAt(c azure.Compute) string {
+	if c.CreatedOn.IsZero() {
+		return "at an unknown time"
+	}
+	return c.CreatedOn.UTC().Format(time.RFC3339)
 }

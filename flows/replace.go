@@ -87,7 +87,8 @@ func Replace(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o Replace
 		return rep, FromAzure("detach "+p.Name+" (nothing was attached)", err)
 	}
 	rep, err = Submit(ctx, d, ws, p, rep, emit)
-	if err != nil {
+	var dup *DuplicateAttachError
+	if err != nil && !errors.As(err, &dup) {
 		var fe *Error
 		if errors.As(err, &fe) {
 			fe.Msg = fmt.Sprintf("%q was detached, and attaching it again failed: %s", p.Name, fe.Msg)
@@ -96,5 +97,5 @@ func Replace(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o Replace
 		}
 		return rep, &Error{Kind: KindAzure, Msg: fmt.Sprintf("%q was detached, and attaching it again failed: %v", p.Name, err), Fix: "finish the job with: " + o.Retry, Err: err}
 	}
-	return rep, nil
+	return rep, err // nil, or the attach worked and another attachment appeared meanwhile
 }

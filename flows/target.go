@@ -2,8 +2,6 @@ package flows
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"sync"
 
@@ -182,14 +180,9 @@ func Submit(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, rep *Repor
 			out.OK = false // nothing attached, or not as asked
 		}
 	}()
-	gctx, cancel := d.withTimeout(ctx)
-	_, err = d.Azure.GetCompute(gctx, ws, p.Name)
-	cancel()
-	switch {
-	case err == nil:
-		return rep, &Error{Kind: KindProbeFailed, Field: "--name", Msg: fmt.Sprintf("compute %q appeared in %s during the preflight; it was not overwritten", p.Name, ws.Name), Fix: "choose another --name"}
-	case !errors.Is(err, azure.ErrComputeNotFound):
-		return rep, FromAzure("check the compute name", err)
+	known, err := checkBeforePut(ctx, d, ws, p, rep)
+	if err != nil {
+		return rep, err
 	}
 	actx, acancel := d.OperationContext(ctx)
 	defer acancel()
@@ -198,7 +191,10 @@ func Submit(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, rep *Repor
 			emit(Event{Kind: AttachProgress, Phase: pr.Phase, State: pr.State, At: d.now()})
 		}
 	})
-	return finishAttach(ctx, actx, rep, ws, p.Name, c, err, d)
+	if out, err = finishAttach(ctx, actx, rep, ws, p.Name, c, err, d); err != nil {
+		return out, err
+	}
+	return out, checkAfterAttach(ctx, d, ws, p, out, known)
 }
 
 // TargetRef is how the user names the resource: by ARM ID, or by name and
