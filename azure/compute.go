@@ -253,8 +253,9 @@ func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.C
 	return got, &AttachError{Compute: got, Cause: err}
 }
 
-// ourAttach decides whether an attach PUT refused as a conflict (409) was
-// refused because of our own attach: a retry of a PUT that Azure carried
+// ourAttach decides whether an attach PUT refused as a conflict (409, or
+// 400: which one Azure ML sends for a name in use is not documented, and
+// the checks below make either safe) was refused because of our own attach: a retry of a PUT that Azure carried
 // out while its answer was lost. It is, when the workspace now has a
 // compute of that name, of the same type, attached to the same resource,
 // and created no earlier than shortly before the PUT was sent (clocks
@@ -262,7 +263,7 @@ func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.C
 // (flows.Submit does), so no older compute can be taken for ours.
 func (c *Client) ourAttach(ctx context.Context, w Workspace, name string, body ml.ComputeResource, sent time.Time, err error) (Compute, bool) {
 	var re *azcore.ResponseError
-	if !errors.As(err, &re) || re.StatusCode != http.StatusConflict || body.Properties == nil {
+	if !errors.As(err, &re) || (re.StatusCode != http.StatusConflict && re.StatusCode != http.StatusBadRequest) || body.Properties == nil {
 		return Compute{}, false
 	}
 	want := body.Properties.GetCompute()
