@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -227,12 +228,7 @@ func (s *formScreen) field(k string) *formField {
 }
 
 func (s *formScreen) index(k string) int {
-	for i := range s.fields {
-		if s.fields[i].Key == k {
-			return i
-		}
-	}
-	return -1
+	return slices.IndexFunc(s.fields, func(f formField) bool { return f.Key == k })
 }
 
 // encrypted says the key file in field k was found encrypted.

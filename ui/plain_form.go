@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"amlattach/flows"
@@ -33,12 +34,7 @@ func newPlainForm(typ, resourceID string) *plainForm {
 }
 
 func (f *plainForm) index(k string) int {
-	for i := range f.fields {
-		if f.fields[i].Key == k {
-			return i
-		}
-	}
-	return -1
+	return slices.IndexFunc(f.fields, func(x flows.FormField) bool { return x.Key == k })
 }
 
 func (f *plainForm) shown(i int) bool {
