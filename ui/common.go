@@ -81,12 +81,19 @@ type Options struct {
 	Getenv           func(string) string
 	Now              func() time.Time
 	Start            *Start // jump straight to a situation (amlattach demo --scenario)
+	// SandboxLogin is the login the sandbox's VMs take (the built-in
+	// world's demo login, not a secret): with Sandbox, the VM form's login
+	// part tells it, so that a trainee knows what to type.
+	SandboxLogin Login
 	// Command is how the commands the wizard suggests start (e.g.
 	// "amlattach --world demo"); "" means "amlattach".
 	Command string
 	// Version and Commit name the tool in a doctor's report.
 	Version, Commit string
 }
+
+// Login is an SSH user and its password.
+type Login struct{ User, Password string }
 
 // command is the start of the command lines the wizard suggests.
 func (o Options) command() string {

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -19,10 +20,22 @@ type (
 		key, typed string
 		res        flows.PathCompletion
 	}
+	// keyInspectedMsg is what reading the key file of field key found,
+	// with the passphrase it was read with.
+	keyInspectedMsg struct {
+		key  string
+		info flows.KeyInfo
+		pass string
+	}
+	agentOpenedMsg struct {
+		agent *flows.Agent
+		err   error
+	}
 	formValidatedMsg struct {
-		seq  int
-		plan *flows.Plan
-		err  error
+		seq     int
+		plan    *flows.Plan
+		recheck func() (*flows.Plan, error)
+		err     error
 	}
 )
 
@@ -30,22 +43,45 @@ func formCompleteCmd(k, typed string) tea.Cmd {
 	return func() tea.Msg { return formCompletedMsg{key: k, typed: typed, res: flows.CompletePath(typed)} }
 }
 
-// formValidateCmd validates the answers for an attach: the form has no
-// probe-only login (no ssh-agent, no key passphrase), so what passes here
-// can be attached.
-func formValidateCmd(seq int, typ string, values map[string]string, knownHosts string) tea.Cmd {
+func inspectKeyCmd(k, path string, passphrase []byte) tea.Cmd {
 	return func() tea.Msg {
-		p, err := flows.PlanFromForm(typ, values, true, knownHosts, flows.VMInput{ConfirmHostKey: confirmHostKey})
-		return formValidatedMsg{seq: seq, plan: p, err: err}
+		return keyInspectedMsg{key: k, info: flows.InspectKey(path, passphrase), pass: string(passphrase)}
+	}
+}
+
+func openAgentCmd(sock string) tea.Cmd {
+	return func() tea.Msg {
+		a, err := flows.OpenAgent(sock)
+		return agentOpenedMsg{agent: a, err: err}
+	}
+}
+
+// formValidateCmd validates the answers for the preflight (a probe-only
+// login, such as ssh-agent or an encrypted key, passes) and hands on the
+// stricter check the confirmation runs before the attach.
+func formValidateCmd(seq int, typ string, values map[string]string, knownHosts string, agent *flows.Agent) tea.Cmd {
+	in := func() flows.VMInput {
+		in := flows.VMInput{ConfirmHostKey: confirmHostKey}
+		in.UseAgent(agent)
+		return in
+	}
+	recheck := func() (*flows.Plan, error) { return flows.PlanFromForm(typ, values, true, knownHosts, in()) }
+	return func() tea.Msg {
+		p, err := flows.PlanFromForm(typ, values, false, knownHosts, in())
+		return formValidatedMsg{seq: seq, plan: p, recheck: recheck, err: err}
 	}
 }
 
 // formField is one field of the form as typed: text, secret and file
 // fields edit input; choice and bool fields hold the index of the choice.
+// A key file keeps what reading it found.
 type formField struct {
 	flows.FormField
-	input  textinput.Model
-	choice int
+	input     textinput.Model
+	choice    int
+	key       *flows.KeyInfo
+	keyPass   string // the passphrase key was read with
+	encrypted bool
 }
 
 func (f *formField) choices() []string {
@@ -56,6 +92,8 @@ func (f *formField) choices() []string {
 }
 
 func (f *formField) picks() bool { return f.Kind == flows.FieldChoice || f.Kind == flows.FieldBool }
+
+func (f *formField) file() bool { return f.Kind == flows.FieldFile || f.Kind == flows.FieldKeyFile }
 
 func (f *formField) value() string {
 	if f.picks() {
@@ -83,24 +121,43 @@ func (f *formField) setValue(v string) {
 	f.input.SetValue(v)
 }
 
-// formScreen asks the details of every target type but vm, drawn from
-// flows.Form: text fields, secrets typed masked, files with tab completion,
-// and choices changed with ←/→ or space. The resource ID comes from the
-// browser and a compute name is suggested; enter validates everything
-// with the command line's checks and puts a problem under its field.
+// keyFor is the reading of the key file at path, if it was read.
+func (f *formField) keyFor(path string) *flows.KeyInfo {
+	if f.key != nil && f.key.Path == flows.ExpandHome(strings.TrimSpace(path)) {
+		return f.key
+	}
+	return nil
+}
+
+// formScreen is the one form engine: it asks the details of every target
+// type, drawn from flows.Form. Text fields, secrets typed masked, files
+// with tab completion (a key file read when left, its passphrase asked only
+// when it is encrypted), choices changed with ←/→ or space (the fields
+// that depend on a choice come and go with it), the compute name checked
+// as it is typed. The resource comes from the browser; enter validates
+// everything with the command line's checks and puts a problem under its
+// field; a failed probe brings the cursor back to the field at fault.
 type formScreen struct {
 	c          *Common
 	knownHosts string
+	getenv     func(string) string
+	// sandboxLogin tells, on the login part, the login the sandbox's VMs take.
+	sandboxLogin string
 
 	typ        string
 	fields     []formField
 	focus      int
+	resourceID string // the resource, when the form has no field for it (a VM's)
 	wsName     string
 	resName    string
 	attachedAs []string
 	computes   []flows.Compute
 	compKnown  bool
 	nameEdited bool
+
+	agent        *flows.Agent
+	agentErr     error
+	agentLoading bool
 
 	completions []string
 	showErrors  bool
@@ -118,7 +175,11 @@ type formScreen struct {
 }
 
 func newFormScreen(c *Common, o Options) *formScreen {
-	return &formScreen{c: c, knownHosts: o.KnownHosts}
+	s := &formScreen{c: c, knownHosts: o.KnownHosts, getenv: o.Getenv}
+	if l := o.SandboxLogin; o.Sandbox && l.User != "" {
+		s.sandboxLogin = fmt.Sprintf("the simulated VMs take user %s, password %s", l.User, l.Password)
+	}
+	return s
 }
 
 // SetType builds the form of a target type; the same type keeps what was typed.
@@ -126,17 +187,19 @@ func (s *formScreen) SetType(typ string) {
 	if typ == s.typ {
 		return
 	}
-	s.typ, s.focus, s.nameEdited, s.touched, s.scenario = typ, 0, false, false, ""
+	s.typ, s.focus, s.nameEdited, s.touched, s.scenario, s.resourceID = typ, 0, false, false, "", ""
 	s.submitErr, s.errKey, s.showErrors, s.editing, s.completions = nil, "", false, false, nil
 	s.fields = nil
 	for _, f := range flows.Form(typ) {
 		ff := formField{FormField: f, input: newInput()}
 		ff.input.Prompt = ""
 		ff.input.CharLimit = 1000
-		switch f.Kind {
-		case flows.FieldSecret:
+		if f.Kind == flows.FieldSecret {
 			ff.input.EchoMode = textinput.EchoPassword
 			ff.input.EchoCharacter = '•'
+		}
+		if f.Kind == flows.FieldKeyFile {
+			ff.input.Placeholder = "~/.ssh/id_rsa"
 		}
 		if f.Default != "" {
 			ff.setValue(f.Default)
@@ -146,22 +209,45 @@ func (s *formScreen) SetType(typ string) {
 	s.SetSize(s.width, s.height)
 }
 
+// ResetType builds the form of typ afresh, dropping what was typed.
+func (s *formScreen) ResetType(typ string) {
+	s.typ = "\x00"
+	if typ == "" {
+		s.fields = nil
+		s.typ = ""
+		return
+	}
+	s.SetType(typ)
+}
+
 func (s *formScreen) field(k string) *formField {
-	for i := range s.fields {
-		if s.fields[i].Key == k {
-			return &s.fields[i]
-		}
+	if i := s.index(k); i >= 0 {
+		return &s.fields[i]
 	}
 	return nil
 }
 
 func (s *formScreen) index(k string) int {
+	return slices.IndexFunc(s.fields, func(f formField) bool { return f.Key == k })
+}
+
+// encrypted says the key file in field k was found encrypted.
+func (s *formScreen) encrypted(k string) bool {
+	f := s.field(k)
+	return f != nil && f.encrypted
+}
+
+// shown says which fields are asked now: those whose condition holds.
+func (s *formScreen) shown() []bool {
+	all := make(map[string]string, len(s.fields))
 	for i := range s.fields {
-		if s.fields[i].Key == k {
-			return i
-		}
+		all[s.fields[i].Key] = s.fields[i].value()
 	}
-	return -1
+	out := make([]bool, len(s.fields))
+	for i := range s.fields {
+		out[i] = s.fields[i].Shown(all, s.encrypted)
+	}
+	return out
 }
 
 // SetResource is the resource the form is for; a new one gets a suggested
@@ -171,10 +257,17 @@ func (s *formScreen) SetResource(id, name string, attachedAs []string, ws flows.
 	if computes != nil {
 		s.SetComputes(computes)
 	}
-	if f := s.field("resource-id"); f != nil && !strings.EqualFold(f.value(), id) {
-		f.setValue(id)
-		f.input.CursorStart() // the ID shows from its start
-		s.resName = name
+	f := s.field("resource-id")
+	current := s.resourceID
+	if f != nil {
+		current = f.value()
+	}
+	if !strings.EqualFold(current, id) {
+		if f != nil {
+			f.setValue(id)
+			f.input.CursorStart() // the ID shows from its start
+		}
+		s.resourceID, s.resName = id, name
 		if n := s.field("name"); n != nil && !s.nameEdited {
 			base := name
 			if i := strings.LastIndex(base, "/"); i >= 0 {
@@ -182,33 +275,58 @@ func (s *formScreen) SetResource(id, name string, attachedAs []string, ws flows.
 			}
 			n.setValue(flows.SuggestComputeName(base, s.computes))
 		}
-		// Start on the first field still to fill, else on the name.
-		s.focus = max(0, s.index("name"))
-		for i := range s.fields {
-			if f := &s.fields[i]; f.value() == "" && !f.Optional && !f.picks() {
-				s.focus = i
-				break
-			}
-		}
+		s.focus = s.startField()
 	}
 	s.submitErr, s.errKey, s.showErrors, s.editing = nil, "", false, false
+}
+
+// startField is where the cursor starts: the first field still to fill, or
+// else the name. It never jumps over a choice: what follows a choice
+// depends on it.
+func (s *formScreen) startField() int {
+	shown := s.shown()
+	for i := range s.fields {
+		f := &s.fields[i]
+		if f.picks() {
+			break
+		}
+		if shown[i] && f.value() == "" && !f.Optional {
+			return i
+		}
+	}
+	return max(0, s.index("name"))
 }
 
 // SetComputes is the workspace's computes, for checking the name.
 func (s *formScreen) SetComputes(cs []flows.Compute) { s.computes, s.compKnown = cs, true }
 
+// startValues are a scenario's answers by field key.
+func startValues(st Start) map[string]string {
+	v := map[string]string{}
+	for k, x := range st.Values {
+		v[k] = x
+	}
+	if st.Username != "" {
+		v["username"] = st.Username
+	}
+	if st.Password != "" {
+		v["password"] = st.Password
+	}
+	if st.ComputeName != "" {
+		v["name"] = st.ComputeName
+	}
+	return v
+}
+
 // Prefill fills fields from a scenario.
 func (s *formScreen) Prefill(st Start) {
-	for k, v := range st.Values {
+	for k, v := range startValues(st) {
 		if f := s.field(k); f != nil {
 			f.setValue(v)
 		}
 	}
 	if st.ComputeName != "" {
-		if f := s.field("name"); f != nil {
-			f.setValue(st.ComputeName)
-			s.nameEdited = true
-		}
+		s.nameEdited = true
 	}
 	s.scenario = st.Scenario
 }
@@ -216,30 +334,41 @@ func (s *formScreen) Prefill(st Start) {
 // Touched says whether the user typed something that quitting would lose.
 func (s *formScreen) Touched() bool { return s.touched }
 
+// Close lets go of the ssh-agent connection.
+func (s *formScreen) Close() { s.agent.Close() }
+
 // Focus starts the screen on its current field.
 func (s *formScreen) Focus() tea.Cmd { return s.focusAt(s.focus) }
 
-// FocusField puts the cursor on the field a probe failure points at; it
-// reports false when the field is not on this form (the resource: the
-// browser then chooses another).
-func (s *formScreen) FocusField(f probes.Field) (bool, tea.Cmd) {
-	k := string(f)
-	switch f {
-	case probes.FieldResourceID, probes.FieldNone:
+// FocusField puts the cursor on the field a probe failure points at: of
+// the shown fields that answer for it, the last that holds a value (the
+// most specific), else the first. It reports false when no field on this
+// form does (the resource: the browser then chooses another).
+func (s *formScreen) FocusField(pf probes.Field) (bool, tea.Cmd) {
+	if pf == probes.FieldResourceID || pf == probes.FieldNone {
 		return false, nil
-	case probes.FieldTLS:
-		k = "tls"
-	case probes.FieldPassword:
-		if s.field("password") == nil || (s.field("password").value() == "" && s.field("ssh-key") != nil) {
-			k = "ssh-key"
+	}
+	shown := s.shown()
+	first, best := -1, -1
+	for i := range s.fields {
+		if !shown[i] || s.locked(i) || !s.fields[i].Answers(pf) {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		if s.fields[i].value() != "" {
+			best = i
 		}
 	}
-	i := s.index(k)
-	if i < 0 || s.locked(i) {
+	if best < 0 {
+		best = first
+	}
+	if best < 0 {
 		return false, nil
 	}
 	s.editing, s.showErrors = true, false
-	return true, s.focusAt(i)
+	return true, s.focusAt(best)
 }
 
 func (s *formScreen) Init() tea.Cmd { return nil }
@@ -264,17 +393,22 @@ func (s *formScreen) Typing() bool {
 	return s.focus < len(s.fields) && !s.fields[s.focus].picks() && !s.locked(s.focus)
 }
 
-// step moves the focus by delta, over a locked field.
+// step moves the focus by delta over hidden and locked fields, reading the
+// key file on the way out of it.
 func (s *formScreen) step(delta int) tea.Cmd {
 	n := len(s.fields)
 	if n == 0 {
 		return nil
 	}
-	i := (s.focus + delta + n) % n
-	if s.locked(i) {
+	shown := s.shown()
+	i := s.focus
+	for range n {
 		i = (i + delta + n) % n
+		if shown[i] && !s.locked(i) {
+			break
+		}
 	}
-	return s.focusAt(i)
+	return tea.Batch(s.leave(s.focus), s.focusAt(i))
 }
 
 func (s *formScreen) focusAt(i int) tea.Cmd {
@@ -294,11 +428,60 @@ func (s *formScreen) focusAt(i int) tea.Cmd {
 	return f.input.Focus()
 }
 
-// values are the answers by key, as flows.PlanFromForm takes them.
-func (s *formScreen) values() map[string]string {
-	v := make(map[string]string, len(s.fields))
+// leave reads the key file of a key file field, or of the passphrase
+// field being left, with the passphrase when there is one.
+func (s *formScreen) leave(i int) tea.Cmd {
+	if i < 0 || i >= len(s.fields) {
+		return nil
+	}
+	f := &s.fields[i]
+	keyField, pass := f, ""
+	switch {
+	case f.Kind == flows.FieldKeyFile:
+		if pf := s.passphraseOf(f.Key); pf != nil && f.encrypted {
+			pass = pf.value()
+		}
+	case f.When != nil && f.When.Encrypted:
+		keyField, pass = s.field(f.When.Key), f.value()
+		if keyField == nil || pass == "" {
+			return nil
+		}
+	default:
+		return nil
+	}
+	path := keyField.value()
+	if path == "" {
+		return nil
+	}
+	var pp []byte
+	if pass != "" {
+		pp = []byte(pass)
+	}
+	return inspectKeyCmd(keyField.Key, path, pp)
+}
+
+// passphraseOf is the field asked when the key file in field k is encrypted.
+func (s *formScreen) passphraseOf(k string) *formField {
 	for i := range s.fields {
-		v[s.fields[i].Key] = s.fields[i].value()
+		if w := s.fields[i].When; w != nil && w.Encrypted && w.Key == k {
+			return &s.fields[i]
+		}
+	}
+	return nil
+}
+
+// values are the shown fields' answers by key, as flows.PlanFromForm takes
+// them; a hidden field has none.
+func (s *formScreen) values() map[string]string {
+	v := make(map[string]string, len(s.fields)+1)
+	if s.index("resource-id") < 0 {
+		v["resource-id"] = s.resourceID
+	}
+	shown := s.shown()
+	for i := range s.fields {
+		if shown[i] {
+			v[s.fields[i].Key] = s.fields[i].value()
+		}
 	}
 	return v
 }
@@ -306,15 +489,16 @@ func (s *formScreen) values() map[string]string {
 // problem is what is wrong with a field as typed ("" when nothing is).
 func (s *formScreen) problem(f *formField) string {
 	v := f.value()
-	switch {
-	case f.Key == "resource-id":
+	if f.Key == "resource-id" {
 		if v == "" {
 			return "the " + resourceNoun(s.typ) + "'s resource ID is required: esc goes back to choose one"
 		}
 		if chk := flows.CheckResourceID(v, browseKinds(s.typ)...); !chk.OK {
 			return chk.Part + ": " + chk.Msg
 		}
-	case f.Key == "name":
+		return ""
+	}
+	if f.Key == "name" {
 		if v == "" || s.replacing != nil {
 			return ""
 		}
@@ -323,41 +507,111 @@ func (s *formScreen) problem(f *formField) string {
 			p += "; try " + sugg
 		}
 		return p
+	}
+	if f.Check != nil {
+		if p := f.Check(f.input.Value()); p != "" {
+			return p
+		}
+	}
+	switch {
+	case f.Kind == flows.FieldKeyFile && v != "":
+		if k := f.keyFor(v); k != nil && !k.OK && k.Field != probes.FieldPassword {
+			return k.Problem + ": " + k.Fix
+		}
+	case f.When != nil && f.When.Encrypted && v != "":
+		kf := s.field(f.When.Key)
+		if kf == nil {
+			break
+		}
+		if k := kf.keyFor(kf.value()); k != nil && kf.keyPass == v && !k.OK && k.Field == probes.FieldPassword && !k.NeedsPassphrase {
+			return k.Problem
+		}
+	case f.picks() && v == flows.LoginAgent:
+		switch {
+		case s.agentErr != nil:
+			return errorText(s.agentErr)
+		case s.agent != nil && s.agent.Count() == 0:
+			return "ssh-agent holds no keys: add one with ssh-add KEY, or log in with a password or key file"
+		}
 	case v == "" && !f.Optional && !f.picks():
 		return "required: " + strings.ToLower(f.Label[:1]) + f.Label[1:]
 	}
 	return ""
 }
 
-// good is the positive note on the name.
+// good is the positive note on a field that passed.
 func (s *formScreen) good(f *formField) string {
-	if f.Key != "name" {
-		return ""
+	switch {
+	case f.Key == "name":
+		if s.replacing != nil {
+			return "the compute's own name: a reattach keeps it"
+		}
+		if f.value() == "" {
+			return "empty: a name from the resource's name"
+		}
+		if s.wsName != "" && s.compKnown {
+			return fmt.Sprintf("%q is free in %s", f.value(), s.wsName)
+		}
+		return "a valid name; the preflight checks that it is free"
+	case f.Kind == flows.FieldKeyFile:
+		if k := f.keyFor(f.value()); k != nil && (k.OK || k.Encrypted) {
+			note := "a private key"
+			if k.Type != "" {
+				note = fmt.Sprintf("%s key (%s)", k.Type, k.Format)
+			}
+			if k.Encrypted {
+				note += "; encrypted: fine to probe, but attaching needs an unencrypted copy"
+			}
+			return note
+		}
+	case f.picks() && f.value() == flows.LoginAgent:
+		if s.agent != nil {
+			return fmt.Sprintf("ssh-agent holds %d keys: probe only; attaching needs a password or key file", s.agent.Count())
+		}
+		if s.agentLoading {
+			return "asking ssh-agent for its keys…"
+		}
+	case f.picks():
+		return f.Notes[f.value()]
 	}
-	if s.replacing != nil {
-		return "the compute's own name: a reattach keeps it"
-	}
-	if f.value() == "" {
-		return "empty: a name from the resource's name"
-	}
-	if s.wsName != "" && s.compKnown {
-		return fmt.Sprintf("%q is free in %s", f.value(), s.wsName)
-	}
-	return "a valid name; the preflight checks that it is free"
+	return ""
 }
 
-// submit checks every field, then has the flows validate the answers.
+// submit checks every shown field, then has the flows validate the answers.
 func (s *formScreen) submit() tea.Cmd {
 	s.showErrors = true
 	s.submitErr, s.errKey = nil, ""
+	shown := s.shown()
 	for i := range s.fields {
-		if s.problem(&s.fields[i]) != "" {
+		if shown[i] && s.problem(&s.fields[i]) != "" {
 			return s.focusAt(i)
 		}
 	}
+	v := s.values()
+	if v["login"] == flows.LoginAgent && s.agent == nil {
+		return nil // ssh-agent is still being asked; its answer shows on the login
+	}
 	s.validating = true
 	s.seq++
-	return formValidateCmd(s.seq, s.typ, s.values(), s.knownHosts)
+	return formValidateCmd(s.seq, s.typ, v, s.knownHosts, s.agent)
+}
+
+// errorField is the field a validation error's flag points at: the field
+// itself when shown; an unread key's passphrase, which the error reveals;
+// or else the choice that hides it.
+func (s *formScreen) errorField(flag string) int {
+	i := s.index(flows.FieldKey(s.typ, flag))
+	if i < 0 || s.shown()[i] {
+		return i
+	}
+	w := s.fields[i].When
+	if w.Encrypted {
+		if kf := s.field(w.Key); kf != nil {
+			kf.encrypted = true
+		}
+		return i
+	}
+	return s.index(w.Key)
 }
 
 func (s *formScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -376,6 +630,23 @@ func (s *formScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, nil
 		}
 		return s, s.step(1)
+	case keyInspectedMsg:
+		f := s.field(msg.key)
+		if f == nil || flows.ExpandHome(f.value()) != msg.info.Path {
+			return s, nil
+		}
+		info := msg.info
+		f.key, f.keyPass = &info, msg.pass
+		if info.Encrypted {
+			f.encrypted = true
+		} else if info.OK {
+			f.encrypted = false
+		}
+		return s, nil
+	case agentOpenedMsg:
+		s.agentLoading = false
+		s.agent, s.agentErr = msg.agent, msg.err
+		return s, nil
 	case formValidatedMsg:
 		if msg.seq != s.seq {
 			return s, nil
@@ -383,15 +654,15 @@ func (s *formScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.validating = false
 		if msg.err == nil {
 			s.editing = false
-			return s, send(planReadyMsg{plan: msg.plan})
+			return s, send(planReadyMsg{plan: msg.plan, recheck: msg.recheck})
 		}
 		var fe *flows.Error
 		if !errors.As(msg.err, &fe) {
 			fe = &flows.Error{Msg: msg.err.Error()}
 		}
 		s.submitErr = fe
-		s.errKey = flows.FieldKey(s.typ, fe.Field)
-		if i := s.index(s.errKey); i >= 0 {
+		if i := s.errorField(fe.Field); i >= 0 {
+			s.errKey = s.fields[i].Key
 			return s, s.focusAt(i)
 		}
 		s.errKey = ""
@@ -421,28 +692,18 @@ func (s *formScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return backCmd()
 	case s.validating:
 		return nil
-	case f.Kind == flows.FieldFile && key.Matches(msg, k.Complete):
+	case f.file() && key.Matches(msg, k.Complete):
 		return formCompleteCmd(f.Key, f.input.Value())
 	case key.Matches(msg, k.NextField):
 		return s.step(1)
 	case key.Matches(msg, k.PrevField):
 		return s.step(-1)
 	case key.Matches(msg, k.Submit):
-		return s.submit()
+		return tea.Batch(s.leave(s.focus), s.submit())
 	case s.locked(s.focus):
 		return nil
 	case f.picks() && key.Matches(msg, k.Switch):
-		n := len(f.choices())
-		if msg.String() == "left" {
-			f.choice = (f.choice + n - 1) % n
-		} else {
-			f.choice = (f.choice + 1) % n
-		}
-		s.touched = true
-		if s.errKey == f.Key {
-			s.submitErr, s.errKey = nil, ""
-		}
-		return nil
+		return s.switchChoice(f, msg.String() == "left")
 	case f.picks():
 		return nil
 	}
@@ -462,14 +723,38 @@ func (s *formScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	return cmd
 }
 
+// switchChoice moves a choice on (back with left); choosing ssh-agent asks
+// it for its keys.
+func (s *formScreen) switchChoice(f *formField, back bool) tea.Cmd {
+	n := len(f.choices())
+	if back {
+		f.choice = (f.choice + n - 1) % n
+	} else {
+		f.choice = (f.choice + 1) % n
+	}
+	s.touched = true
+	if s.errKey == f.Key {
+		s.submitErr, s.errKey = nil, ""
+	}
+	if f.value() == flows.LoginAgent && s.agent == nil && !s.agentLoading {
+		s.agentLoading, s.agentErr = true, nil
+		sock := ""
+		if s.getenv != nil {
+			sock = s.getenv("SSH_AUTH_SOCK")
+		}
+		return openAgentCmd(sock)
+	}
+	return nil
+}
+
 func (s *formScreen) ShortHelp() []key.Binding {
 	k := s.c.Keys
 	submit := k.Submit
 	submit.SetHelp("enter", "run the preflight")
 	b := []key.Binding{submit, k.NextField}
 	if s.focus < len(s.fields) {
-		switch f := s.fields[s.focus]; {
-		case f.Kind == flows.FieldFile:
+		switch f := &s.fields[s.focus]; {
+		case f.file():
 			b = append(b, k.Complete)
 		case f.picks():
 			b = append(b, k.Switch)
@@ -518,40 +803,58 @@ func (s *formScreen) fieldLines(i int) []string {
 		if s.submitErr.Fix != "" {
 			note += " " + st.Subtle.Render("("+s.submitErr.Fix+")")
 		}
-	case p != "" && (focused && f.value() != "" || s.showErrors || f.Key == "name"):
+	case p != "" && (focused && f.value() != "" || s.showErrors || f.Key == "name" || f.picks()):
 		note = st.Bad(p)
-	case f.Key == "name":
-		note = st.Good(s.good(f))
-	case focused && f.Help != "":
-		note = f.Help
-		if f.Kind == flows.FieldFile {
-			note += "; tab completes the path"
+	case f.Key == "name" || focused:
+		if g := s.good(f); g != "" {
+			note = st.Good(g)
+			break
 		}
-		note = st.Subtle.Render(note)
-	case focused && f.Kind == flows.FieldFile:
-		note = st.Subtle.Render("tab completes the path")
+		if !focused {
+			break
+		}
+		help := f.Help
+		if f.file() {
+			help = strings.TrimPrefix(help+"; tab completes the path", "; ")
+		}
+		if help != "" {
+			note = st.Subtle.Render(help)
+		}
 	}
 	if note != "" {
 		lines = append(lines, wrapIndent(note, s.width, indent)...)
 	}
-	if focused && f.Kind == flows.FieldFile && len(s.completions) > 0 {
+	if f.Key == "login" && s.sandboxLogin != "" {
+		lines = append(lines, wrapIndent(st.Badge.Render("sandbox")+" "+s.sandboxLogin, s.width, indent)...)
+	}
+	if focused && f.file() && len(s.completions) > 0 {
 		lines = append(lines, wrapIndent(st.Subtle.Render(strings.Join(s.completions, "  ")), s.width, indent)...)
 	}
 	return lines
 }
 
+// title is the form's heading: a VM's is about reaching it.
+func (s *formScreen) title() string {
+	if s.typ == "vm" {
+		return "How to reach the VM"
+	}
+	return "Details of the " + resourceNoun(s.typ)
+}
+
 func (s *formScreen) View() string {
 	st := s.c.Styles
 	noun := resourceNoun(s.typ)
-	head := []string{st.Title.Render("Details of the " + noun)}
+	head := []string{st.Title.Render(s.title())}
 	where := noun + " " + st.Bold.Render(orDash(s.resName))
+	id := s.resourceID
 	if f := s.field("resource-id"); f != nil {
-		if chk := flows.CheckResourceID(f.value(), browseKinds(s.typ)...); chk.OK {
-			if s.resName == "" {
-				where = noun + " " + st.Bold.Render(chk.Name)
-			}
-			where += " · resource group " + chk.ResourceGroup
+		id = f.value()
+	}
+	if chk := flows.CheckResourceID(id, browseKinds(s.typ)...); chk.OK {
+		if s.resName == "" {
+			where = noun + " " + st.Bold.Render(chk.Name)
 		}
+		where += " · resource group " + chk.ResourceGroup
 	}
 	head = append(head, trunc(where, s.width))
 	replace := ""
@@ -563,7 +866,11 @@ func (s *formScreen) View() string {
 
 	var body []string
 	focusLine := 0
+	shown := s.shown()
 	for i := range s.fields {
+		if !shown[i] {
+			continue
+		}
 		if i == s.focus {
 			focusLine = len(body)
 		}

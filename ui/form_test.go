@@ -324,3 +324,124 @@ func TestAttachedAKSShowsItsNotes(t *testing.T) {
 		t.Fatalf("the outcome lacks the notes: %v", d.m.Outcome().Lines)
 	}
 }
+
+// toDetailsWith is toDetails with other options.
+func toDetailsWith(t *testing.T, o Options) *driver {
+	t.Helper()
+	d := newDriver(t, o, 99, 30)
+	d.keys("enter", "enter", "/")
+	d.typeText("gpu")
+	d.keys("enter")
+	d.wantStep(stepDetails)
+	return d
+}
+
+// In the demo, the login part of the VM form tells a trainee the login the
+// simulated VMs take; outside the sandbox it never does.
+func TestSandboxLoginToldOnTheLoginPart(t *testing.T) {
+	o := testOptions(newFake())
+	o.SandboxLogin = Login{User: "azureuser", Password: flows.DemoPassword}
+	d := toDetailsWith(t, o)
+	d.want("sandbox the simulated VMs take user azureuser, password " + flows.DemoPassword)
+
+	d = toDetails(t, newFake(), 99, 30) // a world of one's own: no login known
+	d.wantNot("simulated VMs take")
+
+	o.Sandbox = false // real Azure: never
+	d = toDetailsWith(t, o)
+	d.wantNot("simulated VMs take", flows.DemoPassword)
+}
+
+// A failure of the login goes to the most specific field that can fix it:
+// the passphrase of an encrypted key, the key file of a plain one.
+func TestVMFormFocusesTheLoginFieldAtFault(t *testing.T) {
+	dir := t.TempDir()
+	locked := writeKey(t, dir, "locked_key", []byte("open sesame"))
+	d := toDetails(t, newFake(), 99, 30)
+	d.keys("down", "down", "down", "right", "down") // key file
+	d.typeText(locked)
+	d.keys("up", "down") // left and back: the key is read
+	d.want("encrypted")
+	d.keys("down")
+	d.typeText("open sesame")
+	if ok, _ := d.m.form.FocusField(probes.FieldPassword); !ok || focusKey(d.m.form) != "passphrase" {
+		t.Fatalf("a rejected login goes to %q, want the passphrase", focusKey(d.m.form))
+	}
+	if ok, _ := d.m.form.FocusField(probes.FieldKey); !ok || focusKey(d.m.form) != "ssh-key" {
+		t.Fatalf("a rejected key goes to %q, want the key file", focusKey(d.m.form))
+	}
+	d.keys("up", "left") // back to the password
+	if ok, _ := d.m.form.FocusField(probes.FieldKey); !ok || focusKey(d.m.form) != "login" {
+		t.Fatalf("with a password, a key failure goes to %q, want the login switch", focusKey(d.m.form))
+	}
+}
+
+// --plain asks a VM's fields from the same description: a key file read
+// at once, its passphrase asked because it is encrypted, the password not
+// asked at all; the preflight runs with the key.
+func TestPlainVMKeyFileAsksThePassphraseOfAnEncryptedKey(t *testing.T) {
+	dir := t.TempDir()
+	locked := writeKey(t, dir, "locked_key", []byte("open sesame"))
+	f := newFake()
+	in := strings.Join([]string{
+		"",      // this workspace
+		"1",     // vm
+		"3",     // gpu-dsvm
+		"",      // name
+		"",      // port
+		"",      // user
+		"2",     // key file
+		locked,  // the key
+		"wrong", // its passphrase, wrong
+		"open sesame",
+		"q", // Azure ML cannot take an encrypted key: leave at the request
+	}, "\n") + "\n"
+	var out bytes.Buffer
+	if _, err := RunPlain(context.Background(), testOptions(f), PlainIO{In: strings.NewReader(in), Out: &out}); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{"Log in with: 1. password  2. key file  3. ssh-agent", "Key file", "Passphrase (not shown)", "the passphrase is wrong",
+		`Preflight of gpu-dsvm as "gpu-dsvm"`, "is encrypted", "Nothing was sent to Azure."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Password (not shown)") || strings.Contains(text, "open sesame") {
+		t.Fatalf("asked the password, or printed the passphrase:\n%s", text)
+	}
+	if len(f.probed) != 1 || f.probed[0].Type != "vm" {
+		t.Fatalf("probed %+v", f.probed)
+	}
+	if len(f.submitted) != 0 {
+		t.Fatal("an encrypted key was sent to Azure")
+	}
+}
+
+// A VM's reattach in --plain goes through the same loop as an attach: the
+// name stays, the login is asked, a failure offers the field at fault.
+func TestPlainReattachVMEditsTheFieldAtFault(t *testing.T) {
+	f := troubleFake()
+	f.results[probes.IDSSHAuth] = probes.Result{Status: probes.Fail, Field: probes.FieldPassword, Detail: "password rejected"}
+	in := strings.Join([]string{"", "11", "1", "r", "", "", "1", "bad-pw", "e", "N3w-Passw0rd", "q"}, "\n") + "\n"
+	var out bytes.Buffer
+	if _, err := RunPlain(context.Background(), testOptions(f), PlainIO{In: strings.NewReader(in), Out: &out}); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{`Reattach "old-dsvm"`, `Not ready: "old-dsvm" stays attached as it is; e edits the password, r runs the probes again, q leaves`,
+		"Preflight of the new settings of \"old-dsvm\""} {
+		if !strings.Contains(text, want) {
+			t.Errorf("lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Compute name") {
+		t.Fatalf("the reattach asked the name:\n%s", text)
+	}
+	if len(f.replaced) != 0 {
+		t.Fatal("replaced over a failed preflight")
+	}
+	if n := strings.Count(text, "Preflight of the new settings"); n != 2 || len(f.probed) != 2 || !secretOf(f.probed[1], "N3w-Passw0rd") {
+		t.Fatalf("the edited password was not probed (%d preflights)", n)
+	}
+}

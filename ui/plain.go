@@ -60,10 +60,8 @@ type plainRun struct {
 	resID    string
 	vmName   string // the chosen resource's name (a VM's, or another type's)
 	attached []string
-	in2      flows.VMInput
-	login    loginMethod
-	agent    *flows.Agent
-	trouble  bool // the user chose to troubleshoot instead of attaching
+	agent    *flows.Agent // opened when a login chose ssh-agent
+	trouble  bool         // the user chose to troubleshoot instead of attaching
 }
 
 func (p *plainRun) say(format string, a ...any) {
@@ -185,17 +183,15 @@ func (p *plainRun) run() (Outcome, error) {
 		return Outcome{}, err
 	}
 	p.typ = "vm"
+	var form *plainForm
 	if s := p.o.Start; s != nil {
 		p.say("Demo scenario %s: %s", s.Scenario, s.Summary)
 		p.typ = s.typ()
-		id := flows.CheckResourceID(s.ResourceID, browseKinds(p.typ)...)
-		p.vmName, p.resID = id.Name, s.ResourceID
-		if p.typ != "vm" {
-			return p.runForm(s)
+		p.vmName, p.resID = flows.CheckResourceID(s.ResourceID, browseKinds(p.typ)...).Name, s.ResourceID
+		form = newPlainForm(p.typ, p.resID)
+		for k, v := range startValues(*s) {
+			form.values[k] = v
 		}
-		p.in2 = flows.VMInput{Name: s.ComputeName, ResourceID: s.ResourceID, Username: s.Username, SSHPort: 22,
-			Password: s.Password, PasswordSource: "the scenario", KnownHosts: p.o.KnownHosts}
-		p.login = loginPassword
 	} else {
 		if err := p.target(); err != nil {
 			return Outcome{}, err
@@ -206,204 +202,24 @@ func (p *plainRun) run() (Outcome, error) {
 		if err := p.resource(); err != nil {
 			return Outcome{}, err
 		}
-		if p.typ != "vm" {
-			return p.runForm(nil)
-		}
-		p.in2 = flows.VMInput{SSHPort: 22, Username: "azureuser", KnownHosts: p.o.KnownHosts, ResourceID: p.resID}
-		for _, f := range []fieldID{fName, fPort, fUser, fLogin} {
-			if err := p.field(f); err != nil {
-				return Outcome{}, err
-			}
-		}
-	}
-	for {
-		p.in2.ConfirmHostKey = confirmHostKey
-		vp, err := flows.ValidateVM(p.in2, false)
-		if err != nil {
-			p.fail(err)
-			if err := p.field(p.fieldOfFlag(err)); err != nil {
-				return Outcome{}, err
-			}
-			continue
-		}
-		rs := p.preflight(vp.Target())
-		next, err := p.afterPreflight(rs, p.fieldOfProbe, func(f probes.Field) error {
-			id, _ := p.fieldOfProbe(f)
-			return p.field(id)
-		})
-		if err != nil {
+		form = newPlainForm(p.typ, p.resID)
+		if err := p.askAll(form); err != nil {
 			return Outcome{}, err
 		}
-		if next == "attach" {
-			// Stricter for the attach: Azure ML needs a password or an unencrypted key.
-			ap, err := flows.ValidateVM(p.in2, true)
-			if err != nil {
-				p.fail(err)
-				p.say("Nothing was sent to Azure.")
-				return Outcome{Kind: OutcomeQuit, Err: err}, nil
-			}
-			return p.attach(ap.Target(), rs)
-		}
 	}
+	plan, rs, out, err := p.settle(form, nil)
+	if out != nil || err != nil {
+		return deref(out), err
+	}
+	return p.attach(plan, rs)
 }
 
-// runForm asks the details of a type other than vm, field by field as
-// flows.Form lists them, then runs the preflight and the attach. A start
-// (demo scenario) gives every answer.
-func (p *plainRun) runForm(start *Start) (Outcome, error) {
-	form := flows.Form(p.typ)
-	values := map[string]string{}
-	for _, f := range form {
-		values[f.Key] = f.Default
+// deref is the outcome, or none.
+func deref(o *Outcome) Outcome {
+	if o == nil {
+		return Outcome{}
 	}
-	values["resource-id"] = p.resID
-	if start != nil {
-		for k, v := range start.Values {
-			values[k] = v
-		}
-		if start.ComputeName != "" {
-			values["name"] = start.ComputeName
-		}
-	} else {
-		for _, f := range form {
-			if f.Key == "resource-id" {
-				continue
-			}
-			if err := p.formField(f, values); err != nil {
-				return Outcome{}, err
-			}
-		}
-	}
-	edit := func(k string) error {
-		for _, f := range form {
-			if f.Key == k {
-				return p.formField(f, values)
-			}
-		}
-		return nil
-	}
-	probeKey := func(f probes.Field) (string, bool) {
-		k := string(f)
-		if f == probes.FieldPassword && values["password"] == "" {
-			k = "ssh-key"
-		}
-		for _, x := range form {
-			if x.Key == k && k != "resource-id" {
-				return k, true
-			}
-		}
-		return "", false
-	}
-	for {
-		plan, err := flows.PlanFromForm(p.typ, values, true, p.o.KnownHosts, flows.VMInput{ConfirmHostKey: confirmHostKey})
-		if err != nil {
-			p.fail(err)
-			var fe *flows.Error
-			k := ""
-			if errors.As(err, &fe) {
-				k = flows.FieldKey(p.typ, fe.Field)
-			}
-			if k == "" {
-				p.say("Nothing was sent to Azure.")
-				return Outcome{Kind: OutcomeQuit, Err: err}, nil
-			}
-			if err := edit(k); err != nil {
-				return Outcome{}, err
-			}
-			continue
-		}
-		rs := p.preflight(plan)
-		next, err := p.afterPreflight(rs, func(f probes.Field) (fieldID, bool) {
-			_, ok := probeKey(f)
-			return 0, ok
-		}, func(f probes.Field) error {
-			k, _ := probeKey(f)
-			return edit(k)
-		})
-		if err != nil {
-			return Outcome{}, err
-		}
-		if next == "attach" {
-			return p.attach(plan, rs)
-		}
-	}
-}
-
-// formField asks one field of a form, again until it is acceptable here;
-// the flows check the whole form afterwards.
-func (p *plainRun) formField(f flows.FormField, values map[string]string) error {
-	if f.Help != "" {
-		p.say("  %s: %s", f.Label, f.Help)
-	}
-	for {
-		switch f.Kind {
-		case flows.FieldSecret:
-			q := f.Label
-			if f.Optional {
-				q += " (enter: none)"
-			}
-			v, err := p.askSecret(q)
-			if err != nil {
-				return err
-			}
-			if v == "" && !f.Optional {
-				p.say("  ✗ %s is empty", f.Label)
-				continue
-			}
-			values[f.Key] = v
-		case flows.FieldChoice, flows.FieldBool:
-			cs := f.Choices
-			if f.Kind == flows.FieldBool {
-				cs = []string{"no", "yes"}
-			}
-			def := 1
-			var opts []string
-			for i, c := range cs {
-				opts = append(opts, fmt.Sprintf("%d. %s", i+1, c))
-				if strings.EqualFold(c, values[f.Key]) {
-					def = i + 1
-				}
-			}
-			p.say("%s: %s", f.Label, strings.Join(opts, "  "))
-			i, err := p.choose(f.Label+" number", len(cs), def)
-			if err != nil {
-				return err
-			}
-			values[f.Key] = cs[i]
-		default:
-			def := values[f.Key]
-			if f.Key == "name" && def == "" {
-				base := p.vmName
-				if i := strings.LastIndex(base, "/"); i >= 0 {
-					base = base[i+1:]
-				}
-				def = flows.SuggestComputeName(base, p.computes)
-			}
-			q := f.Label
-			if f.Optional && def != "" {
-				q += " (- for none)"
-			}
-			v, err := p.ask(q, def)
-			if err != nil {
-				return err
-			}
-			if v == "-" && f.Optional {
-				v = ""
-			}
-			if v == "" && !f.Optional {
-				p.say("  ✗ %s is required", f.Label)
-				continue
-			}
-			if f.Key == "name" {
-				if prob, sugg := flows.NameCheck(v, p.computes); prob != "" {
-					p.say("  ✗ %s; try %s", prob, sugg)
-					continue
-				}
-			}
-			values[f.Key] = v
-		}
-		return nil
-	}
+	return *o
 }
 
 func (p *plainRun) workspace() error {
@@ -568,170 +384,12 @@ func (p *plainRun) resource() error {
 	return nil
 }
 
-// field asks for one detail, again until it is valid.
-func (p *plainRun) field(f fieldID) error {
-	for {
-		switch f {
-		case fName:
-			def := p.in2.Name
-			if def == "" {
-				def = flows.SuggestComputeName(p.vmName, p.computes)
-			}
-			v, err := p.ask("Compute name", def)
-			if err != nil {
-				return err
-			}
-			if prob, sugg := flows.NameCheck(v, p.computes); prob != "" {
-				p.say("  ✗ %s; try %s", prob, sugg)
-				continue
-			}
-			p.in2.Name = v
-		case fPort:
-			v, err := p.ask("SSH port", strconv.Itoa(max(p.in2.SSHPort, 22)))
-			if err != nil {
-				return err
-			}
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 65535 {
-				p.say("  ✗ give sshd's TCP port, 1 to 65535")
-				continue
-			}
-			p.in2.SSHPort = n
-		case fUser:
-			v, err := p.ask("SSH user name", p.in2.Username)
-			if err != nil {
-				return err
-			}
-			if v == "" || strings.ContainsAny(v, " \t@:/") {
-				p.say("  ✗ give only the user name, e.g. azureuser")
-				continue
-			}
-			p.in2.Username = v
-		case fLogin:
-			p.say("Log in with: 1. password  2. key file  3. ssh-agent (probe only)")
-			i, err := p.choose("Login number", 3, int(p.login)+1)
-			if err != nil {
-				return err
-			}
-			p.login = loginMethod(i)
-			p.in2.Password, p.in2.KeyFile, p.in2.Passphrase, p.in2.AgentSigners = "", "", nil, nil
-			switch p.login {
-			case loginPassword:
-				return p.field(fPassword)
-			case loginKey:
-				return p.field(fKey)
-			default:
-				a, err := flows.OpenAgent(p.getenv("SSH_AUTH_SOCK"))
-				if err != nil {
-					p.fail(err)
-					continue
-				}
-				p.agent.Close()
-				p.agent = a
-				p.in2.UseAgent(a)
-				p.say("  ssh-agent holds %d keys (probe only: attaching needs a password or key file)", a.Count())
-			}
-		case fPassword:
-			v, err := p.askSecret("SSH password")
-			if err != nil {
-				return err
-			}
-			if v == "" {
-				p.say("  ✗ the password is empty")
-				continue
-			}
-			p.in2.Password, p.in2.PasswordSource = v, "the password prompt"
-		case fKey:
-			v, err := p.ask("Private key file", p.in2.KeyFile)
-			if err != nil {
-				return err
-			}
-			info := flows.InspectKey(v, nil)
-			if !info.OK && !info.Encrypted {
-				p.say("  ✗ %s: %s", info.Problem, info.Fix)
-				continue
-			}
-			p.in2.KeyFile, p.in2.Passphrase = info.Path, nil
-			if info.Encrypted {
-				return p.field(fPassphrase)
-			}
-		case fPassphrase:
-			v, err := p.askSecret("The key is encrypted; its passphrase")
-			if err != nil {
-				return err
-			}
-			info := flows.InspectKey(p.in2.KeyFile, []byte(v))
-			if !info.OK {
-				p.say("  ✗ %s", info.Problem)
-				continue
-			}
-			p.in2.Passphrase = []byte(v)
-		default:
-			return p.field(fLogin)
-		}
-		return nil
-	}
-}
-
 func (p *plainRun) getenv(k string) string {
 	if p.o.Getenv == nil {
 		return ""
 	}
 	return p.o.Getenv(k)
 }
-
-func (p *plainRun) fieldOfFlag(err error) fieldID {
-	var fe *flows.Error
-	if !errors.As(err, &fe) {
-		return fLogin
-	}
-	switch fe.Field {
-	case "--name":
-		return fName
-	case "--username":
-		return fUser
-	case "--ssh-port":
-		return fPort
-	case "--ssh-key-passphrase-file":
-		return fPassphrase
-	case "--ssh-key":
-		if p.login == loginKey {
-			return fKey
-		}
-	case "--password-file":
-		if p.login == loginPassword {
-			return fPassword
-		}
-	}
-	return fLogin
-}
-
-func (p *plainRun) fieldOfProbe(f probes.Field) (fieldID, bool) {
-	switch f {
-	case probes.FieldName:
-		return fName, true
-	case probes.FieldUsername:
-		return fUser, true
-	case probes.FieldPort:
-		return fPort, true
-	case probes.FieldPassword:
-		switch p.login {
-		case loginPassword:
-			return fPassword, true
-		case loginKey:
-			return fPassphrase, true
-		}
-		return fLogin, true
-	case probes.FieldKey:
-		if p.login == loginKey {
-			return fKey, true
-		}
-		return fLogin, true
-	}
-	return 0, false
-}
-
-func (p *plainRun) preflight(plan *flows.Plan) []probes.Result { return p.preflightRun(plan, false) }
 
 // hostKeyCtx asks about new host keys on the lines.
 func (p *plainRun) hostKeyCtx() context.Context {
@@ -786,47 +444,6 @@ func (p *plainRun) probeLine(r probes.Result) {
 	p.say("  %s  %s: %s%s", word, r.Title, r.Detail, d)
 	if r.Remedy != "" && (r.Status == probes.Fail || r.Status == probes.Warn) {
 		p.say("        fix: %s", r.Remedy)
-	}
-}
-
-// afterPreflight asks what next: "rerun" (after an edit) or "attach".
-// canEdit says which fields a failure may point at; edit asks one again.
-func (p *plainRun) afterPreflight(rs []probes.Result, canEdit func(probes.Field) (fieldID, bool), edit1 func(probes.Field) error) (string, error) {
-	var edit *probes.Result
-	for i := range rs {
-		if rs[i].Status == probes.Fail {
-			if _, ok := canEdit(rs[i].Field); ok {
-				edit = &rs[i]
-				break
-			}
-		}
-	}
-	if !flows.AnyFailed(rs) {
-		return "attach", nil
-	}
-	opts := "r runs the probes again, c shows the attach options, q leaves"
-	if edit != nil {
-		opts = "e edits " + fieldNameFor(p.typ, edit.Field) + ", " + opts
-	}
-	for {
-		a, err := p.ask("Not ready: "+opts, "")
-		if err != nil {
-			return "", err
-		}
-		switch strings.ToLower(a) {
-		case "e":
-			if edit == nil {
-				continue
-			}
-			if err := edit1(edit.Field); err != nil {
-				return "", err
-			}
-			return "rerun", nil
-		case "r":
-			return "rerun", nil
-		case "c":
-			return "attach", nil
-		}
 	}
 }
 

@@ -3,12 +3,10 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"amlattach/flows"
-	"amlattach/probes"
 )
 
 // troubleshoot is the plain face of the computes screen and the doctor:
@@ -250,199 +248,66 @@ func (p *plainRun) reattach(comp flows.Compute, typ string) (Outcome, error) {
 	p.typ, p.resID = typ, comp.ResourceID
 	p.vmName = flows.CheckResourceID(comp.ResourceID, browseKinds(typ)...).Name
 	p.say("Reattach %q: new settings; the preflight runs first and nothing is detached if it fails.", comp.Name)
-	var plan func() (*flows.Plan, error)
-	var retryArgs func() []string
-	var edit func(probes.Field) error
-	if typ == "vm" {
-		port := comp.SSHPort
-		if port == 0 {
-			port = 22
-		}
-		p.in2 = flows.VMInput{Name: comp.Name, ResourceID: comp.ResourceID, Username: orDefault(comp.Username, "azureuser"), SSHPort: port, KnownHosts: p.o.KnownHosts}
-		for _, f := range []fieldID{fPort, fUser, fLogin} {
-			if err := p.field(f); err != nil {
-				return Outcome{}, err
-			}
-		}
-		plan = func() (*flows.Plan, error) {
-			p.in2.ConfirmHostKey = confirmHostKey
-			vp, err := flows.ValidateVM(p.in2, true)
-			if err != nil {
-				return nil, err
-			}
-			return vp.Target(), nil
-		}
-		retryArgs = func() []string { return vmRetryArgs(p.in2) }
-		edit = func(f probes.Field) error {
-			id, ok := p.fieldOfProbe(f)
-			if !ok || id == fName {
-				return p.field(fLogin)
-			}
-			return p.field(id)
-		}
-	} else {
-		form := flows.Form(typ)
-		values := map[string]string{}
-		for _, f := range form {
-			values[f.Key] = f.Default
-		}
-		values["resource-id"], values["name"] = comp.ResourceID, comp.Name
-		if comp.Username != "" {
-			values["username"] = comp.Username
-		}
-		if comp.ClusterPurpose != "" {
-			values["cluster-purpose"] = comp.ClusterPurpose
-		}
-		if comp.Namespace != "" {
-			values["namespace"] = comp.Namespace
-		}
-		for _, f := range form {
-			if f.Key == "resource-id" || f.Key == "name" {
-				continue
-			}
-			if err := p.formField(f, values); err != nil {
-				return Outcome{}, err
-			}
-		}
-		plan = func() (*flows.Plan, error) {
-			return flows.PlanFromForm(typ, values, true, p.o.KnownHosts, flows.VMInput{ConfirmHostKey: confirmHostKey})
-		}
-		retryArgs = func() []string { return formRetryArgs(typ, values) }
-		edit = func(f probes.Field) error {
-			k := string(f)
-			if f == probes.FieldPassword && values["password"] == "" {
-				k = "ssh-key"
-			}
-			for _, x := range form {
-				if x.Key == k && k != "resource-id" && k != "name" {
-					return p.formField(x, values)
-				}
-			}
-			for _, x := range form { // ask the first secret again
-				if x.Kind == flows.FieldSecret {
-					return p.formField(x, values)
-				}
-			}
-			return nil
+	form := newPlainForm(typ, comp.ResourceID)
+	for k, v := range replaceValues(comp) {
+		if form.index(k) >= 0 {
+			form.values[k] = v
 		}
 	}
-	for {
-		pl, err := plan()
-		if err != nil {
-			p.fail(err)
-			var fe *flows.Error
-			if errors.As(err, &fe) && fe.Field != "" && fe.Field != "--name" && fe.Field != "--resource-id" {
-				if err := edit(probes.FieldNone); err != nil {
-					return Outcome{}, err
-				}
-				continue
-			}
-			p.say("Nothing was detached.")
-			return Outcome{Kind: OutcomeQuit, Err: err}, nil
-		}
-		rs := p.preflightRun(pl, true)
-		if flows.AnyFailed(rs) {
-			var fault *probes.Result
-			for i := range rs {
-				if rs[i].Status == probes.Fail && editable(rs[i].Field) && rs[i].Field != probes.FieldName && rs[i].Field != probes.FieldResourceID {
-					fault = &rs[i]
-					break
-				}
-			}
-			opts := "r runs the probes again, q leaves"
-			if fault != nil {
-				opts = "e edits " + fieldNameFor(typ, fault.Field) + ", " + opts
-			}
-			a, err := p.ask(fmt.Sprintf("Not ready: %q stays attached as it is; %s", comp.Name, opts), "")
-			if err != nil {
-				return Outcome{}, err
-			}
-			if strings.EqualFold(a, "e") && fault != nil {
-				if err := edit(fault.Field); err != nil {
-					return Outcome{}, err
-				}
-			}
+	form.locked["name"] = true
+	if err := p.askAll(form); err != nil {
+		return Outcome{}, err
+	}
+	pl, rs, out, err := p.settle(form, &comp)
+	if out != nil || err != nil {
+		return deref(out), err
+	}
+	p.say("The reattach (nothing has been changed yet):")
+	p.say("  1. the preflight runs again; if a probe fails, %q stays as it is", comp.Name)
+	p.say("  2. %q is detached: Azure ML forgets it; the %s itself is untouched", comp.Name, resourceNoun(typ))
+	p.say("  3. it is attached again under the same name with this request:")
+	for _, l := range flows.Summarize(p.ws, pl, rs).Lines() {
+		if strings.HasPrefix(l, "  note: attach each resource once") {
 			continue
 		}
-		p.say("The reattach (nothing has been changed yet):")
-		p.say("  1. the preflight runs again; if a probe fails, %q stays as it is", comp.Name)
-		p.say("  2. %q is detached: Azure ML forgets it; the %s itself is untouched", comp.Name, resourceNoun(typ))
-		p.say("  3. it is attached again under the same name with this request:")
-		for _, l := range flows.Summarize(p.ws, pl, rs).Lines() {
-			if strings.HasPrefix(l, "  note: attach each resource once") {
-				continue
-			}
-			p.say("  %s", l)
-		}
-		ok, err := p.yes(fmt.Sprintf("! %q is detached first, then attached again. Reattach now?", comp.Name), false)
-		if err != nil {
-			return Outcome{}, err
-		}
-		if !ok {
-			p.say("Nothing was changed.")
-			return Outcome{Kind: OutcomeQuit}, nil
-		}
-		retry := strings.Join(append([]string{p.o.command(), "--subscription", shellQuote(p.ws.SubscriptionID), "-g", shellQuote(p.ws.ResourceGroup), "-w", shellQuote(p.ws.Name), "attach", typ, "--name", shellQuote(comp.Name), "--resource-id", shellQuote(pl.ID.String())}, retryArgs()...), " ")
-		start := time.Now()
-		last := ""
-		rep, err := p.be.Replace(p.ctx, p.ws, pl, retry, func(e flows.Event) {
-			what := "attach"
-			switch e.Kind {
-			case flows.DetachProgress:
-				what = "detach"
-			case flows.AttachProgress:
-			default:
-				return
-			}
-			if e.Phase == "polling" && e.State == last {
-				return
-			}
-			last = e.State
-			p.say("  %s %s: %s (%s)", what, e.Phase, e.State, secs(time.Since(start)))
-		})
-		if err == nil {
-			p.say("✓ Reattached: compute %q is %s.", comp.Name, rep.Compute.ProvisioningState)
-			return Outcome{Kind: OutcomeAttached, Compute: comp.Name}, nil
-		}
-		for _, l := range attachFailureLines(rep, err, func(t string) string { return "✗ " + t }) {
-			p.say("%s", l)
-		}
-		var fe *flows.Error
-		if errors.As(err, &fe) && fe.Fix != "" && rep != nil && rep.Compute != nil && len(rep.Compute.ProvisioningErrors) > 0 {
-			p.say("fix: %s", fe.Fix)
-		}
-		return Outcome{Kind: OutcomeAttachFailed, Compute: comp.Name, Err: err}, nil
+		p.say("  %s", l)
 	}
-}
-
-// formRetryArgs are a form's answers as flags, secrets as files to give.
-func formRetryArgs(typ string, values map[string]string) []string {
-	var out []string
-	for _, f := range flows.Form(typ) {
-		v := strings.TrimSpace(values[f.Key])
-		if f.Kind == flows.FieldSecret {
-			v = values[f.Key]
-		}
-		switch {
-		case f.Key == "resource-id" || f.Key == "name" || v == "":
-		case f.Kind == flows.FieldSecret:
-			out = append(out, f.Flag, strings.ToUpper(strings.TrimPrefix(f.Flag, "--")))
-		case (f.Kind == flows.FieldChoice || f.Kind == flows.FieldBool) && strings.EqualFold(v, f.Default):
+	ok, err := p.yes(fmt.Sprintf("! %q is detached first, then attached again. Reattach now?", comp.Name), false)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if !ok {
+		p.say("Nothing was changed.")
+		return Outcome{Kind: OutcomeQuit}, nil
+	}
+	retry := retryCommand(p.o, p.ws, pl, formRetryArgs(typ, form.answers()))
+	start := time.Now()
+	last := ""
+	rep, err := p.be.Replace(p.ctx, p.ws, pl, retry, func(e flows.Event) {
+		what := "attach"
+		switch e.Kind {
+		case flows.DetachProgress:
+			what = "detach"
+		case flows.AttachProgress:
 		default:
-			out = append(out, f.Flag, shellQuote(v))
+			return
 		}
+		if e.Phase == "polling" && e.State == last {
+			return
+		}
+		last = e.State
+		p.say("  %s %s: %s (%s)", what, e.Phase, e.State, secs(time.Since(start)))
+	})
+	if err == nil {
+		p.say("✓ Reattached: compute %q is %s.", comp.Name, rep.Compute.ProvisioningState)
+		return Outcome{Kind: OutcomeAttached, Compute: comp.Name}, nil
 	}
-	return out
-}
-
-// vmRetryArgs are a VM's login as flags, the password as a file to give.
-func vmRetryArgs(in flows.VMInput) []string {
-	out := []string{"--username", shellQuote(in.Username)}
-	if in.SSHPort != 0 && in.SSHPort != 22 {
-		out = append(out, "--ssh-port", strconv.Itoa(in.SSHPort))
+	for _, l := range attachFailureLines(rep, err, func(t string) string { return "✗ " + t }) {
+		p.say("%s", l)
 	}
-	if in.KeyFile != "" {
-		return append(out, "--ssh-key", shellQuote(in.KeyFile))
+	var fe *flows.Error
+	if errors.As(err, &fe) && fe.Fix != "" && rep != nil && rep.Compute != nil && len(rep.Compute.ProvisioningErrors) > 0 {
+		p.say("fix: %s", fe.Fix)
 	}
-	return append(out, "--password-file", "PASSWORD-FILE")
+	return Outcome{Kind: OutcomeAttachFailed, Compute: comp.Name, Err: err}, nil
 }

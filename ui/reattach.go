@@ -9,7 +9,7 @@ import (
 	"amlattach/flows"
 )
 
-// startReattach opens the compute's type form (a VM's details screen)
+// startReattach opens the compute's type form
 // prefilled with its resource and name, the name fixed: the preflight, a
 // confirmation and flows.Replace follow.
 func (m *Model) startReattach(comp flows.Compute) tea.Cmd {
@@ -23,11 +23,6 @@ func (m *Model) startReattach(comp flows.Compute) tea.Cmd {
 	m.hostkey.SetType(typ)
 	id := flows.CheckResourceID(comp.ResourceID, browseKinds(typ)...)
 	m.goTo(stepDetails)
-	if typ == "vm" {
-		m.details.SetResource(comp.ResourceID, id.Name, nil, m.ws, m.computes)
-		m.details.SetReplace(&comp)
-		return m.details.Focus()
-	}
 	m.form.ResetType(typ)
 	m.form.SetResource(comp.ResourceID, id.Name, nil, m.ws, m.computes)
 	m.form.SetReplace(&comp)
@@ -40,7 +35,6 @@ func (m *Model) endReplace() {
 		return
 	}
 	m.replacing, m.retry = nil, ""
-	m.details.SetReplace(nil)
 	m.form.SetReplace(nil)
 	m.form.ResetType("")
 	m.plan, m.recheck = nil, nil
@@ -50,14 +44,53 @@ func (m *Model) endReplace() {
 // same settings, secrets left as files to give: what finishes a reattach
 // that failed after its detach.
 func (m *Model) retryCommand(p *flows.Plan) string {
-	args := []string{m.opts.command(), "--subscription", shellQuote(m.ws.SubscriptionID), "-g", shellQuote(m.ws.ResourceGroup), "-w", shellQuote(m.ws.Name),
+	return retryCommand(m.opts, m.ws, p, formRetryArgs(p.Type, m.form.values()))
+}
+
+// retryCommand is the attach command of plan in ws, args its settings.
+func retryCommand(o Options, ws flows.Workspace, p *flows.Plan, args []string) string {
+	cmd := []string{o.command(), "--subscription", shellQuote(ws.SubscriptionID), "-g", shellQuote(ws.ResourceGroup), "-w", shellQuote(ws.Name),
 		"attach", p.Type, "--name", shellQuote(p.Name), "--resource-id", shellQuote(p.ID.String())}
-	if p.Type == "vm" {
-		args = append(args, m.details.retryArgs()...)
-	} else {
-		args = append(args, m.form.retryArgs()...)
+	return strings.Join(append(cmd, args...), " ")
+}
+
+// formRetryArgs are a form's answers as flags, secrets as files to give:
+// fields without a flag (a VM's login switch) and choices left at their
+// default are left out; paths are given in full.
+func formRetryArgs(typ string, values map[string]string) []string {
+	var out []string
+	for _, f := range flows.Form(typ) {
+		v := strings.TrimSpace(values[f.Key])
+		switch {
+		case f.Key == "resource-id" || f.Key == "name" || f.Flag == "" || v == "":
+		case f.Kind == flows.FieldSecret:
+			out = append(out, f.Flag, strings.ToUpper(strings.TrimPrefix(f.Flag, "--")))
+		case (f.Kind == flows.FieldChoice || f.Kind == flows.FieldBool) && strings.EqualFold(v, f.Default):
+		case f.Kind == flows.FieldFile || f.Kind == flows.FieldKeyFile:
+			out = append(out, f.Flag, shellQuote(flows.ExpandHome(v)))
+		default:
+			out = append(out, f.Flag, shellQuote(v))
+		}
 	}
-	return strings.Join(args, " ")
+	return out
+}
+
+// replaceValues are the settings Azure ML stored for comp that its form
+// asks again, by field key: its name, user, SSH port, purpose, namespace.
+func replaceValues(comp flows.Compute) map[string]string {
+	v := map[string]string{"name": comp.Name}
+	set := func(k, x string) {
+		if x != "" {
+			v[k] = x
+		}
+	}
+	set("username", comp.Username)
+	if comp.SSHPort > 0 {
+		set("ssh-port", strconv.Itoa(comp.SSHPort))
+	}
+	set("cluster-purpose", comp.ClusterPurpose)
+	set("namespace", comp.Namespace)
+	return v
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.
@@ -70,29 +103,23 @@ func shellQuote(s string) string {
 
 // SetReplace fixes the form on reattaching comp (nil: a new attach again):
 // the name is the compute's and cannot change; the stored settings it
-// knows (user, purpose, namespace) are filled in.
+// knows (user, SSH port, purpose, namespace) are filled in.
 func (s *formScreen) SetReplace(comp *flows.Compute) {
 	s.replacing = comp
 	if comp == nil {
 		return
 	}
-	if f := s.field("name"); f != nil {
-		f.setValue(comp.Name)
-		s.nameEdited = true
+	for k, v := range replaceValues(*comp) {
+		if f := s.field(k); f != nil {
+			f.setValue(v)
+		}
 	}
-	if f := s.field("username"); f != nil && comp.Username != "" {
-		f.setValue(comp.Username)
-	}
-	if f := s.field("cluster-purpose"); f != nil && comp.ClusterPurpose != "" {
-		f.setValue(comp.ClusterPurpose)
-	}
-	if f := s.field("namespace"); f != nil && comp.Namespace != "" {
-		f.setValue(comp.Namespace)
-	}
+	s.nameEdited = true
 	// Start on the secret: a new one is the usual reason to reattach.
 	s.focus = -1
+	shown := s.shown()
 	for i := range s.fields {
-		if s.fields[i].Kind == flows.FieldSecret {
+		if shown[i] && s.fields[i].Kind == flows.FieldSecret {
 			s.focus = i
 			break
 		}
@@ -109,48 +136,7 @@ func (s *formScreen) SetReplace(comp *flows.Compute) {
 	s.focus = max(0, s.focus)
 }
 
-// ResetType builds the form of typ afresh, dropping what was typed.
-func (s *formScreen) ResetType(typ string) {
-	s.typ = "\x00"
-	if typ == "" {
-		s.fields = nil
-		s.typ = ""
-		return
-	}
-	s.SetType(typ)
-}
-
 // locked says field i cannot be edited: the name of a compute being reattached.
 func (s *formScreen) locked(i int) bool {
 	return s.replacing != nil && i >= 0 && i < len(s.fields) && s.fields[i].Key == "name"
 }
-
-// retryArgs are the form's answers as flags, secrets as files to give.
-func (s *formScreen) retryArgs() []string { return formRetryArgs(s.typ, s.values()) }
-
-// SetReplace fixes the details on reattaching comp (nil: a new attach
-// again): the name is the compute's, the stored user and port are filled
-// in, and the login is asked afresh.
-func (d *detailsScreen) SetReplace(comp *flows.Compute) {
-	d.replacing = comp
-	if comp == nil {
-		d.nameEdited, d.resourceID = false, ""
-		return
-	}
-	d.inputs[fName].SetValue(comp.Name)
-	d.nameEdited = true
-	if comp.Username != "" {
-		d.inputs[fUser].SetValue(comp.Username)
-	}
-	if comp.SSHPort > 0 {
-		d.inputs[fPort].SetValue(strconv.Itoa(comp.SSHPort))
-	}
-	for _, f := range []fieldID{fPassword, fKey, fPassphrase} {
-		d.inputs[f].SetValue("")
-	}
-	d.login, d.keyEncrypted, d.key = loginPassword, false, nil
-	d.focus = fPassword
-}
-
-// retryArgs are the login as flags, the password as a file to give.
-func (d *detailsScreen) retryArgs() []string { return vmRetryArgs(d.input()) }

@@ -343,8 +343,8 @@ func TestReattachVMUsesTheDetailsScreen(t *testing.T) {
 	d.toDoctor("old-dsvm")
 	d.keys("r")
 	d.wantStep(stepDetails)
-	d.want("How to reach the VM", `reattach: "old-dsvm" is detached and attached again`, "› Password")
-	d.wantNot("Compute name")
+	d.want("How to reach the VM", `reattach: "old-dsvm" is detached and attached again`, "› Password",
+		"Compute name old-dsvm", "the compute's own name: a reattach keeps it") // shown, fixed, as on every type's form
 	d.typeText("N3w-Passw0rd")
 	d.keys("enter")
 	d.want("Ready to reattach")

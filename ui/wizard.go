@@ -125,7 +125,6 @@ type Model struct {
 	target      *targetScreen
 	explain     *explainScreen
 	resource    *resourceScreen
-	details     *detailsScreen
 	form        *formScreen
 	hostkey     *hostKeyScreen
 	preflight   *preflightScreen
@@ -146,7 +145,6 @@ func New(ctx context.Context, o Options) *Model {
 	m.target = newTargetScreen(c)
 	m.explain = newExplainScreen(c)
 	m.resource = newResourceScreen(c, ctx, o.Backend)
-	m.details = newDetailsScreen(c, o)
 	m.form = newFormScreen(c, o)
 	m.hostkey = newHostKeyScreen(c, o)
 	m.preflight = newPreflightScreen(c, ctx, o.Backend)
@@ -163,14 +161,9 @@ func New(ctx context.Context, o Options) *Model {
 		m.resource.SetType(m.typ)
 		m.hostkey.SetType(m.typ)
 		id := flows.CheckResourceID(o.Start.ResourceID, browseKinds(m.typ)...)
-		if m.typ == "vm" {
-			m.details.SetResource(o.Start.ResourceID, id.Name, nil, o.Workspace, nil)
-			m.details.Prefill(*o.Start)
-		} else {
-			m.form.SetType(m.typ)
-			m.form.SetResource(o.Start.ResourceID, id.Name, nil, o.Workspace, nil)
-			m.form.Prefill(*o.Start)
-		}
+		m.form.SetType(m.typ)
+		m.form.SetResource(o.Start.ResourceID, id.Name, nil, o.Workspace, nil)
+		m.form.Prefill(*o.Start)
 	}
 	return m
 }
@@ -179,11 +172,7 @@ func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.workspace.Init()}
 	if m.opts.Start != nil && m.ws.Name != "" {
 		cmds = append(cmds, m.resource.SetWorkspace(m.ws))
-		if m.typ == "vm" {
-			cmds = append(cmds, m.details.Focus(), m.details.submit())
-		} else {
-			cmds = append(cmds, m.form.Focus(), m.form.submit())
-		}
+		cmds = append(cmds, m.form.Focus(), m.form.submit())
 	}
 	return tea.Batch(cmds...)
 }
@@ -206,7 +195,7 @@ func (m *Model) Outcome() Outcome {
 // anything still running.
 func (m *Model) Close() {
 	m.cancel()
-	m.details.Close()
+	m.form.Close()
 }
 
 func (m *Model) active() step {
@@ -218,10 +207,7 @@ func (m *Model) active() step {
 	case stepResource:
 		return m.resource
 	case stepDetails:
-		if m.typ != "vm" {
-			return m.form
-		}
-		return m.details
+		return m.form
 	case stepHostKey:
 		return m.hostkey
 	case stepPreflight:
@@ -239,7 +225,7 @@ func (m *Model) active() step {
 }
 
 func (m *Model) steps() []step {
-	return []step{m.workspace, m.target, m.explain, m.resource, m.details, m.form, m.hostkey, m.preflight, m.confirm, m.attach, m.computesScr, m.doctor}
+	return []step{m.workspace, m.target, m.explain, m.resource, m.form, m.hostkey, m.preflight, m.confirm, m.attach, m.computesScr, m.doctor}
 }
 
 func (m *Model) goTo(s stepID) {
@@ -291,7 +277,7 @@ func (m *Model) setSize(w, h int) {
 // what leaving it cut short, and leaving it stops the listing.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	was := m.step
-	_, cmd := m.update(msg)
+	cmd := m.update(msg)
 	switch {
 	case was == stepResource && m.step != stepResource:
 		m.resource.Stop()
@@ -301,84 +287,194 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// update routes a message: the window and the keys to the wizard, what a
+// screen reported to that screen's own transition, and anything else
+// (results of the screens' Cmds, spinner ticks) to every screen.
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		if msg.Width == 0 || msg.Height == 0 {
-			return m, nil
-		}
-		if !m.sized && msg.Width >= wideLayout {
-			m.showInfo = true // newcomers see the explanations when there is room
-		}
-		m.sized = true
-		m.setSize(msg.Width, msg.Height)
-		return m, nil
+		return m.resize(msg)
 	case tea.KeyMsg:
-		return m, m.handleKey(msg)
+		return m.handleKey(msg)
+	case backMsg:
+		return m.goBack()
 	case workspaceReadyMsg:
-		changed := wsKey(msg.ws) != wsKey(m.ws)
-		m.ws, m.computes = msg.ws, msg.computes
-		if changed {
-			m.plan = nil
-		}
-		m.goTo(stepTarget)
-		return m, m.resource.SetWorkspace(msg.ws)
+		return m.fromWorkspace(msg)
 	case targetChosenMsg:
-		if msg.target.Available {
-			if msg.target.Type != m.typ {
-				m.plan, m.recheck = nil, nil
-			}
-			m.typ = msg.target.Type
-			m.hostkey.SetType(m.typ)
-			m.form.SetType(m.typ)
-			m.goTo(stepResource)
-			return m, m.resource.SetType(m.typ)
+		return m.fromTarget(msg)
+	case resourceChosenMsg:
+		return m.fromResource(msg)
+	case planReadyMsg:
+		return m.fromDetails(msg)
+	case hostKeyAskMsg:
+		return m.askHostKey(msg)
+	case hostKeyAnsweredMsg:
+		if m.step == stepHostKey {
+			m.back()
 		}
+		return nil
+	case preflightContinueMsg:
+		return m.fromPreflight(msg)
+	case editFieldMsg:
+		return m.editField(msg)
+	case attachStartMsg:
+		return m.fromConfirm(msg)
+	case stopWatchingMsg:
+		m.outcome = &Outcome{Kind: OutcomeStoppedWatching, Compute: msg.name,
+			Err: &flows.Error{Kind: flows.KindInterrupted, Msg: fmt.Sprintf("stopped watching: the attach of %q goes on in Azure", msg.name), Fix: "check it with: amlattach list"}}
+		return m.quit()
+	case finishedMsg:
+		o := msg.outcome
+		m.outcome = &o
+		return m.quit()
+	case troubleshootMsg, computeChosenMsg, detachedMsg, reattachMsg, reattachDoneMsg, computesLoadedMsg:
+		return m.troubleshooting(msg)
+	}
+	return m.broadcast(msg)
+}
+
+func (m *Model) resize(msg tea.WindowSizeMsg) tea.Cmd {
+	if msg.Width == 0 || msg.Height == 0 {
+		return nil
+	}
+	if !m.sized && msg.Width >= wideLayout {
+		m.showInfo = true // newcomers see the explanations when there is room
+	}
+	m.sized = true
+	m.setSize(msg.Width, msg.Height)
+	return nil
+}
+
+// goBack is esc on a screen: a preflight stops; back at the doctor, the
+// computes or the types, a reattach is over.
+func (m *Model) goBack() tea.Cmd {
+	if m.step == stepPreflight {
+		m.preflight.Cancel()
+	}
+	m.back()
+	if m.step == stepDoctor || m.step == stepComputes || m.step == stepTarget {
+		m.endReplace()
+	}
+	return nil
+}
+
+// fromWorkspace: the workspace is chosen; another one forgets the plan.
+func (m *Model) fromWorkspace(msg workspaceReadyMsg) tea.Cmd {
+	changed := wsKey(msg.ws) != wsKey(m.ws)
+	m.ws, m.computes = msg.ws, msg.computes
+	if changed {
+		m.plan = nil
+	}
+	m.goTo(stepTarget)
+	return m.resource.SetWorkspace(msg.ws)
+}
+
+// fromTarget: an available type goes to its resources; another is explained.
+func (m *Model) fromTarget(msg targetChosenMsg) tea.Cmd {
+	if !msg.target.Available {
 		m.explain.Set(msg.target)
 		m.goTo(stepExplain)
-		return m, nil
-	case resourceChosenMsg:
-		m.goTo(stepDetails)
-		if m.typ != "vm" {
-			m.form.SetResource(msg.id, msg.name, msg.attachedAs, m.ws, m.computes)
-			return m, m.form.Focus()
-		}
-		m.details.SetResource(msg.id, msg.name, msg.attachedAs, m.ws, m.computes)
-		return m, m.details.Focus()
-	case planReadyMsg:
-		m.plan, m.recheck = msg.plan, msg.recheck
-		m.goTo(stepPreflight)
-		if m.replacing != nil {
-			m.retry = m.retryCommand(msg.plan)
-			return m, m.preflight.StartReplace(m.ws, msg.plan)
-		}
-		return m, m.preflight.Start(m.ws, msg.plan)
-	case hostKeyAskMsg:
-		switch {
-		case msg.doctor && msg.gen == m.doctor.gen && m.doctor.Running() && (m.step == stepDoctor || m.step == stepHostKey):
-			m.hostkey.Ask(msg)
-			m.goTo(stepHostKey)
-		case !msg.doctor && msg.gen == m.preflight.gen && m.preflight.Running() && (m.step == stepPreflight || m.step == stepHostKey):
-			m.hostkey.Ask(msg)
-			m.goTo(stepHostKey)
-		}
-		return m, m.broadcast(msg)
+		return nil
+	}
+	if msg.target.Type != m.typ {
+		m.plan, m.recheck = nil, nil
+	}
+	m.typ = msg.target.Type
+	m.hostkey.SetType(m.typ)
+	m.form.SetType(m.typ)
+	m.goTo(stepResource)
+	return m.resource.SetType(m.typ)
+}
+
+// fromResource: the resource is chosen; its form asks the details.
+func (m *Model) fromResource(msg resourceChosenMsg) tea.Cmd {
+	m.goTo(stepDetails)
+	m.form.SetResource(msg.id, msg.name, msg.attachedAs, m.ws, m.computes)
+	return m.form.Focus()
+}
+
+// fromDetails: the details are valid; the preflight runs (a reattach's
+// without the name check).
+func (m *Model) fromDetails(msg planReadyMsg) tea.Cmd {
+	m.plan, m.recheck = msg.plan, msg.recheck
+	m.goTo(stepPreflight)
+	if m.replacing != nil {
+		m.retry = m.retryCommand(msg.plan)
+		return m.preflight.StartReplace(m.ws, msg.plan)
+	}
+	return m.preflight.Start(m.ws, msg.plan)
+}
+
+// askHostKey shows the host key question of the preflight or the doctor
+// that is running now; an older one's question is only passed on.
+func (m *Model) askHostKey(msg hostKeyAskMsg) tea.Cmd {
+	here := m.step == stepHostKey
+	switch {
+	case msg.doctor && msg.gen == m.doctor.gen && m.doctor.Running() && (here || m.step == stepDoctor),
+		!msg.doctor && msg.gen == m.preflight.gen && m.preflight.Running() && (here || m.step == stepPreflight):
+		m.hostkey.Ask(msg)
+		m.goTo(stepHostKey)
+	}
+	return m.broadcast(msg)
+}
+
+// fromPreflight: on to the request (a reattach's, in its order).
+func (m *Model) fromPreflight(msg preflightContinueMsg) tea.Cmd {
+	m.goTo(stepConfirm)
+	if m.replacing != nil {
+		return m.confirm.SetReplace(m.ws, m.plan, msg.results, m.recheck)
+	}
+	return m.confirm.Set(m.ws, m.plan, msg.results, m.recheck)
+}
+
+// editField goes back to the field a failure points at; a failure of the
+// resource itself goes back to the browser (a reattach's stays on its form).
+func (m *Model) editField(msg editFieldMsg) tea.Cmd {
+	m.preflight.Cancel()
+	if ok, cmd := m.form.FocusField(msg.field); ok {
+		m.backTo(stepDetails)
+		return cmd
+	}
+	if m.replacing != nil {
+		m.backTo(stepDetails) // the resource is the compute's own
+		return nil
+	}
+	m.backTo(stepResource)
+	return nil
+}
+
+// fromConfirm: the attach (a reattach's only after a clean preflight).
+func (m *Model) fromConfirm(msg attachStartMsg) tea.Cmd {
+	m.goTo(stepAttach)
+	if m.replacing == nil {
+		return m.attach.Start(m.ws, msg.plan, msg.results)
+	}
+	if flows.AnyFailed(msg.results) {
+		return nil // never detach over a failed preflight
+	}
+	return m.attach.StartReplace(m.ws, msg.plan, msg.results, m.retry)
+}
+
+// troubleshooting is the computes' and the doctor's transitions: a compute
+// examined, detached or reattached, the list read again after each.
+func (m *Model) troubleshooting(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
 	case troubleshootMsg:
 		m.endReplace()
 		m.goTo(stepComputes)
-		return m, m.computesScr.Load(m.ws, "")
+		return m.computesScr.Load(m.ws, "")
 	case computeChosenMsg:
 		m.troubleshot = true
 		m.hostkey.SetType(flows.ComputeTypeArg(msg.compute.Type))
 		m.goTo(stepDoctor)
-		return m, m.doctor.Start(m.ws, msg.compute)
+		return m.doctor.Start(m.ws, msg.compute)
 	case detachedMsg:
 		note := fmt.Sprintf("Detached %q from %s; the resource itself was not touched.", msg.name, m.ws.Name)
 		m.tsLines = append(m.tsLines, note)
 		m.backTo(stepComputes)
-		return m, tea.Batch(m.computesScr.Load(m.ws, note), computesCmd(m.ctx, m.opts.Backend, m.ws))
+		return tea.Batch(m.computesScr.Load(m.ws, note), computesCmd(m.ctx, m.opts.Backend, m.ws))
 	case reattachMsg:
-		return m, m.startReattach(msg.compute)
+		return m.startReattach(msg.compute)
 	case reattachDoneMsg:
 		note := ""
 		if o := m.attach.Outcome(); o.Kind == OutcomeAttached {
@@ -386,69 +482,15 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.endReplace()
 		m.backTo(stepComputes)
-		return m, tea.Batch(m.computesScr.Load(m.ws, note), computesCmd(m.ctx, m.opts.Backend, m.ws))
+		return tea.Batch(m.computesScr.Load(m.ws, note), computesCmd(m.ctx, m.opts.Backend, m.ws))
 	case computesLoadedMsg:
 		if msg.err == nil && msg.wsID == wsKey(m.ws) {
 			m.computes = msg.computes
-			m.details.SetComputes(msg.computes)
 			m.form.SetComputes(msg.computes)
 		}
-		return m, m.broadcast(msg)
-	case hostKeyAnsweredMsg:
-		if m.step == stepHostKey {
-			m.back()
-		}
-		return m, nil
-	case preflightContinueMsg:
-		m.goTo(stepConfirm)
-		if m.replacing != nil {
-			return m, m.confirm.SetReplace(m.ws, m.plan, msg.results, m.recheck)
-		}
-		return m, m.confirm.Set(m.ws, m.plan, msg.results, m.recheck)
-	case editFieldMsg:
-		m.preflight.Cancel()
-		focus := m.details.FocusField
-		if m.typ != "vm" {
-			focus = m.form.FocusField
-		}
-		if ok, cmd := focus(msg.field); ok {
-			m.backTo(stepDetails)
-			return m, cmd
-		}
-		if m.replacing != nil {
-			m.backTo(stepDetails) // the resource is the compute's own
-			return m, nil
-		}
-		m.backTo(stepResource)
-		return m, nil
-	case attachStartMsg:
-		m.goTo(stepAttach)
-		if m.replacing != nil {
-			if flows.AnyFailed(msg.results) {
-				return m, nil // never detach over a failed preflight
-			}
-			return m, m.attach.StartReplace(m.ws, msg.plan, msg.results, m.retry)
-		}
-		return m, m.attach.Start(m.ws, msg.plan, msg.results)
-	case stopWatchingMsg:
-		m.outcome = &Outcome{Kind: OutcomeStoppedWatching, Compute: msg.name,
-			Err: &flows.Error{Kind: flows.KindInterrupted, Msg: fmt.Sprintf("stopped watching: the attach of %q goes on in Azure", msg.name), Fix: "check it with: amlattach list"}}
-		return m, m.quit()
-	case finishedMsg:
-		o := msg.outcome
-		m.outcome = &o
-		return m, m.quit()
-	case backMsg:
-		if m.step == stepPreflight {
-			m.preflight.Cancel()
-		}
-		m.back()
-		if m.step == stepDoctor || m.step == stepComputes || m.step == stepTarget {
-			m.endReplace()
-		}
-		return m, nil
+		return m.broadcast(msg)
 	}
-	return m, m.broadcast(msg)
+	return nil
 }
 
 // broadcast hands a message that no step asked for by name (results of
@@ -517,7 +559,7 @@ func (m *Model) requestQuit() tea.Cmd {
 	if m.replacing == nil && m.troubleshot && !m.step.attachPath() {
 		return m.quit()
 	}
-	if m.reachedVM || m.details.Touched() || m.form.Touched() {
+	if m.reachedVM || m.form.Touched() {
 		m.quitAsk = true
 		return nil
 	}

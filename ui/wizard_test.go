@@ -179,8 +179,8 @@ func TestDetailsEnterGoesToWhatIsMissingThenValidates(t *testing.T) {
 	f := newFake()
 	d := toDetails(t, f, 99, 30)
 	d.keys("enter")
-	if d.m.details.focus != fPassword {
-		t.Fatalf("focus %v, want the password", d.m.details.focus)
+	if k := focusKey(d.m.form); k != "password" {
+		t.Fatalf("focus on %q, want the password", k)
 	}
 	d.want("type the SSH password")
 	d.typeText("secret-pw")
@@ -226,13 +226,13 @@ func TestDetailsPassphraseAskedOnlyForEncryptedKeys(t *testing.T) {
 	d.keys("down")
 	d.typeText(filepath.Join(dir, "pl"))
 	d.keys("tab") // completes
-	if got := d.m.details.inputs[fKey].Value(); got != plain {
+	if got := d.m.form.field("ssh-key").input.Value(); got != plain {
 		t.Fatalf("completed to %q, want %q", got, plain)
 	}
 	d.keys("tab") // nothing more to complete: next field, key checked
 	d.keys("up")
 	d.want("ssh-ed25519 key (OpenSSH)")
-	if hasField(d.m.details.visible(), fPassphrase) {
+	if shownField(d.m.form, "passphrase") {
 		t.Fatal("a passphrase is asked for an unencrypted key")
 	}
 
@@ -240,7 +240,7 @@ func TestDetailsPassphraseAskedOnlyForEncryptedKeys(t *testing.T) {
 	d.typeText(locked)
 	d.keys("up", "down") // leave and come back: the key is checked
 	d.want("encrypted")
-	if !hasField(d.m.details.visible(), fPassphrase) {
+	if !shownField(d.m.form, "passphrase") {
 		t.Fatal("no passphrase asked for an encrypted key")
 	}
 	d.keys("down")
@@ -284,8 +284,8 @@ func TestPreflightEditTheFieldAtFaultThenRerun(t *testing.T) {
 	d.want("e edit the password", "e edits the password")
 	d.keys("e")
 	d.wantStep(stepDetails)
-	if d.m.details.focus != fPassword {
-		t.Fatalf("focus %v, want the password", d.m.details.focus)
+	if k := focusKey(d.m.form); k != "password" {
+		t.Fatalf("focus on %q, want the password", k)
 	}
 	d.want("Fix the field, then enter runs the preflight again")
 	delete(f.results, probes.IDSSHAuth)
@@ -412,8 +412,8 @@ func TestNeverAttachOverATakenName(t *testing.T) {
 	d.wantStep(stepConfirm)
 	d.keys("e")
 	d.wantStep(stepDetails)
-	if d.m.details.focus != fName {
-		t.Fatalf("focus %v, want the name", d.m.details.focus)
+	if k := focusKey(d.m.form); k != "name" {
+		t.Fatalf("focus on %q, want the name", k)
 	}
 }
 
@@ -487,7 +487,7 @@ func TestQuitAsksOnlyWhenSomethingWouldBeLost(t *testing.T) {
 
 	d = toDetails(t, newFake(), 99, 30)
 	d.typeText("q") // typed into the name, not a quit
-	if d.quit || !strings.HasSuffix(d.m.details.inputs[fName].Value(), "q") {
+	if d.quit || !strings.HasSuffix(d.m.form.field("name").input.Value(), "q") {
 		t.Fatal("q in a text field quit")
 	}
 	d.keys("ctrl+c")
@@ -512,7 +512,7 @@ func TestEscGoesBackKeepingWhatWasTyped(t *testing.T) {
 	d.wantStep(stepTarget)
 	d.keys("enter", "enter") // the filter kept gpu-dsvm highlighted
 	d.wantStep(stepDetails)
-	if v := d.m.details.inputs[fName].Value(); v != "my-gpu" {
+	if v := d.m.form.field("name").input.Value(); v != "my-gpu" {
 		t.Fatalf("name %q after going back and forth", v)
 	}
 }
@@ -616,13 +616,13 @@ func TestRunChannelStopsWithItsContext(t *testing.T) {
 	}
 }
 
-func hasField(fs []fieldID, f fieldID) bool {
-	for _, x := range fs {
-		if x == f {
-			return true
-		}
-	}
-	return false
+// focusKey is the key of the field the form's cursor is on.
+func focusKey(s *formScreen) string { return s.fields[s.focus].Key }
+
+// shownField says the form shows the field k now.
+func shownField(s *formScreen, k string) bool {
+	i := s.index(k)
+	return i >= 0 && s.shown()[i]
 }
 
 func TestBackFromConfirmKeepsTheResultsAndBackFromPreflightStopsIt(t *testing.T) {

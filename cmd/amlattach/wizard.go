@@ -57,6 +57,9 @@ func runWizard(a *app, cmd *cobra.Command, start *ui.Start, plain bool) error {
 		Sandbox: e.sandbox != nil, KnownHosts: a.defaultKnownHosts(), Getenv: a.getenv, Start: start,
 		Command: command, Version: bi.Version, Commit: bi.Commit,
 	}
+	if a.world == "demo" {
+		o.SandboxLogin = ui.Login{User: "azureuser", Password: flows.DemoPassword} // the built-in world's VMs, for trainees
+	}
 	var out ui.Outcome
 	if plain || dumb {
 		pio := ui.PlainIO{In: a.io.In, Out: a.errw}
