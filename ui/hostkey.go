@@ -51,7 +51,7 @@ type hostKeyScreen struct {
 	what       string // what the host is: VM or cluster
 	q          flows.HostKeyQuestion
 	reply      chan<- bool
-	offset     int
+	scroll     scroller
 	width      int
 	height     int
 }
@@ -71,7 +71,8 @@ func (s *hostKeyScreen) SetType(typ string) {
 // Ask shows a question; an earlier unanswered one is refused.
 func (s *hostKeyScreen) Ask(m hostKeyAskMsg) {
 	s.answer(false)
-	s.q, s.reply, s.offset = m.q, m.reply, 0
+	s.q, s.reply = m.q, m.reply
+	s.scroll.Top()
 }
 
 // answer unblocks the probe waiting for the verdict.
@@ -99,10 +100,8 @@ func (s *hostKeyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case key.Matches(km, k.Refuse):
 		s.answer(false)
 		return s, send(hostKeyAnsweredMsg{accepted: false})
-	case key.Matches(km, k.Down), key.Matches(km, k.PageDown):
-		s.offset = min(s.offset+max(1, s.height/2), max(0, len(s.lines())-s.height+1))
-	case key.Matches(km, k.Up), key.Matches(km, k.PageUp):
-		s.offset = max(0, s.offset-max(1, s.height/2))
+	default:
+		s.scroll.HandleKey(k, km, s.page(), s.height)
 	}
 	return s, nil
 }
@@ -111,7 +110,9 @@ func (s *hostKeyScreen) ShortHelp() []key.Binding {
 	return []key.Binding{s.c.Keys.Accept, s.c.Keys.Refuse}
 }
 
-func (s *hostKeyScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
+func (s *hostKeyScreen) FullHelp() [][]key.Binding {
+	return [][]key.Binding{s.ShortHelp(), scrollKeys(s.c.Keys)}
+}
 
 // keyFileKind is the name of the host key file for a key type.
 func keyFileKind(t string) string {
@@ -146,10 +147,9 @@ func (s *hostKeyScreen) lines() []string {
 	return lines
 }
 
-func (s *hostKeyScreen) View() string {
-	vis, _ := window(s.lines(), s.offset, s.height)
-	return fit(vis, s.width, s.height)
-}
+func (s *hostKeyScreen) page() scrollPage { return scrollPage{body: s.lines()} }
+
+func (s *hostKeyScreen) View() string { return s.scroll.Render(s.page(), s.width, s.height) }
 
 func (s *hostKeyScreen) knownHostsName() string {
 	if s.knownHosts == "" {

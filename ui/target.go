@@ -100,21 +100,21 @@ func (s *targetScreen) View() string {
 type explainScreen struct {
 	c      *Common
 	target flows.TargetInfo
-	offset int
+	scroll scroller
 	width  int
 	height int
 }
 
 func newExplainScreen(c *Common) *explainScreen { return &explainScreen{c: c} }
 
-func (s *explainScreen) Set(t flows.TargetInfo) { s.target, s.offset = t, 0 }
+func (s *explainScreen) Set(t flows.TargetInfo) { s.target = t; s.scroll.Top() }
 
 func (s *explainScreen) Init() tea.Cmd            { return nil }
 func (s *explainScreen) SetSize(w, h int)         { s.width, s.height = w, h }
 func (s *explainScreen) Typing() bool             { return false }
 func (s *explainScreen) ShortHelp() []key.Binding { return []key.Binding{s.c.Keys.Back} }
 func (s *explainScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{s.c.Keys.Back, s.c.Keys.Select, s.c.Keys.PageUp, s.c.Keys.PageDown}}
+	return [][]key.Binding{{s.c.Keys.Back, s.c.Keys.Select}, scrollKeys(s.c.Keys)}
 }
 
 func (s *explainScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -126,17 +126,14 @@ func (s *explainScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(km, k.Back), key.Matches(km, k.Select):
 		return s, backCmd()
-	case key.Matches(km, k.PageDown), key.Matches(km, k.Down):
-		s.offset = min(s.offset+max(1, s.height/2), max(0, len(s.lines())-s.height+1))
-	case key.Matches(km, k.PageUp), key.Matches(km, k.Up):
-		s.offset = max(0, s.offset-max(1, s.height/2))
+	default:
+		s.scroll.HandleKey(k, km, scrollPage{body: s.lines()}, s.height)
 	}
 	return s, nil
 }
 
 func (s *explainScreen) View() string {
-	vis, _ := window(s.lines(), s.offset, s.height)
-	return fit(vis, s.width, s.height)
+	return s.scroll.Render(scrollPage{body: s.lines()}, s.width, s.height)
 }
 
 func (s *explainScreen) lines() []string {
