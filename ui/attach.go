@@ -123,11 +123,9 @@ type attachScreen struct {
 	// replace: a reattach (detach, then attach under the same name).
 	replace bool
 	spin    spin
-	// scroll follows the log's end while Azure is watched; the result
+	// The log's end is followed while Azure is watched; the result
 	// shows from its top.
-	scroll scroller
-	width  int
-	height int
+	scrollView
 }
 
 func newAttachScreen(c *Common, ctx context.Context, be Backend) *attachScreen {
@@ -183,9 +181,8 @@ func (s *attachScreen) add(at time.Time, text string) {
 	s.log = append(s.log, attachLine{at: at, text: text})
 }
 
-func (s *attachScreen) Init() tea.Cmd    { return nil }
-func (s *attachScreen) SetSize(w, h int) { s.width, s.height = w, h }
-func (s *attachScreen) Typing() bool     { return false }
+func (s *attachScreen) Init() tea.Cmd { return nil }
+func (s *attachScreen) Typing() bool  { return false }
 
 func (s *attachScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -205,36 +202,33 @@ func (s *attachScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.gen != s.gen {
 			return s, nil
 		}
-		s.rep, s.err = msg.rep, msg.err
-		s.ended = s.c.now()
-		s.now = s.ended
-		s.phase = attSucceeded
-		if msg.err != nil {
-			s.phase = attFailed
-		}
-		s.dialog = false
-		s.spin.stop()
-		s.scroll.Top()
+		s.rep = msg.rep
+		s.finish(msg.err, attSucceeded, attFailed)
 		return s, nil
 	case detachDoneMsg:
 		if msg.gen != s.gen {
 			return s, nil
 		}
-		s.err = msg.err
-		s.ended = s.c.now()
-		s.now = s.ended
-		s.phase = attDetached
-		if msg.err != nil {
-			s.phase = attDetachFailed
-		}
-		s.dialog = false
-		s.spin.stop()
-		s.scroll.Top()
+		s.finish(msg.err, attDetached, attDetachFailed)
 		return s, nil
 	case tea.KeyMsg:
 		return s, s.handleKey(msg)
 	}
 	return s, s.spin.update(msg)
+}
+
+// finish shows how the run ended (ok, or failed when err is set), from the top.
+func (s *attachScreen) finish(err error, ok, failed attPhase) {
+	s.err = err
+	s.ended = s.c.now()
+	s.now = s.ended
+	s.phase = ok
+	if err != nil {
+		s.phase = failed
+	}
+	s.dialog = false
+	s.spin.stop()
+	s.scroll.Top()
 }
 
 func (s *attachScreen) event(e flows.Event) {
@@ -299,7 +293,7 @@ func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case s.Done() && (key.Matches(msg, k.Done) || key.Matches(msg, k.QuitTyping)):
 		return send(finishedMsg{outcome: s.Outcome()})
 	default:
-		s.scroll.HandleKey(k, msg, s.page(), s.height)
+		s.scrollKey(k, msg, s.page())
 	}
 	return nil
 }
@@ -555,4 +549,4 @@ func (s *attachScreen) page() scrollPage {
 	return scrollPage{body: s.lines()}
 }
 
-func (s *attachScreen) View() string { return s.scroll.Render(s.page(), s.width, s.height) }
+func (s *attachScreen) View() string { return s.render(s.page()) }

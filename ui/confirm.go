@@ -44,9 +44,7 @@ type confirmScreen struct {
 	forceWhy string
 	asking   bool // "attach anyway?" is on screen
 	replace  bool // a reattach: detach first, never forced
-	scroll   scroller
-	width    int
-	height   int
+	scrollView
 }
 
 func newConfirmScreen(c *Common) *confirmScreen { return &confirmScreen{c: c} }
@@ -82,9 +80,8 @@ func (s *confirmScreen) typ() string {
 	return s.plan.Type
 }
 
-func (s *confirmScreen) Init() tea.Cmd    { return nil }
-func (s *confirmScreen) SetSize(w, h int) { s.width, s.height = w, h }
-func (s *confirmScreen) Typing() bool     { return false }
+func (s *confirmScreen) Init() tea.Cmd { return nil }
+func (s *confirmScreen) Typing() bool  { return false }
 
 func (s *confirmScreen) canAttach() bool {
 	return !s.checking && s.checkErr == nil && s.blocked == nil
@@ -159,7 +156,7 @@ func (s *confirmScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return send(editFieldMsg{field: f})
 		}
 	default:
-		s.scroll.HandleKey(k, msg, s.page(), s.height)
+		s.scrollKey(k, msg, s.page())
 	}
 	return nil
 }
@@ -277,4 +274,4 @@ func (s *confirmScreen) page() scrollPage {
 	return scrollPage{body: s.lines(), foot: append([]string{""}, s.foot()...), pinFoot: true}
 }
 
-func (s *confirmScreen) View() string { return s.scroll.Render(s.page(), s.width, s.height) }
+func (s *confirmScreen) View() string { return s.render(s.page()) }

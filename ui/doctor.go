@@ -120,7 +120,6 @@ type doctorScreen struct {
 	diag    *flows.Diagnosis
 	err     error
 	spin    spin
-	scroll  scroller
 	creds   [credCount]textinput.Model
 	focus   int
 	typed   []string // the secrets typed here: never written anywhere
@@ -129,8 +128,7 @@ type doctorScreen struct {
 	noteBad bool
 	detLog  []string
 	detErr  error
-	width   int
-	height  int
+	scrollView
 }
 
 func newDoctorScreen(c *Common, ctx context.Context, be Backend, o Options) *doctorScreen {
@@ -418,7 +416,7 @@ func (s *doctorScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 			s.Cancel()
 			return backCmd()
 		}
-		s.scroll.HandleKey(k, msg, s.page(), s.height)
+		s.scrollKey(k, msg, s.page())
 		return nil
 	}
 	switch {
@@ -438,7 +436,7 @@ func (s *doctorScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.DoctorAgain):
 		return s.examine(s.input(s.usedCreds()))
 	default:
-		s.scroll.HandleKey(k, msg, s.page(), s.height)
+		s.scrollKey(k, msg, s.page())
 	}
 	return nil
 }
@@ -734,4 +732,4 @@ func (s *doctorScreen) page() scrollPage {
 	}
 }
 
-func (s *doctorScreen) View() string { return s.scroll.Render(s.page(), s.width, s.height) }
+func (s *doctorScreen) View() string { return s.render(s.page()) }

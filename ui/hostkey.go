@@ -51,9 +51,7 @@ type hostKeyScreen struct {
 	what       string // what the host is: VM or cluster
 	q          flows.HostKeyQuestion
 	reply      chan<- bool
-	scroll     scroller
-	width      int
-	height     int
+	scrollView
 }
 
 func newHostKeyScreen(c *Common, o Options) *hostKeyScreen {
@@ -83,9 +81,8 @@ func (s *hostKeyScreen) answer(ok bool) {
 	}
 }
 
-func (s *hostKeyScreen) Init() tea.Cmd    { return nil }
-func (s *hostKeyScreen) SetSize(w, h int) { s.width, s.height = w, h }
-func (s *hostKeyScreen) Typing() bool     { return false }
+func (s *hostKeyScreen) Init() tea.Cmd { return nil }
+func (s *hostKeyScreen) Typing() bool  { return false }
 
 func (s *hostKeyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	km, ok := msg.(tea.KeyMsg)
@@ -101,7 +98,7 @@ func (s *hostKeyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.answer(false)
 		return s, send(hostKeyAnsweredMsg{accepted: false})
 	default:
-		s.scroll.HandleKey(k, km, s.page(), s.height)
+		s.scrollKey(k, km, s.page())
 	}
 	return s, nil
 }
@@ -149,7 +146,7 @@ func (s *hostKeyScreen) lines() []string {
 
 func (s *hostKeyScreen) page() scrollPage { return scrollPage{body: s.lines()} }
 
-func (s *hostKeyScreen) View() string { return s.scroll.Render(s.page(), s.width, s.height) }
+func (s *hostKeyScreen) View() string { return s.render(s.page()) }
 
 func (s *hostKeyScreen) knownHostsName() string {
 	if s.knownHosts == "" {

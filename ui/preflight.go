@@ -126,9 +126,7 @@ type preflightScreen struct {
 	// replace: the preflight of a reattach (no ws.name; a failure ends it).
 	replace bool
 	spin    spin
-	scroll  scroller
-	width   int
-	height  int
+	scrollView
 }
 
 func newPreflightScreen(c *Common, ctx context.Context, be Backend) *preflightScreen {
@@ -189,9 +187,8 @@ func (s *preflightScreen) typ() string {
 func (s *preflightScreen) Running() bool            { return s.running }
 func (s *preflightScreen) Results() []probes.Result { return s.results }
 
-func (s *preflightScreen) Init() tea.Cmd    { return nil }
-func (s *preflightScreen) SetSize(w, h int) { s.width, s.height = w, h }
-func (s *preflightScreen) Typing() bool     { return false }
+func (s *preflightScreen) Init() tea.Cmd { return nil }
+func (s *preflightScreen) Typing() bool  { return false }
 
 func (s *preflightScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -298,7 +295,7 @@ func (s *preflightScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Proceed) && s.canProceed():
 		return send(preflightContinueMsg{results: s.results})
 	default:
-		s.scroll.HandleKey(k, msg, s.page(), s.height)
+		s.scrollKey(k, msg, s.page())
 	}
 	return nil
 }
@@ -484,4 +481,4 @@ func (s *preflightScreen) page() scrollPage {
 	}
 }
 
-func (s *preflightScreen) View() string { return s.scroll.Render(s.page(), s.width, s.height) }
+func (s *preflightScreen) View() string { return s.render(s.page()) }

@@ -127,6 +127,23 @@ func (v scroller) Render(p scrollPage, width, height int) string {
 	return fit(append(lines, p.foot...), width, height)
 }
 
+// scrollView is what a scrolling screen embeds: its scroll position and
+// its size.
+type scrollView struct {
+	scroll        scroller
+	width, height int
+}
+
+func (v *scrollView) SetSize(w, h int) { v.width, v.height = w, h }
+
+// scrollKey moves for a scroll key and reports whether msg was one.
+func (v *scrollView) scrollKey(k *KeyMap, msg tea.KeyMsg, p scrollPage) bool {
+	return v.scroll.HandleKey(k, msg, p, v.height)
+}
+
+// render draws the page at the screen's size.
+func (v *scrollView) render(p scrollPage) string { return v.scroll.Render(p, v.width, v.height) }
+
 // scrollKeys are the scroll keys as the help lists them.
 func scrollKeys(k *KeyMap) []key.Binding {
 	b := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}

@@ -21,13 +21,8 @@ const (
 // scrollKey is a key by name, with the page and end keys that keyMsg
 // does not name.
 func scrollKey(k string) tea.KeyMsg {
-	switch k {
-	case "pgup":
-		return tea.KeyMsg{Type: tea.KeyPgUp}
-	case "home":
-		return tea.KeyMsg{Type: tea.KeyHome}
-	case "end":
-		return tea.KeyMsg{Type: tea.KeyEnd}
+	if t, ok := map[string]tea.KeyType{"pgup": tea.KeyPgUp, "home": tea.KeyHome, "end": tea.KeyEnd}[k]; ok {
+		return tea.KeyMsg{Type: t}
 	}
 	return keyMsg(k)
 }

@@ -100,9 +100,7 @@ func (s *targetScreen) View() string {
 type explainScreen struct {
 	c      *Common
 	target flows.TargetInfo
-	scroll scroller
-	width  int
-	height int
+	scrollView
 }
 
 func newExplainScreen(c *Common) *explainScreen { return &explainScreen{c: c} }
@@ -110,7 +108,6 @@ func newExplainScreen(c *Common) *explainScreen { return &explainScreen{c: c} }
 func (s *explainScreen) Set(t flows.TargetInfo) { s.target = t; s.scroll.Top() }
 
 func (s *explainScreen) Init() tea.Cmd            { return nil }
-func (s *explainScreen) SetSize(w, h int)         { s.width, s.height = w, h }
 func (s *explainScreen) Typing() bool             { return false }
 func (s *explainScreen) ShortHelp() []key.Binding { return []key.Binding{s.c.Keys.Back} }
 func (s *explainScreen) FullHelp() [][]key.Binding {
@@ -127,13 +124,13 @@ func (s *explainScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case key.Matches(km, k.Back), key.Matches(km, k.Select):
 		return s, backCmd()
 	default:
-		s.scroll.HandleKey(k, km, scrollPage{body: s.lines()}, s.height)
+		s.scrollKey(k, km, scrollPage{body: s.lines()})
 	}
 	return s, nil
 }
 
 func (s *explainScreen) View() string {
-	return s.scroll.Render(scrollPage{body: s.lines()}, s.width, s.height)
+	return s.render(scrollPage{body: s.lines()})
 }
 
 func (s *explainScreen) lines() []string {
