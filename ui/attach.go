@@ -123,9 +123,9 @@ type attachScreen struct {
 	// replace: a reattach (detach, then attach under the same name).
 	replace bool
 	spin    spin
-	offset  int
-	width   int
-	height  int
+	// The log's end is followed while Azure is watched; the result
+	// shows from its top.
+	scrollView
 }
 
 func newAttachScreen(c *Common, ctx context.Context, be Backend) *attachScreen {
@@ -154,7 +154,8 @@ func (s *attachScreen) runCtx() context.Context { return s.runContext }
 
 func (s *attachScreen) begin(ws flows.Workspace, plan *flows.Plan, results []probes.Result) {
 	s.ws, s.plan, s.results, s.replace = ws, plan, results, false
-	s.phase, s.log, s.state, s.polls, s.rep, s.err, s.dialog, s.offset = attRunning, nil, "", 0, nil, nil, false, 0
+	s.phase, s.log, s.state, s.polls, s.rep, s.err, s.dialog = attRunning, nil, "", 0, nil, nil, false
+	s.scroll.Bottom()
 	s.started = s.c.now()
 	s.now = s.started
 	s.gen++
@@ -180,9 +181,8 @@ func (s *attachScreen) add(at time.Time, text string) {
 	s.log = append(s.log, attachLine{at: at, text: text})
 }
 
-func (s *attachScreen) Init() tea.Cmd    { return nil }
-func (s *attachScreen) SetSize(w, h int) { s.width, s.height = w, h }
-func (s *attachScreen) Typing() bool     { return false }
+func (s *attachScreen) Init() tea.Cmd { return nil }
+func (s *attachScreen) Typing() bool  { return false }
 
 func (s *attachScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -202,34 +202,33 @@ func (s *attachScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.gen != s.gen {
 			return s, nil
 		}
-		s.rep, s.err = msg.rep, msg.err
-		s.ended = s.c.now()
-		s.now = s.ended
-		s.phase = attSucceeded
-		if msg.err != nil {
-			s.phase = attFailed
-		}
-		s.dialog = false
-		s.spin.stop()
+		s.rep = msg.rep
+		s.finish(msg.err, attSucceeded, attFailed)
 		return s, nil
 	case detachDoneMsg:
 		if msg.gen != s.gen {
 			return s, nil
 		}
-		s.err = msg.err
-		s.ended = s.c.now()
-		s.now = s.ended
-		s.phase = attDetached
-		if msg.err != nil {
-			s.phase = attDetachFailed
-		}
-		s.dialog = false
-		s.spin.stop()
+		s.finish(msg.err, attDetached, attDetachFailed)
 		return s, nil
 	case tea.KeyMsg:
 		return s, s.handleKey(msg)
 	}
 	return s, s.spin.update(msg)
+}
+
+// finish shows how the run ended (ok, or failed when err is set), from the top.
+func (s *attachScreen) finish(err error, ok, failed attPhase) {
+	s.err = err
+	s.ended = s.c.now()
+	s.now = s.ended
+	s.phase = ok
+	if err != nil {
+		s.phase = failed
+	}
+	s.dialog = false
+	s.spin.stop()
+	s.scroll.Top()
 }
 
 func (s *attachScreen) event(e flows.Event) {
@@ -288,14 +287,13 @@ func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case s.Running() && (key.Matches(msg, k.QuitTyping) || key.Matches(msg, k.Quit)):
 		s.dialog = true
+		s.scroll.Bottom() // the question is the last lines
 	case s.Done() && s.replace && key.Matches(msg, k.Select):
 		return send(reattachDoneMsg{})
 	case s.Done() && (key.Matches(msg, k.Done) || key.Matches(msg, k.QuitTyping)):
 		return send(finishedMsg{outcome: s.Outcome()})
-	case key.Matches(msg, k.Down), key.Matches(msg, k.PageDown):
-		s.offset = min(s.offset+max(1, s.height/2), max(0, len(s.lines())-s.height+1))
-	case key.Matches(msg, k.Up), key.Matches(msg, k.PageUp):
-		s.offset = max(0, s.offset-max(1, s.height/2))
+	default:
+		s.scrollKey(k, msg, s.page())
 	}
 	return nil
 }
@@ -310,6 +308,7 @@ func (s *attachScreen) cancelAndDetach() tea.Cmd {
 	r, ctx := newRun(s.ctx, s.gen)
 	s.run = r
 	s.add(s.c.now(), "cancel: the attach cannot be stopped in Azure; it will be detached as soon as it ends")
+	s.scroll.Bottom()
 	return tea.Batch(startDetachCmd(ctx, r, s.be, s.ws, s.plan.Name), s.spin.start(), attachTickCmd(s.gen))
 }
 
@@ -328,16 +327,24 @@ func (s *attachScreen) ShortHelp() []key.Binding {
 		list, q := k.Select, k.Quit
 		list.SetHelp("enter", "back to the computes")
 		q.SetHelp("q", "quit")
-		return []key.Binding{list, q, k.PageDown}
+		return s.withPageDown(list, q)
 	case s.Done():
-		return []key.Binding{k.Done, k.PageDown}
+		return s.withPageDown(k.Done)
 	}
 	return nil
 }
 
+// withPageDown adds pgdn to the help while more of the result lies below.
+func (s *attachScreen) withPageDown(b ...key.Binding) []key.Binding {
+	if _, below := s.scroll.More(s.page(), s.height); below {
+		b = append(b, s.c.Keys.PageDown)
+	}
+	return b
+}
+
 func (s *attachScreen) FullHelp() [][]key.Binding {
 	k := s.c.Keys
-	return [][]key.Binding{{k.KeepWaiting, k.StopWatching, k.CancelDetach}, {k.Done, k.Up, k.Down}}
+	return [][]key.Binding{{k.KeepWaiting, k.StopWatching, k.CancelDetach, k.Done}, scrollKeys(k)}
 }
 
 // Outcome is how the attach ended, for the command line once the screen is gone.
@@ -535,15 +542,11 @@ func (s *attachScreen) dialogView() string {
 	return st.Dialog.Width(max(20, s.width-2)).Render(strings.Join(b, "\n"))
 }
 
-func (s *attachScreen) View() string {
+func (s *attachScreen) page() scrollPage {
 	if s.plan == nil {
-		return fit(nil, s.width, s.height)
+		return scrollPage{}
 	}
-	lines := s.lines()
-	if s.dialog || s.Running() {
-		off := max(0, len(lines)-s.height)
-		return fit(lines[off:], s.width, s.height)
-	}
-	vis, _ := window(lines, s.offset, s.height)
-	return fit(vis, s.width, s.height)
+	return scrollPage{body: s.lines()}
 }
+
+func (s *attachScreen) View() string { return s.render(s.page()) }

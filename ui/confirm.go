@@ -44,9 +44,7 @@ type confirmScreen struct {
 	forceWhy string
 	asking   bool // "attach anyway?" is on screen
 	replace  bool // a reattach: detach first, never forced
-	offset   int
-	width    int
-	height   int
+	scrollView
 }
 
 func newConfirmScreen(c *Common) *confirmScreen { return &confirmScreen{c: c} }
@@ -55,7 +53,8 @@ func newConfirmScreen(c *Common) *confirmScreen { return &confirmScreen{c: c} }
 // when not nil, validates the details again for the attach first.
 func (s *confirmScreen) Set(ws flows.Workspace, plan *flows.Plan, results []probes.Result, recheck func() (*flows.Plan, error)) tea.Cmd {
 	s.ws, s.plan, s.results = ws, plan, results
-	s.asking, s.offset, s.checkErr, s.replace = false, 0, nil, false
+	s.asking, s.checkErr, s.replace = false, nil, false
+	s.scroll.Top()
 	s.blocked = flows.CheckAttachable(results, false)
 	s.forceOK, s.forceWhy = flows.ForceAllowed(results)
 	s.seq++
@@ -81,9 +80,8 @@ func (s *confirmScreen) typ() string {
 	return s.plan.Type
 }
 
-func (s *confirmScreen) Init() tea.Cmd    { return nil }
-func (s *confirmScreen) SetSize(w, h int) { s.width, s.height = w, h }
-func (s *confirmScreen) Typing() bool     { return false }
+func (s *confirmScreen) Init() tea.Cmd { return nil }
+func (s *confirmScreen) Typing() bool  { return false }
 
 func (s *confirmScreen) canAttach() bool {
 	return !s.checking && s.checkErr == nil && s.blocked == nil
@@ -157,10 +155,8 @@ func (s *confirmScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		if f, ok := s.editTarget(); ok {
 			return send(editFieldMsg{field: f})
 		}
-	case key.Matches(msg, k.Down), key.Matches(msg, k.PageDown):
-		s.offset = min(s.offset+max(1, s.bodyHeight()/2), max(0, len(s.lines())-s.bodyHeight()+1))
-	case key.Matches(msg, k.Up), key.Matches(msg, k.PageUp):
-		s.offset = max(0, s.offset-max(1, s.height/2))
+	default:
+		s.scrollKey(k, msg, s.page())
 	}
 	return nil
 }
@@ -193,7 +189,7 @@ func (s *confirmScreen) ShortHelp() []key.Binding {
 
 func (s *confirmScreen) FullHelp() [][]key.Binding {
 	k := s.c.Keys
-	return [][]key.Binding{{k.Attach, k.Force, k.Edit, k.Back}, {k.Up, k.Down}}
+	return [][]key.Binding{{k.Attach, k.Force, k.Edit, k.Back}, scrollKeys(k)}
 }
 
 // lines is the request, which scrolls; foot (the warning and the verdict)
@@ -273,10 +269,9 @@ func (s *confirmScreen) foot() []string {
 	return lines
 }
 
-func (s *confirmScreen) bodyHeight() int { return max(3, s.height-len(s.foot())-1) }
-
-func (s *confirmScreen) View() string {
-	vis, _ := window(s.lines(), s.offset, s.bodyHeight())
-	vis = append(vis, make([]string, max(0, s.bodyHeight()-len(vis)))...)
-	return fit(append(append(vis, ""), s.foot()...), s.width, s.height)
+// page is the request over the foot, which stays on the last rows.
+func (s *confirmScreen) page() scrollPage {
+	return scrollPage{body: s.lines(), foot: append([]string{""}, s.foot()...), pinFoot: true}
 }
+
+func (s *confirmScreen) View() string { return s.render(s.page()) }

@@ -120,7 +120,6 @@ type doctorScreen struct {
 	diag    *flows.Diagnosis
 	err     error
 	spin    spin
-	offset  int
 	creds   [credCount]textinput.Model
 	focus   int
 	typed   []string // the secrets typed here: never written anywhere
@@ -129,8 +128,7 @@ type doctorScreen struct {
 	noteBad bool
 	detLog  []string
 	detErr  error
-	width   int
-	height  int
+	scrollView
 }
 
 func newDoctorScreen(c *Common, ctx context.Context, be Backend, o Options) *doctorScreen {
@@ -191,7 +189,8 @@ func (s *doctorScreen) examine(in flows.DoctorInput) tea.Cmd {
 	s.gen++
 	r, ctx := newRun(s.ctx, s.gen)
 	s.run = r
-	s.phase, s.diag, s.err, s.offset = docRunning, nil, nil, 0
+	s.phase, s.diag, s.err = docRunning, nil, nil
+	s.scroll.Top()
 	s.rows, s.index = nil, map[string]int{}
 	return tea.Batch(startDoctorCmd(ctx, r, s.be, s.ws, in), s.spin.start())
 }
@@ -417,6 +416,7 @@ func (s *doctorScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 			s.Cancel()
 			return backCmd()
 		}
+		s.scrollKey(k, msg, s.page())
 		return nil
 	}
 	switch {
@@ -435,18 +435,8 @@ func (s *doctorScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return s.askCreds()
 	case key.Matches(msg, k.DoctorAgain):
 		return s.examine(s.input(s.usedCreds()))
-	case key.Matches(msg, k.Down), key.Matches(msg, k.PageDown):
-		step := 1
-		if key.Matches(msg, k.PageDown) {
-			step = max(1, s.bodyHeight()-2)
-		}
-		s.offset = min(s.offset+step, max(0, len(s.lines())-s.bodyHeight()+1))
-	case key.Matches(msg, k.Up), key.Matches(msg, k.PageUp):
-		step := 1
-		if key.Matches(msg, k.PageUp) {
-			step = max(1, s.bodyHeight()-2)
-		}
-		s.offset = max(0, s.offset-step)
+	default:
+		s.scrollKey(k, msg, s.page())
 	}
 	return nil
 }
@@ -563,7 +553,7 @@ func (s *doctorScreen) ShortHelp() []key.Binding {
 
 func (s *doctorScreen) FullHelp() [][]key.Binding {
 	k := s.c.Keys
-	return [][]key.Binding{{k.Reattach, k.Detach, k.WriteReport, k.Credentials, k.DoctorAgain, k.Back}, {k.Up, k.Down, k.PageUp, k.PageDown}}
+	return [][]key.Binding{{k.Reattach, k.Detach, k.WriteReport, k.Credentials, k.DoctorAgain, k.Back}, scrollKeys(k)}
 }
 
 // credsText says where the credentials the probes used came from.
@@ -730,16 +720,16 @@ func (s *doctorScreen) credLines() []string {
 	return strings.Split(st.Dialog.Width(max(20, w-2)).Render(strings.Join(body, "\n")), "\n")
 }
 
-func (s *doctorScreen) bodyHeight() int {
-	return max(3, s.height-2-len(s.foot()))
+// page is the examination between the title and the foot, which stays on
+// the last rows.
+func (s *doctorScreen) page() scrollPage {
+	title := fmt.Sprintf("Doctor of %q · %s · %s", s.comp.Name, orDash(s.comp.Type), orDash(s.comp.ProvisioningState))
+	return scrollPage{
+		head:    []string{trunc(s.c.Styles.Title.Render(title), s.width)},
+		body:    s.lines(),
+		foot:    append([]string{""}, s.foot()...),
+		pinFoot: true,
+	}
 }
 
-func (s *doctorScreen) View() string {
-	st := s.c.Styles
-	title := fmt.Sprintf("Doctor of %q · %s · %s", s.comp.Name, orDash(s.comp.Type), orDash(s.comp.ProvisioningState))
-	head := []string{trunc(st.Title.Render(title), s.width)}
-	foot := s.foot()
-	vis, _ := window(s.lines(), s.offset, max(3, s.height-1-len(foot)-1))
-	vis = append(vis, make([]string, max(0, s.height-1-len(foot)-1-len(vis)))...)
-	return fit(append(append(append(head, vis...), ""), foot...), s.width, s.height)
-}
+func (s *doctorScreen) View() string { return s.render(s.page()) }

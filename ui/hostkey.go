@@ -51,9 +51,7 @@ type hostKeyScreen struct {
 	what       string // what the host is: VM or cluster
 	q          flows.HostKeyQuestion
 	reply      chan<- bool
-	offset     int
-	width      int
-	height     int
+	scrollView
 }
 
 func newHostKeyScreen(c *Common, o Options) *hostKeyScreen {
@@ -71,7 +69,8 @@ func (s *hostKeyScreen) SetType(typ string) {
 // Ask shows a question; an earlier unanswered one is refused.
 func (s *hostKeyScreen) Ask(m hostKeyAskMsg) {
 	s.answer(false)
-	s.q, s.reply, s.offset = m.q, m.reply, 0
+	s.q, s.reply = m.q, m.reply
+	s.scroll.Top()
 }
 
 // answer unblocks the probe waiting for the verdict.
@@ -82,9 +81,8 @@ func (s *hostKeyScreen) answer(ok bool) {
 	}
 }
 
-func (s *hostKeyScreen) Init() tea.Cmd    { return nil }
-func (s *hostKeyScreen) SetSize(w, h int) { s.width, s.height = w, h }
-func (s *hostKeyScreen) Typing() bool     { return false }
+func (s *hostKeyScreen) Init() tea.Cmd { return nil }
+func (s *hostKeyScreen) Typing() bool  { return false }
 
 func (s *hostKeyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	km, ok := msg.(tea.KeyMsg)
@@ -99,10 +97,8 @@ func (s *hostKeyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case key.Matches(km, k.Refuse):
 		s.answer(false)
 		return s, send(hostKeyAnsweredMsg{accepted: false})
-	case key.Matches(km, k.Down), key.Matches(km, k.PageDown):
-		s.offset = min(s.offset+max(1, s.height/2), max(0, len(s.lines())-s.height+1))
-	case key.Matches(km, k.Up), key.Matches(km, k.PageUp):
-		s.offset = max(0, s.offset-max(1, s.height/2))
+	default:
+		s.scrollKey(k, km, s.page())
 	}
 	return s, nil
 }
@@ -111,7 +107,9 @@ func (s *hostKeyScreen) ShortHelp() []key.Binding {
 	return []key.Binding{s.c.Keys.Accept, s.c.Keys.Refuse}
 }
 
-func (s *hostKeyScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
+func (s *hostKeyScreen) FullHelp() [][]key.Binding {
+	return [][]key.Binding{s.ShortHelp(), scrollKeys(s.c.Keys)}
+}
 
 // keyFileKind is the name of the host key file for a key type.
 func keyFileKind(t string) string {
@@ -146,10 +144,9 @@ func (s *hostKeyScreen) lines() []string {
 	return lines
 }
 
-func (s *hostKeyScreen) View() string {
-	vis, _ := window(s.lines(), s.offset, s.height)
-	return fit(vis, s.width, s.height)
-}
+func (s *hostKeyScreen) page() scrollPage { return scrollPage{body: s.lines()} }
+
+func (s *hostKeyScreen) View() string { return s.render(s.page()) }
 
 func (s *hostKeyScreen) knownHostsName() string {
 	if s.knownHosts == "" {

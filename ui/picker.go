@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -24,6 +25,9 @@ type pickItem struct {
 // in the row, in any case), the arrows move, the parent reads Selected.
 // Filtering a list that only narrows (each keystroke adds to the query)
 // searches the previous matches only, so it stays fast on long lists.
+// shown is kept in the items' order (rows that arrive are appended after
+// the others), so a row is found in it by binary search, and every move
+// costs what the rows on screen cost, whatever the list's length.
 type picker struct {
 	c          *Common
 	noun       string // what the rows are, plural: "VMs"
@@ -138,14 +142,11 @@ func (p *picker) Selected() (int, bool) {
 	return p.shown[p.cursor], true
 }
 
-// Select highlights the item with that index, clearing a filter that hides it.
+// Select highlights the item with that index when the filter shows it.
 func (p *picker) Select(index int) {
-	for i, s := range p.shown {
-		if s == index {
-			p.cursor = i
-			p.ensureVisible()
-			return
-		}
+	if i, ok := slices.BinarySearch(p.shown, index); ok {
+		p.cursor = i
+		p.ensureVisible()
 	}
 }
 
@@ -183,11 +184,8 @@ func (p *picker) applyFilter(raw string) {
 	p.shown = next
 	p.query = q
 	p.cursor, p.offset = 0, 0
-	for i, s := range p.shown {
-		if s == sel {
-			p.cursor = i
-			break
-		}
+	if i, ok := slices.BinarySearch(p.shown, sel); ok {
+		p.cursor = i
 	}
 	p.ensureVisible()
 }
@@ -236,6 +234,7 @@ func (p *picker) HandleKey(msg tea.KeyMsg) (bool, tea.Cmd) {
 	switch {
 	case key.Matches(msg, k.Filter):
 		p.filtering = true
+		p.ensureVisible() // the filter line takes a row
 		return true, p.filter.Focus()
 	case key.Matches(msg, k.ClearFilter) && p.query != "":
 		p.filter.SetValue("")
@@ -312,22 +311,29 @@ func (p *picker) pageItems() int {
 	return max(1, p.listHeight()/p.itemHeight(p.shown[p.cursor]))
 }
 
-// ensureVisible scrolls so the highlighted item is on screen.
+// ensureVisible scrolls as little as it takes to put the highlighted item
+// on screen. It walks up from the highlight over the rows that fit above
+// it, never over the whole list, so a jump to the end of 100,000 rows costs
+// what a screenful costs.
 func (p *picker) ensureVisible() {
+	if len(p.shown) == 0 {
+		p.cursor, p.offset = 0, 0
+		return
+	}
 	if p.cursor < p.offset {
 		p.offset = p.cursor
+		return
 	}
 	h := p.listHeight()
-	for p.offset < p.cursor {
-		used := 0
-		for i := p.offset; i <= p.cursor; i++ {
-			used += p.itemHeight(p.shown[i])
-		}
-		if used <= h {
+	top, used := p.cursor, p.itemHeight(p.shown[p.cursor])
+	for top > p.offset {
+		next := used + p.itemHeight(p.shown[top-1])
+		if next > h {
 			break
 		}
-		p.offset++
+		top, used = top-1, next
 	}
+	p.offset = top
 }
 
 func (p *picker) ShortHelp() []key.Binding {

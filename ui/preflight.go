@@ -126,9 +126,7 @@ type preflightScreen struct {
 	// replace: the preflight of a reattach (no ws.name; a failure ends it).
 	replace bool
 	spin    spin
-	offset  int
-	width   int
-	height  int
+	scrollView
 }
 
 func newPreflightScreen(c *Common, ctx context.Context, be Backend) *preflightScreen {
@@ -152,7 +150,8 @@ func (s *preflightScreen) start(ws flows.Workspace, plan *flows.Plan, replace bo
 	s.gen++
 	r, ctx := newRun(s.ctx, s.gen)
 	s.run = r
-	s.running, s.results, s.offset = true, nil, 0
+	s.running, s.results = true, nil
+	s.scroll.Top()
 	s.rows, s.index = nil, map[string]int{}
 	for _, id := range plan.ProbeIDs() {
 		if replace && id == probes.IDWsName {
@@ -188,9 +187,8 @@ func (s *preflightScreen) typ() string {
 func (s *preflightScreen) Running() bool            { return s.running }
 func (s *preflightScreen) Results() []probes.Result { return s.results }
 
-func (s *preflightScreen) Init() tea.Cmd    { return nil }
-func (s *preflightScreen) SetSize(w, h int) { s.width, s.height = w, h }
-func (s *preflightScreen) Typing() bool     { return false }
+func (s *preflightScreen) Init() tea.Cmd { return nil }
+func (s *preflightScreen) Typing() bool  { return false }
 
 func (s *preflightScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -227,7 +225,7 @@ func (s *preflightScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		s.spin.stop()
-		s.offset = s.firstFailureLine()
+		s.scroll.ShowLine(s.firstFailureLine(), s.page(), s.height)
 		return s, nil
 	case tea.KeyMsg:
 		return s, s.handleKey(msg)
@@ -296,39 +294,26 @@ func (s *preflightScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Proceed) && s.canProceed():
 		return send(preflightContinueMsg{results: s.results})
-	case key.Matches(msg, k.Down):
-		s.offset++
-	case key.Matches(msg, k.Up):
-		s.offset = max(0, s.offset-1)
-	case key.Matches(msg, k.PageDown):
-		s.offset += max(1, s.height-4)
-	case key.Matches(msg, k.PageUp):
-		s.offset = max(0, s.offset-max(1, s.height-4))
+	default:
+		s.scrollKey(k, msg, s.page())
 	}
-	s.offset = min(s.offset, max(0, len(s.lines())-s.bodyHeight()+1))
 	return nil
 }
 
-// firstFailureLine is where the checklist scrolls once done: the first
-// failure, so that its fix is on screen (the danger box, when there is one,
-// is at the top anyway).
+// firstFailureLine is where the checklist scrolls once done: the line
+// above the first failure, so that its fix is on screen (the danger box,
+// when there is one, is at the top anyway).
 func (s *preflightScreen) firstFailureLine() int {
-	lines := s.lines()
-	for i, l := range lines {
+	for i, l := range s.lines() {
 		t := ansi.Strip(l)
 		if strings.HasPrefix(t, "┌") {
 			return 0
 		}
 		if strings.HasPrefix(t, "✗ FAIL") {
-			return min(max(0, i-1), max(0, len(lines)-s.bodyHeight()+1))
+			return max(0, i-1)
 		}
 	}
 	return 0
-}
-
-// bodyHeight is the room for the checklist between title and summary.
-func (s *preflightScreen) bodyHeight() int {
-	return max(3, s.height-3-len(wrap(s.summary(), s.width)))
 }
 
 func (s *preflightScreen) ShortHelp() []key.Binding {
@@ -359,7 +344,7 @@ func (s *preflightScreen) ShortHelp() []key.Binding {
 
 func (s *preflightScreen) FullHelp() [][]key.Binding {
 	k := s.c.Keys
-	return [][]key.Binding{{k.Proceed, k.Edit, k.Rerun, k.Back}, {k.Up, k.Down, k.PageUp, k.PageDown}}
+	return [][]key.Binding{{k.Proceed, k.Edit, k.Rerun, k.Back}, scrollKeys(k)}
 }
 
 // shortDuration prints a probe's time as ssh users read it.
@@ -478,7 +463,9 @@ func (s *preflightScreen) summary() string {
 	return head + st.Good("Ready to attach: enter continues.")
 }
 
-func (s *preflightScreen) View() string {
+// page is the checklist between the title and the summary, which
+// follows the checklist's last row.
+func (s *preflightScreen) page() scrollPage {
 	st := s.c.Styles
 	title := "Preflight"
 	if s.plan != nil {
@@ -487,8 +474,11 @@ func (s *preflightScreen) View() string {
 			title = fmt.Sprintf("Preflight of the new settings of %q (%s)", s.plan.Name, resourceName(s.plan))
 		}
 	}
-	head := []string{trunc(st.Title.Render(title), s.width), ""}
-	foot := append([]string{""}, wrap(s.summary(), s.width)...)
-	body, _ := window(s.lines(), s.offset, s.bodyHeight())
-	return fit(append(append(head, body...), foot...), s.width, s.height)
+	return scrollPage{
+		head: []string{trunc(st.Title.Render(title), s.width), ""},
+		body: s.lines(),
+		foot: append([]string{""}, wrap(s.summary(), s.width)...),
+	}
 }
+
+func (s *preflightScreen) View() string { return s.render(s.page()) }

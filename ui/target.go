@@ -100,21 +100,18 @@ func (s *targetScreen) View() string {
 type explainScreen struct {
 	c      *Common
 	target flows.TargetInfo
-	offset int
-	width  int
-	height int
+	scrollView
 }
 
 func newExplainScreen(c *Common) *explainScreen { return &explainScreen{c: c} }
 
-func (s *explainScreen) Set(t flows.TargetInfo) { s.target, s.offset = t, 0 }
+func (s *explainScreen) Set(t flows.TargetInfo) { s.target = t; s.scroll.Top() }
 
 func (s *explainScreen) Init() tea.Cmd            { return nil }
-func (s *explainScreen) SetSize(w, h int)         { s.width, s.height = w, h }
 func (s *explainScreen) Typing() bool             { return false }
 func (s *explainScreen) ShortHelp() []key.Binding { return []key.Binding{s.c.Keys.Back} }
 func (s *explainScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{s.c.Keys.Back, s.c.Keys.Select, s.c.Keys.PageUp, s.c.Keys.PageDown}}
+	return [][]key.Binding{{s.c.Keys.Back, s.c.Keys.Select}, scrollKeys(s.c.Keys)}
 }
 
 func (s *explainScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -126,17 +123,14 @@ func (s *explainScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(km, k.Back), key.Matches(km, k.Select):
 		return s, backCmd()
-	case key.Matches(km, k.PageDown), key.Matches(km, k.Down):
-		s.offset = min(s.offset+max(1, s.height/2), max(0, len(s.lines())-s.height+1))
-	case key.Matches(km, k.PageUp), key.Matches(km, k.Up):
-		s.offset = max(0, s.offset-max(1, s.height/2))
+	default:
+		s.scrollKey(k, km, scrollPage{body: s.lines()})
 	}
 	return s, nil
 }
 
 func (s *explainScreen) View() string {
-	vis, _ := window(s.lines(), s.offset, s.height)
-	return fit(vis, s.width, s.height)
+	return s.render(scrollPage{body: s.lines()})
 }
 
 func (s *explainScreen) lines() []string {
