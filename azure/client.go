@@ -1,11 +1,9 @@
 package azure
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -73,8 +71,7 @@ func New(cred azcore.TokenCredential, o Options) *Client {
 		p = time.Second
 	}
 	refused := &atomic.Pointer[azcore.ResponseError]{}
-	co.PerCallPolicies = append(co.PerCallPolicies, signInWatch{refused})
-	co.PerRetryPolicies = append(co.PerRetryPolicies, stepTimeout{})
+	co.PerCallPolicies = append(co.PerCallPolicies, signInWatch{refused}, tryBound{co.Retry})
 	return &Client{cred: markingCredential{cred}, opts: co, poll: p, refused: refused}
 }
 
@@ -95,32 +92,26 @@ func IsSignInRefused(err error) bool {
 	return errors.As(err, &re) && re.StatusCode == http.StatusUnauthorized
 }
 
-// signInWatch records the first 401 answer (after the SDK's retries and its
-// handling of authentication challenges).
-// stepTimeout bounds each try of each request by the step timeout that
-// WithStepTimeout put in the context, when there is one: a listing of many
-// pages is then bounded page by page, not as a whole.
-type stepTimeout struct{}
+// tryBound gives each try of each request the step timeout that
+// WithStepTimeout put in its context, when there is one, through azcore's
+// own RetryOptions.TryTimeout: a listing of many pages is then bounded page
+// by page, not as a whole, and a try that times out is retried like any
+// other lost answer. It runs before the retry policy and hands it the
+// client's retry options with the bound added.
+type tryBound struct{ retry policy.RetryOptions }
 
-func (stepTimeout) Do(req *policy.Request) (*http.Response, error) {
-	if d, ok := req.Raw().Context().Value(stepKey{}).(time.Duration); !ok || d <= 0 {
-		return req.Next() // no step bound: nothing to do, no body to keep
+func (b tryBound) Do(req *policy.Request) (*http.Response, error) {
+	d, ok := req.Raw().Context().Value(stepKey{}).(time.Duration)
+	if !ok || d <= 0 {
+		return req.Next()
 	}
-	ctx, cancel := stepContext(req.Raw().Context())
-	defer cancel()
-	resp, err := req.WithContext(ctx).Next()
-	if err == nil && resp.Body != nil {
-		// The body is read after this returns: keep it, not the bounded context.
-		data, rerr := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if rerr != nil {
-			return nil, rerr
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(data))
-	}
-	return resp, err
+	o := b.retry
+	o.TryTimeout = d
+	return req.WithContext(policy.WithRetryOptions(req.Raw().Context(), o)).Next()
 }
 
+// signInWatch records the first 401 answer (after the SDK's retries and its
+// handling of authentication challenges).
 type signInWatch struct {
 	first *atomic.Pointer[azcore.ResponseError]
 }

@@ -418,7 +418,7 @@ func (c *Client) follow(ctx context.Context, p pollable, last string, progress f
 		// A Retry-After sets the next wait only; without one the next
 		// poll comes after the client's interval again.
 		interval = c.poll
-		if ra := retryAfter(resp); ra > 0 && ra < time.Minute {
+		if ra := retryAfter(resp, time.Now()); ra > 0 && ra < time.Minute {
 			interval = ra
 		}
 	}
@@ -601,12 +601,25 @@ func stateFromBody(resp *http.Response) string {
 	return v.Status
 }
 
-func retryAfter(resp *http.Response) time.Duration {
+// retryAfter is how long an answer asks to wait before the next request, in
+// the forms azcore's retry policy and poller read, in their order:
+// retry-after-ms and x-ms-retry-after-ms in milliseconds, then Retry-After in
+// seconds or as an HTTP date. Zero when none of them says.
+func retryAfter(resp *http.Response, now time.Time) time.Duration {
 	if resp == nil {
 		return 0
 	}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+	for _, h := range []string{"Retry-After-Ms", "X-Ms-Retry-After-Ms"} {
+		if ms, err := strconv.Atoi(resp.Header.Get(h)); err == nil && ms > 0 {
+			return time.Duration(ms) * time.Millisecond
+		}
+	}
+	v := resp.Header.Get("Retry-After")
+	if s, err := strconv.Atoi(v); err == nil && s > 0 {
 		return time.Duration(s) * time.Second
+	}
+	if at, err := http.ParseTime(v); err == nil && at.After(now) {
+		return at.Sub(now)
 	}
 	return 0
 }

@@ -3,6 +3,7 @@ package azure_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,13 @@ var vmSpec = azure.VMSpec{ResourceID: vm1, SSHPort: 22, Creds: azure.VMCredentia
 
 func faultyClient(t *testing.T, faults string) (*azure.Client, azure.Workspace, *sandbox.Server) {
 	t.Helper()
-	w, err := sandbox.ParseWorld([]byte(faultyWorld+faults), "faulty.yaml")
+	return sandboxClient(t, faultyWorld+faults)
+}
+
+// sandboxClient is a facade with the sandbox's settings against the world.
+func sandboxClient(t *testing.T, world string) (*azure.Client, azure.Workspace, *sandbox.Server) {
+	t.Helper()
+	w, err := sandbox.ParseWorld([]byte(world), "faulty.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,5 +244,42 @@ func TestEachRequestIsBoundedByTheStepTimeout(t *testing.T) {
 	}
 	if states := srv.ComputeStates(); len(states) != 0 {
 		t.Fatalf("computes: %v", states)
+	}
+}
+
+// The step timeout bounds each try of each request (azcore's TryTimeout),
+// not a listing as a whole.
+func TestStepTimeoutBoundsEachRequestNotTheListing(t *testing.T) {
+	whole, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	// A read that is never answered in time: each of its three tries ends
+	// at the bound, where the answer would come after 3 s.
+	c, ws, _ := faultyClient(t, "  armLatencyMs: 3000\n")
+	start := time.Now()
+	_, err := c.GetWorkspace(azure.WithStepTimeout(whole, 200*time.Millisecond), ws)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("want the read to time out, got %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("the read was given up after %s; the step timeout is 200ms", d)
+	}
+
+	// Eight pages of one VM each, each answered within the bound, longer
+	// than the bound together.
+	var b strings.Builder
+	b.WriteString("subscriptions:\n  - id: " + sub + "\n    resourceGroups:\n      - name: rg\n        location: westeurope\n        virtualMachines:\n")
+	for i := range 8 {
+		fmt.Fprintf(&b, "          - {name: vm%d, publicIP: 20.9.9.%d}\n", i, i+1)
+	}
+	b.WriteString("faults: {pageSize: 1, armLatencyMs: 150}\n")
+	c, _, _ = sandboxClient(t, b.String())
+	start = time.Now()
+	vms, err := c.ListVMs(azure.WithStepTimeout(whole, time.Second), sub)
+	if err != nil || len(vms) != 8 {
+		t.Fatalf("listing: %d VMs, %v", len(vms), err)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Fatalf("the listing took %s, less than the bound: it proves nothing", d)
 	}
 }

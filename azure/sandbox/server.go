@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -20,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Server is a running sandbox: the ARM server and the simulated SSH hosts.
@@ -315,22 +316,13 @@ func selfSignedCert(now time.Time, extraNames []string) (tls.Certificate, *x509.
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, nil
 }
 
-// stableUUID derives a UUID-shaped string from a name, so that IDs such as
-// a VM's vmId stay the same across runs.
+// stableUUID derives a name-based (version 5) UUID from a name, case
+// folded, so that IDs such as a VM's vmId stay the same across runs.
 func stableUUID(name string) string {
-	h := sha256.Sum256([]byte(strings.ToLower(name)))
-	h[6] = (h[6] & 0x0f) | 0x40
-	h[8] = (h[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("amlattach-sandbox:"+strings.ToLower(name))).String()
 }
 
 // randomUUID is a fresh version-4 UUID.
-func randomUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+func randomUUID() string { return uuid.NewString() }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -220,6 +220,7 @@ func (a *app) openDebug() error {
 	a.closers = append(a.closers, func() { f.Close() })
 	a.debugW = &redactor{w: f}
 	a.debugW.secrets = append(a.debugW.secrets, a.out.secrets...)
+	a.closers = append(a.closers, func() { a.debugW.Close() }) // before the file closes
 	azlog.SetListener(func(ev azlog.Event, msg string) {
 		fmt.Fprintf(a.debugW, "%s %s: %s\n", time.Now().UTC().Format(time.RFC3339Nano), ev, msg)
 	})
@@ -271,6 +272,8 @@ func expandHome(p string) string {
 func run(ctx context.Context, args []string, s *streams, getenv func(string) string) int {
 	a := &app{ctx: ctx, io: s, getenv: getenv, out: &redactor{w: s.Out}, errw: &redactor{w: s.Err}, args: args}
 	defer a.close()
+	defer a.errw.Close() // what the redactors hold back goes out before run returns
+	defer a.out.Close()
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetIn(s.In)

@@ -138,6 +138,7 @@ func writeReport(a *app, path string, d flows.DoctorJSON) error {
 	if _, err := rw.Write(flows.DoctorMarkdown(d)); err != nil {
 		return err
 	}
+	rw.Close()
 	if err := flows.WritePrivateFile(path, buf.Bytes()); err != nil {
 		return &flows.Error{Kind: flows.KindInput, Field: "--report", Msg: fmt.Sprintf("cannot write %s: %v", path, err), Fix: "give a path in a folder you can write"}
 	}

@@ -8,11 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), ioctlGetTermios)
-	return err == nil
-}
-
 // noEcho turns off the terminal's echo while a secret is typed; the
 // returned function turns it back on.
 func noEcho(f *os.File) func() {

@@ -8,11 +8,6 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-func isTerminal(f *os.File) bool {
-	var mode uint32
-	return windows.GetConsoleMode(windows.Handle(f.Fd()), &mode) == nil
-}
-
 // noEcho turns off the console's echo while a secret is typed; the
 // returned function turns it back on.
 func noEcho(f *os.File) func() {
