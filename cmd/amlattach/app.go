@@ -308,10 +308,15 @@ func newRootCmd(a *app) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "amlattach",
 		Short: "Attach existing compute to an Azure Machine Learning workspace, checked first",
-		Long: `amlattach attaches existing compute (an Ubuntu VM or Data Science VM over SSH, and more to come)
-to an Azure Machine Learning workspace. It checks everything it can first (Ubuntu, public IP,
-network rules, SSH reachability and login, Docker, GPU, duplicate attachments), so that nothing
-is sent to Azure until it will work, and it says what to fix when something will not.
+		Long: `amlattach attaches existing compute to an Azure Machine Learning workspace: an Ubuntu VM or
+Data Science VM over SSH (vm), an HDInsight Spark cluster (hdinsight), an Azure Batch account
+(batch), a Databricks workspace (databricks), a Data Lake Analytics account (adla), an AKS
+cluster for inference (aks), an AKS or Arc cluster with the Azure ML extension (kubernetes) or a
+Synapse Spark pool (synapse). It checks everything it can first (for a VM: Ubuntu, public IP,
+network rules, SSH reachability and login, Docker, GPU; for every type: the resource, the compute
+name, duplicate attachments), so that nothing is sent to Azure until it will work, and it says
+what to fix when something will not. It also checks this computer (local) and a subscription
+for Azure Container Instances (aci), which are never attached.
 
 Exit codes: 0 done; 1 a probe failed, nothing was sent; 2 bad input or usage;
 3 Azure refused or the attach ended Failed/Canceled; 4 no Azure credential; 130 interrupted.`,

@@ -27,3 +27,16 @@ func TestAttachNeverAttachedExplainsWhateverTheFlags(t *testing.T) {
 		}
 	}
 }
+
+// The root help names every type amlattach attaches, not only the VM.
+func TestRootHelpNamesEveryType(t *testing.T) {
+	r := runCLI(t, nil, "--help")
+	if r.code != 0 || strings.Contains(r.stdout, "more to come") {
+		t.Fatalf("root help\n%s", r)
+	}
+	for _, typ := range targetTypes {
+		if !strings.Contains(r.stdout, "("+typ+")") {
+			t.Errorf("root help does not name %s\n%s", typ, r.stdout)
+		}
+	}
+}
