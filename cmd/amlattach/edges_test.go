@@ -1,9 +1,98 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"amlattach/flows"
+	"amlattach/probes"
 )
+
+// edgesWorld has a VM attached with a password that was changed since
+// (stale-vm), and a VM in another resource group than the workspace's.
+const edgesWorld = `subscriptions:
+  - id: %[1]s
+    resourceGroups:
+      - name: ml-rg
+        location: eastus
+        workspaces:
+          - name: edge-ws
+            computes:
+              - name: stale-vm
+                type: VirtualMachine
+                resourceId: /subscriptions/%[1]s/resourceGroups/ml-rg/providers/Microsoft.Compute/virtualMachines/vm1
+                provisioningState: Succeeded
+                properties: {address: 20.9.0.1, sshPort: 2222, administratorAccount: {username: azureuser, password: "Old-Stored-Pw-1"}}
+        virtualMachines:
+          - name: vm1
+            publicIP: 20.9.0.1
+            image: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server}
+            nsgRules: [{name: AllowAMLSSH, priority: 100, access: Allow, source: AzureMachineLearning, protocol: Tcp, ports: "22,2222"}]
+            ssh: {sim: {os: ubuntu 22.04, docker: 24.0.7, dockerDaemon: true, users: {azureuser: {password: "New-Pw-2"}}}}
+      - name: vm-rg
+        location: eastus
+        virtualMachines:
+          - name: vm2
+            publicIP: 20.9.0.2
+            image: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server}
+            nsgRules: [{name: AllowAMLSSH, priority: 100, access: Allow, source: AzureMachineLearning, protocol: Tcp, ports: "22"}]
+            ssh: {sim: {os: ubuntu 22.04, docker: 24.0.7, dockerDaemon: true, users: {azureuser: {password: "New-Pw-2"}}}}
+`
+
+// edges writes the world, a password file and a known_hosts path.
+func edges(t *testing.T) (world, pwFile, knownHosts string) {
+	t.Helper()
+	dir := t.TempDir()
+	world = filepath.Join(dir, "world.yaml")
+	must(t, os.WriteFile(world, []byte(fmt.Sprintf(edgesWorld, sub)), 0o600))
+	pwFile = filepath.Join(dir, "pw")
+	must(t, os.WriteFile(pwFile, []byte("New-Pw-2\n"), 0o600))
+	return world, pwFile, filepath.Join(dir, "known_hosts")
+}
+
+// probeTitles are the titles of the probe lines of a text output, in order.
+func probeTitles(out string) []string {
+	var ts []string
+	for _, l := range strings.Split(out, "\n") {
+		for _, g := range glyphs {
+			if rest, ok := strings.CutPrefix(l, "  "+g+"  "); ok {
+				ts = append(ts, strings.TrimSpace(rest[:min(27, len(rest))]))
+			}
+		}
+	}
+	return ts
+}
+
+// The text of doctor and probe lists the probes in plan order, as the JSON
+// document does, not in the order they happened to finish.
+func TestTextListsProbesInPlanOrder(t *testing.T) {
+	world, pw, kh := edges(t)
+	for _, args := range [][]string{
+		{"doctor", "stale-vm", "--known-hosts", kh, "--accept-new-host-key"},
+		{"probe", "vm", "--resource-id", fmt.Sprintf(vmIDf, "vm1"), "--ssh-port", "2222", "--username", "azureuser", "--password-file", pw, "--known-hosts", kh, "--accept-new-host-key"},
+	} {
+		args = append(args, "--world", world)
+		var want []string
+		js := runCLI(t, nil, append(args, "-o", "json")...)
+		var doc struct{ Probes []flows.ProbeJSON }
+		if err := json.Unmarshal([]byte(js.stdout), &doc); err != nil || len(doc.Probes) < 10 {
+			t.Fatalf("%s -o json: %v\n%s", args[0], err, js)
+		}
+		for _, p := range doc.Probes {
+			want = append(want, p.Title)
+		}
+		for range 5 {
+			r := runCLI(t, nil, args...)
+			if got := probeTitles(r.stdout); strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Fatalf("%s text order\n got %q\nwant %q\n%s", args[0], got, want, r)
+			}
+		}
+	}
+}
 
 // attach aci and attach local explain that the resource is never attached,
 // whatever flags a user learnt on the other types follows them.
@@ -38,5 +127,45 @@ func TestRootHelpNamesEveryType(t *testing.T) {
 		if !strings.Contains(r.stdout, "("+typ+")") {
 			t.Errorf("root help does not name %s\n%s", typ, r.stdout)
 		}
+	}
+}
+
+// --plain doctor and the --plain preflight list the probes in plan order.
+func TestPlainListsProbesInPlanOrder(t *testing.T) {
+	plainTitles := func(out, after string) []string {
+		_, out, _ = strings.Cut(out, after)
+		var ts []string
+		for _, l := range strings.Split(out, "\n") {
+			for _, w := range []string{"PASS", "WARN", "FAIL", "SKIP"} {
+				// a line may follow a prompt that its answer ended (input
+				// is not echoed here)
+				if _, rest, ok := strings.Cut(l, "  "+w+"  "); ok {
+					title, _, _ := strings.Cut(rest, ":")
+					ts = append(ts, title)
+				}
+			}
+		}
+		return ts
+	}
+	titles := func(ids ...string) []string {
+		var ts []string
+		for _, id := range ids {
+			ts = append(ts, probes.Title(id))
+		}
+		return ts
+	}
+	// doctor of old-dsvm (accepting its host key), then leave.
+	r := runWithInput(t, strings.Join([]string{"", "11", "1", "y", "q", "q"}, "\n")+"\n", "--world", "demo", "--plain")
+	got := plainTitles(r.stderr, `Doctor of "old-dsvm"`)
+	want := titles(probes.IDWsDuplicate, probes.IDArmResource, probes.IDVMRunning, probes.IDVMImage, probes.IDVMPublicIP, probes.IDNSGSSH,
+		probes.IDNetTCP, probes.IDSSHHostKey, probes.IDSSHAuth, probes.IDHostOS, probes.IDHostDocker, probes.IDHostGPU, probes.IDHostDisk)
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("plain doctor order\n got %q\nwant %q\n%s", got, want, r)
+	}
+	// the preflight of the demo's clean VM: accept the host key, decline the attach.
+	r = runWithInput(t, "y\nn\n", "demo", "--plain", "--scenario", "clean-attach")
+	got = plainTitles(r.stderr, "Preflight of")
+	if len(got) < 10 || got[0] != probes.Title(probes.IDWsName) || got[1] != probes.Title(probes.IDWsDuplicate) || got[2] != probes.Title(probes.IDArmResource) {
+		t.Fatalf("plain preflight order %q\n%s", got, r)
 	}
 }
