@@ -41,6 +41,7 @@ const edgesWorld = `subscriptions:
             image: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server}
             nsgRules: [{name: AllowAMLSSH, priority: 100, access: Allow, source: AzureMachineLearning, protocol: Tcp, ports: "22"}]
             ssh: {sim: {os: ubuntu 22.04, docker: 24.0.7, dockerDaemon: true, users: {azureuser: {password: "New-Pw-2"}}}}
+faults: {attachSeconds: 0.2, detachSeconds: 0.1}
 `
 
 // edges writes the world, a password file and a known_hosts path.
@@ -167,5 +168,23 @@ func TestPlainListsProbesInPlanOrder(t *testing.T) {
 	got = plainTitles(r.stderr, "Preflight of")
 	if len(got) < 10 || got[0] != probes.Title(probes.IDWsName) || got[1] != probes.Title(probes.IDWsDuplicate) || got[2] != probes.Title(probes.IDArmResource) {
 		t.Fatalf("plain preflight order %q\n%s", got, r)
+	}
+}
+
+// A stale stored login: doctor recommends attach --replace (preflight
+// first, nothing detached when the new login fails) with the flags the
+// type needs, not detach && attach; and that command works as given.
+func TestDoctorRecommendsReplaceForAStaleLogin(t *testing.T) {
+	world, pw, kh := edges(t)
+	r := runCLI(t, nil, "doctor", "stale-vm", "--world", world, "--known-hosts", kh, "--accept-new-host-key")
+	id := fmt.Sprintf(vmIDf, "vm1")
+	want := "amlattach attach vm --name stale-vm --resource-id " + id + " --ssh-port 2222 --username azureuser --password-file NEW-PASSWORD-FILE --replace"
+	if r.code != 1 || !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "amlattach detach") || !strings.Contains(r.stdout, "attach again") {
+		t.Fatalf("want the remedy %q\n%s", want, r)
+	}
+	cmd := strings.Fields(strings.Replace(want, "NEW-PASSWORD-FILE", pw, 1))[1:]
+	r = runCLI(t, nil, append(cmd, "--yes", "--world", world, "--known-hosts", kh)...)
+	if r.code != 0 || !strings.Contains(r.stdout, `compute "stale-vm": Succeeded`) {
+		t.Fatalf("the remedy's command did not reattach\n%s", r)
 	}
 }
