@@ -17,8 +17,11 @@ func ProbeVM(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, emit Em
 
 // Target is the VM plan as a Plan of the common attach path.
 func (p *VMPlan) Target() *Plan {
-	t := &Plan{Type: "vm", Name: p.In.Name, ID: p.ID, ComputeType: "VirtualMachine", secrets: p.Secrets(),
-		steps: func(d Deps, ws azure.Workspace, _ *Plan) ([]Step, func()) { return VMSteps(d, ws, p) }}
+	t := &Plan{Type: "vm", Name: p.In.Name, ID: p.ID, ComputeType: "VirtualMachine", secrets: p.Secrets(), byName: p.byName}
+	t.steps = func(d Deps, ws azure.Workspace, _ *Plan) ([]Step, func()) {
+		p.ID = t.ID // bound to the workspace when the VM was given by name
+		return VMSteps(d, ws, p)
+	}
 	creds := azure.VMCredentials{Username: p.In.Username, Password: p.In.Password}
 	t.Fields = append(t.Fields, [2]string{"sshPort", fmt.Sprint(p.In.SSHPort)}, [2]string{"administratorAccount.username", p.In.Username})
 	if p.Key != nil {
@@ -28,7 +31,7 @@ func (p *VMPlan) Target() *Plan {
 		t.Fields = append(t.Fields, [2]string{"administratorAccount.password", "********"})
 	}
 	t.spec = func() azure.AttachSpec {
-		return azure.VMSpec{ResourceID: p.ID.String(), SSHPort: p.In.SSHPort, Creds: creds}
+		return azure.VMSpec{ResourceID: t.ID.String(), SSHPort: p.In.SSHPort, Creds: creds}
 	}
 	return t
 }

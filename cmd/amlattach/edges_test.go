@@ -188,3 +188,42 @@ func TestDoctorRecommendsReplaceForAStaleLogin(t *testing.T) {
 		t.Fatalf("the remedy's command did not reattach\n%s", r)
 	}
 }
+
+// probe vm and attach vm take --resource-name [--resource-group-name] as
+// the other types do: the VM in the workspace's subscription, in the
+// workspace's group unless another is given; with the same errors.
+func TestVMByResourceName(t *testing.T) {
+	world, pw, kh := edges(t)
+	login := []string{"--username", "azureuser", "--password-file", pw, "--known-hosts", kh, "--accept-new-host-key", "--world", world}
+	r := runCLI(t, nil, append([]string{"probe", "vm", "--resource-name", "vm2", "--resource-group-name", "vm-rg", "-o", "json"}, login...)...)
+	rep := report(t, r)
+	if r.code != 0 || !strings.EqualFold(rep.Target.ResourceID, "/subscriptions/"+sub+"/resourceGroups/vm-rg/providers/Microsoft.Compute/virtualMachines/vm2") || rep.Target.Name != "vm2" {
+		t.Fatalf("probe vm --resource-name vm2 --resource-group-name vm-rg\n%s", r)
+	}
+	// the workspace's group by default; vm1 (on port 2222) is attached as
+	// stale-vm, which the bound ID shows
+	r = runCLI(t, nil, append([]string{"probe", "vm", "--resource-name", "vm1", "--ssh-port", "2222", "--name", "vm-one"}, login...)...)
+	if r.code != 1 || !strings.Contains(r.stdout, "resourceGroups/ml-rg/providers/Microsoft.Compute/virtualMachines/vm1") ||
+		!strings.Contains(r.stdout, `already attached to edge-ws as "stale-vm"`) || !strings.Contains(r.stdout, "✓ pass  SSH login") {
+		t.Fatalf("probe vm --resource-name vm1\n%s", r)
+	}
+	r = runCLI(t, nil, append([]string{"attach", "vm", "--resource-name", "vm2", "--resource-group-name", "vm-rg", "--name", "by-name", "--yes", "-o", "json"}, login...)...)
+	rep = report(t, r)
+	if r.code != 0 || rep.Compute == nil || rep.Compute.ProvisioningState != "Succeeded" || !strings.Contains(rep.Target.ResourceID, "/resourceGroups/vm-rg/") {
+		t.Fatalf("attach vm --resource-name\n%s", r)
+	}
+	for _, c := range []struct {
+		args       []string
+		field, say string
+	}{
+		{[]string{"--resource-name", "vm2", "--resource-id", fmt.Sprintf(vmIDf, "vm1")}, "--resource-id", "not both"},
+		{[]string{"--resource-group-name", "vm-rg"}, "--resource-name", "without --resource-name"},
+		{[]string{"--resource-name", "rg/vm2"}, "--resource-name", "not a resource name"},
+		{nil, "--resource-id", "--resource-name"},
+	} {
+		r := runCLI(t, nil, append(append([]string{"probe", "vm"}, c.args...), login...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.field) || !strings.Contains(r.stderr, c.say) {
+			t.Errorf("probe vm %v: want exit 2 naming %s (%s)\n%s", c.args, c.field, c.say, r)
+		}
+	}
+}

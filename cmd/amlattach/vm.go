@@ -14,18 +14,21 @@ import (
 
 // vmFlags are the flags of `attach vm` and `probe vm` (DESIGN §3).
 type vmFlags struct {
-	name, resourceID, username string
-	sshPort                    int
-	passwordFile, keyFile      string
-	passphraseFile, knownHosts string
-	acceptNew                  bool
-	attach                     refFlags // --yes, --force, --replace
+	name, resourceID, username  string
+	resourceName, resourceGroup string
+	sshPort                     int
+	passwordFile, keyFile       string
+	passphraseFile, knownHosts  string
+	acceptNew                   bool
+	attach                      refFlags // --yes, --force, --replace
 }
 
 func (f *vmFlags) register(c *cobra.Command, attach bool) {
 	fl := c.Flags()
 	fl.StringVar(&f.name, "name", "", "compute name in the workspace (2-16 letters, digits, hyphens; default: from the VM name)")
 	fl.StringVar(&f.resourceID, "resource-id", "", "ARM ID of the VM: /subscriptions/…/resourceGroups/…/providers/Microsoft.Compute/virtualMachines/NAME")
+	fl.StringVar(&f.resourceName, "resource-name", "", "the VM's name, instead of --resource-id (in the workspace's subscription)")
+	fl.StringVar(&f.resourceGroup, "resource-group-name", "", "the resource group of --resource-name (default: the workspace's)")
 	fl.IntVar(&f.sshPort, "ssh-port", 22, "SSH port")
 	f.registerLogin(c)
 	if attach {
@@ -46,7 +49,7 @@ func (f *vmFlags) registerLogin(c *cobra.Command) {
 
 // input turns the flags into a flows.VMInput, reading secret files.
 func (f *vmFlags) input(a *app) (flows.VMInput, error) {
-	in := flows.VMInput{Name: f.name, ResourceID: f.resourceID, Username: f.username, SSHPort: f.sshPort,
+	in := flows.VMInput{Name: f.name, ResourceID: f.resourceID, ResourceName: f.resourceName, ResourceGroup: f.resourceGroup, Username: f.username, SSHPort: f.sshPort,
 		KeyFile: expandHome(f.keyFile), KnownHosts: expandHome(f.knownHosts), AcceptNew: f.acceptNew}
 	if in.KnownHosts == "" {
 		in.KnownHosts = a.defaultKnownHosts()
