@@ -41,6 +41,11 @@ type AttachOptions struct {
 	Force bool // attach even though a probe failed (never over an existing name)
 	// Confirm asks the user to go ahead, showing the request; nil means yes.
 	Confirm func(req AttachSummary) (bool, error)
+	// Workspace, when set, is the read of the workspace going on beside the
+	// preflight (which needs only its name): Attach waits for it before it
+	// asks or sends anything, stops with its error, and attaches to the
+	// workspace as read (its location goes into the request).
+	Workspace func() (azure.Workspace, error)
 }
 
 // AttachSummary is the request about to be sent, with secrets masked.

@@ -81,6 +81,19 @@ var sharedSandbox *sandbox.Server
 // setup builds the dependencies: the sandbox when --world is given, real
 // Azure otherwise; then resolves the workspace and reads it.
 func (a *app) setup(needWorkspace bool) (*env, error) {
+	e, err := a.setupUnread(needWorkspace)
+	if err != nil || !needWorkspace {
+		return e, err
+	}
+	if e.ws, err = a.readWorkspace(a.ctx, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// setupUnread is setup without the read of the workspace: e.ws names it
+// (subscription, group, name) but its location is not known yet.
+func (a *app) setupUnread(needWorkspace bool) (*env, error) {
 	if a.output != "text" && a.output != "json" {
 		return nil, &flows.Error{Kind: flows.KindInput, Field: "-o/--output", Msg: fmt.Sprintf("%q is not an output format", a.output), Fix: "use -o text or -o json"}
 	}
@@ -187,20 +200,26 @@ func (a *app) setup(needWorkspace bool) (*env, error) {
 		}
 		e.ws, e.sources = ws, src
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, a.timeout)
+	return e, nil
+}
+
+// readWorkspace reads the workspace e names: it must exist, and its
+// location goes into the attach request. It leaves e as it is, so that it
+// can run beside a preflight that uses e.
+func (a *app) readWorkspace(ctx context.Context, e *env) (azure.Workspace, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	ws, err := e.deps.Azure.GetWorkspace(ctx, e.ws)
 	if err != nil {
 		if azure.IsNotFound(err) {
 			ae, _ := azure.AsAzureError(err)
-			return nil, &flows.Error{Kind: flows.KindInput, Field: "-w/--workspace", Msg: fmt.Sprintf("workspace %s not found: %s: %s", e.ws, ae.Code, ae.Message),
+			return ws, &flows.Error{Kind: flows.KindInput, Field: "-w/--workspace", Msg: fmt.Sprintf("workspace %s not found: %s: %s", e.ws, ae.Code, ae.Message),
 				Fix: "check --subscription, -g and -w (az ml workspace list -o table)", Err: err}
 		}
-		return nil, flows.FromAzure("read workspace "+e.ws.Name, err)
+		return ws, flows.FromAzure("read workspace "+e.ws.Name, err)
 	}
-	e.ws = ws
 	a.debugf("workspace %s/%s/%s (location %s) from subscription:%s group:%s workspace:%s", ws.SubscriptionID, ws.ResourceGroup, ws.Name, ws.Location, e.sources.Subscription, e.sources.ResourceGroup, e.sources.Workspace)
-	return e, nil
+	return ws, nil
 }
 
 // openDebug starts the --debug trace: our events and the SDK's log (which

@@ -227,3 +227,60 @@ func TestVMByResourceName(t *testing.T) {
 		}
 	}
 }
+
+// The VM preflight reads the workspace beside its VM -> NIC -> subnet ->
+// NSG chain, not before it: with every ARM answer 300 ms late, the VM is
+// asked for before the workspace's answer is in. A workspace that is not
+// there still stops everything with its own error, and no probe line.
+func TestWorkspaceReadBesideThePreflight(t *testing.T) {
+	world, pw, kh := edges(t)
+	slow := filepath.Join(filepath.Dir(world), "slow.yaml")
+	data, err := os.ReadFile(world)
+	must(t, err)
+	must(t, os.WriteFile(slow, []byte(strings.Replace(string(data), "faults: {", "faults: {armLatencyMs: 300, ", 1)), 0o600))
+	trace := filepath.Join(filepath.Dir(world), "trace")
+	r := runCLI(t, nil, "probe", "vm", "--resource-name", "vm2", "--resource-group-name", "vm-rg", "--username", "azureuser", "--password-file", pw,
+		"--known-hosts", kh, "--accept-new-host-key", "--world", slow, "--debug", trace)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "Preflight of VM vm2") {
+		t.Fatalf("probe vm\n%s", r)
+	}
+	log, err := os.ReadFile(trace)
+	must(t, err)
+	// the SDK's log: "Request: ==> OUTGOING REQUEST" or "Response: ==> ...",
+	// then the method and URL on the next line
+	vmAsked, wsAnswered := -1, -1
+	entry := ""
+	for i, l := range strings.Split(string(log), "\n") {
+		switch {
+		case strings.Contains(l, " Request: ==>"):
+			entry = "request"
+		case strings.Contains(l, " Response: ==>"):
+			entry = "response"
+		case vmAsked < 0 && entry == "request" && strings.Contains(l, "GET ") && strings.Contains(l, "/virtualMachines/vm2?"):
+			vmAsked = i
+		case wsAnswered < 0 && entry == "response" && strings.Contains(l, "GET ") && strings.Contains(l, "/workspaces/edge-ws?"):
+			wsAnswered = i
+		}
+		if strings.HasPrefix(l, "20") && !strings.Contains(l, "==>") {
+			entry = ""
+		}
+	}
+	if vmAsked < 0 || wsAnswered < 0 || vmAsked > wsAnswered {
+		t.Fatalf("the VM was asked for (trace line %d) after the workspace answered (line %d)\n%s", vmAsked, wsAnswered, log)
+	}
+	// a workspace that cannot be read (here: the sign-in is refused from
+	// the first request on) stops probe and attach with its own error
+	refused := filepath.Join(filepath.Dir(world), "refused.yaml")
+	must(t, os.WriteFile(refused, []byte(strings.Replace(string(data), "faults: {", "faults: {tokenExpiresAfter: 0, ", 1)), 0o600))
+	for _, verb := range []string{"probe", "attach"} {
+		args := []string{verb, "vm", "--resource-name", "vm2", "--resource-group-name", "vm-rg", "--username", "azureuser", "--password-file", pw,
+			"--known-hosts", kh, "--accept-new-host-key", "--world", refused}
+		if verb == "attach" {
+			args = append(args, "--yes")
+		}
+		r = runCLI(t, nil, args...)
+		if r.code != 4 || !strings.Contains(r.stderr, "read workspace edge-ws") || r.stdout != "" {
+			t.Errorf("%s with the workspace unreadable: want exit 4 from its read and nothing on stdout\n%s", verb, r)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"amlattach/flows"
@@ -128,4 +129,35 @@ func (p *probePrinter) finish(rep *flows.Report) error {
 		}
 	}
 	return nil
+}
+
+// gate holds events until it is opened (the workspace was found), then
+// passes them on; events held by a gate never opened are dropped.
+type gate struct {
+	mu     sync.Mutex
+	opened bool
+	held   []flows.Event
+	next   flows.Emit
+}
+
+func (g *gate) emit(e flows.Event) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.opened {
+		g.held = append(g.held, e)
+		return
+	}
+	g.next(e)
+}
+
+// open runs first (a heading), then passes on what was held.
+func (g *gate) open(first func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	first()
+	g.opened = true
+	for _, e := range g.held {
+		g.next(e)
+	}
+	g.held = nil
 }
