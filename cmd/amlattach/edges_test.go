@@ -284,3 +284,25 @@ func TestWorkspaceReadBesideThePreflight(t *testing.T) {
 		}
 	}
 }
+
+// Every line of a text run ends with a newline, so that the shell prompt
+// or the error line after it starts a line of its own: the report's last
+// line, and a confirmation prompt that the input's end (Ctrl-D) answered.
+func TestTextOutputEndsItsLines(t *testing.T) {
+	world, pw, kh := edges(t)
+	r := runCLI(t, nil, "doctor", "stale-vm", "--world", world, "--known-hosts", kh, "--accept-new-host-key")
+	if r.code != 1 || !strings.HasSuffix(r.stdout, "--replace\n") || !strings.HasPrefix(r.stderr, "error: ") {
+		t.Errorf("doctor: the report's last line is not ended\n%q", r.stdout)
+	}
+	for _, args := range [][]string{
+		{"attach", "vm", "--resource-name", "vm2", "--resource-group-name", "vm-rg", "--username", "azureuser", "--password-file", pw, "--known-hosts", kh, "--accept-new-host-key"},
+		{"detach", "stale-vm"},
+	} {
+		var out, errb strings.Builder
+		s := &streams{In: strings.NewReader(""), Out: &out, Err: &errb, InTTY: true}
+		code := run(t.Context(), append(args, "--world", world), s, func(string) string { return "" })
+		if code != 2 || !strings.Contains(errb.String(), "[y/N] \nerror: not confirmed") || out.Len() > 0 && !strings.HasSuffix(out.String(), "\n") {
+			t.Errorf("%s answered by the input's end: exit %d\nstdout %q\nstderr %q", args[0], code, out.String(), errb.String())
+		}
+	}
+}

@@ -149,8 +149,18 @@ func (a *app) confirm(s flows.AttachSummary) (bool, error) {
 	for _, l := range s.Lines() {
 		fmt.Fprintln(a.errw, l)
 	}
-	fmt.Fprint(a.errw, "Attach? [y/N] ")
-	line, _ := bufio.NewReader(a.io.In).ReadString('\n')
+	return a.askYes("Attach? [y/N] "), nil
+}
+
+// askYes asks on stderr and reads the answer. An answer ended by the end of
+// the input (Ctrl-D) rather than Enter left the cursor after the prompt:
+// a newline then puts what follows on its own line.
+func (a *app) askYes(prompt string) bool {
+	fmt.Fprint(a.errw, prompt)
+	line, err := bufio.NewReader(a.io.In).ReadString('\n')
+	if err != nil {
+		fmt.Fprintln(a.errw)
+	}
 	ans := strings.ToLower(strings.TrimSpace(line))
-	return ans == "y" || ans == "yes", nil
+	return ans == "y" || ans == "yes"
 }
