@@ -18,8 +18,11 @@ func ProbeVM(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, emit Em
 
 // Target is the VM plan as a Plan of the common attach path.
 func (p *VMPlan) Target() *Plan {
-	t := &Plan{Type: "vm", Name: p.In.Name, ID: p.ID, ComputeType: "VirtualMachine", secrets: p.Secrets(),
-		steps: func(d Deps, ws azure.Workspace, _ *Plan) ([]Step, func()) { return VMSteps(d, ws, p) }}
+	t := &Plan{Type: "vm", Name: p.In.Name, ID: p.ID, ComputeType: "VirtualMachine", secrets: p.Secrets(), byName: p.byName}
+	t.steps = func(d Deps, ws azure.Workspace, _ *Plan) ([]Step, func()) {
+		p.ID = t.ID // bound to the workspace when the VM was given by name
+		return VMSteps(d, ws, p)
+	}
 	creds := azure.VMCredentials{Username: p.In.Username, Password: p.In.Password}
 	t.Fields = append(t.Fields, [2]string{"sshPort", fmt.Sprint(p.In.SSHPort)}, [2]string{"administratorAccount.username", p.In.Username})
 	if p.Key != nil {
@@ -29,7 +32,7 @@ func (p *VMPlan) Target() *Plan {
 		t.Fields = append(t.Fields, [2]string{"administratorAccount.password", "********"})
 	}
 	t.spec = func() azure.AttachSpec {
-		return azure.VMSpec{ResourceID: p.ID.String(), SSHPort: p.In.SSHPort, Creds: creds}
+		return azure.VMSpec{ResourceID: t.ID.String(), SSHPort: p.In.SSHPort, Creds: creds}
 	}
 	return t
 }
@@ -39,6 +42,11 @@ type AttachOptions struct {
 	Force bool // attach even though a probe failed (never over an existing name)
 	// Confirm asks the user to go ahead, showing the request; nil means yes.
 	Confirm func(req AttachSummary) (bool, error)
+	// Workspace, when set, is the read of the workspace going on beside the
+	// preflight (which needs only its name): Attach waits for it before it
+	// asks or sends anything, stops with its error, and attaches to the
+	// workspace as read (its location goes into the request).
+	Workspace func() (azure.Workspace, error)
 }
 
 // AttachSummary is the request about to be sent, with secrets masked.

@@ -187,6 +187,10 @@ func doctorPlan(typ string, comp azure.Compute, ssh VMInput, token, tokenSource 
 	return nil, nil
 }
 
+// replaceNote says why doctor recommends attach --replace over a detach
+// followed by an attach.
+const replaceNote = "--replace runs the preflight with it first and detaches nothing if it fails"
+
 // remedies sets the one remedy doctor is sure of.
 func (g *Diagnosis) remedies(typ string, p *Plan) {
 	for _, r := range g.Results {
@@ -196,11 +200,15 @@ func (g *Diagnosis) remedies(typ string, p *Plan) {
 		stored := g.SecretsFrom == "listKeys"
 		switch {
 		case r.ID == probes.IDSSHAuth && stored:
-			g.Remedy = fmt.Sprintf("the stored login no longer works (was the password changed or the key replaced?): detach and attach again with the new one: amlattach detach %s --yes && amlattach attach %s --name %s --resource-id %s --username %s --password-file NEW-PASSWORD-FILE",
-				g.Compute.Name, typ, g.Compute.Name, g.Compute.ResourceID, orFlag(g.Compute.Username, "USER"))
+			port := ""
+			if typ == "vm" && g.Compute.SSHPort > 0 && g.Compute.SSHPort != 22 {
+				port = fmt.Sprintf(" --ssh-port %d", g.Compute.SSHPort)
+			}
+			g.Remedy = fmt.Sprintf("the stored login no longer works (was the password changed or the key replaced?): attach again with the new one (%s): amlattach attach %s --name %s --resource-id %s%s --username %s --password-file NEW-PASSWORD-FILE --replace",
+				replaceNote, typ, g.Compute.Name, g.Compute.ResourceID, port, orFlag(g.Compute.Username, "USER"))
 		case r.ID == probes.IDDatabricksToken && stored && !strings.Contains(r.Detail, "NOT checked"):
-			g.Remedy = fmt.Sprintf("the stored access token no longer works (expired or revoked): create a new one and attach again: amlattach detach %s --yes && amlattach attach databricks --name %s --resource-id %s --token-file NEW-TOKEN-FILE",
-				g.Compute.Name, g.Compute.Name, g.Compute.ResourceID)
+			g.Remedy = fmt.Sprintf("the stored access token no longer works (expired or revoked): create a new one and attach again with it (%s): amlattach attach databricks --name %s --resource-id %s --token-file NEW-TOKEN-FILE --replace",
+				replaceNote, g.Compute.Name, g.Compute.ResourceID)
 		case r.ID == probes.IDWsDuplicate:
 			if g.Remedy == "" {
 				other := "OTHER-NAME"

@@ -23,11 +23,15 @@ const (
 	ProbeStarted   EventKind = "probe.started"
 	ProbeFinished  EventKind = "probe.finished"
 	AttachProgress EventKind = "attach.progress"
+	// ProbesPlanned comes first in a preflight: IDs are its probes in plan
+	// order, the order of its results and of every list of them.
+	ProbesPlanned EventKind = "probes.planned"
 )
 
 // Event is what flows report while they run.
 type Event struct {
 	Kind   EventKind
+	IDs    []string      // for ProbesPlanned
 	Result probes.Result // for probe events (ID and Title set when started)
 	State  string        // for attach progress: Creating, Succeeded, ...
 	Phase  string        // submitted, polling, done
@@ -67,6 +71,11 @@ func RunGraph(ctx context.Context, steps []Step, now func() time.Time, emit Emit
 			}
 		}
 	}
+	ids := make([]string, len(steps))
+	for i, s := range steps {
+		ids[i] = s.ID
+	}
+	safeEmit(Event{Kind: ProbesPlanned, IDs: ids, At: now()})
 	results := make([]probes.Result, len(steps))
 	done := make([]chan struct{}, len(steps))
 	for i := range done {
@@ -128,7 +137,36 @@ func RunGraph(ctx context.Context, steps []Step, now func() time.Time, emit Emit
 	return results
 }
 
-// AnyFailed reports whether a result failed.
+// InPlanOrder passes ProbeFinished events on to emit in plan order (that of
+// the ProbesPlanned event before them): a probe that finishes early waits
+// for those before it, so that a list printed as the probes finish reads as
+// the report and the wizard do. Other events pass at once. Like any Emit,
+// the result is called one event at a time.
+func InPlanOrder(emit Emit) Emit {
+	var order []string
+	next := 0
+	held := map[string]Event{}
+	return func(e Event) {
+		switch {
+		case e.Kind == ProbesPlanned:
+			order, next, held = e.IDs, 0, map[string]Event{}
+		case e.Kind == ProbeFinished && order != nil:
+			held[e.Result.ID] = e
+			for next < len(order) {
+				h, ok := held[order[next]]
+				if !ok {
+					return
+				}
+				delete(held, order[next])
+				next++
+				emit(h)
+			}
+			return
+		}
+		emit(e)
+	}
+}
+
 // Interrupted reports whether a probe was cut short by the context's end
 // (Ctrl-C): the results then do not say whether the target is ready.
 func Interrupted(rs []probes.Result) bool {
@@ -140,6 +178,7 @@ func Interrupted(rs []probes.Result) bool {
 	return false
 }
 
+// AnyFailed reports whether a result failed.
 func AnyFailed(rs []probes.Result) bool {
 	for _, r := range rs {
 		if r.Status == probes.Fail {

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -74,5 +75,40 @@ func TestRunGraphCancelSkipsTheRest(t *testing.T) {
 		if r.Status != probes.Skip {
 			t.Errorf("%s: %s %q, want skip", r.ID, r.Status, r.Detail)
 		}
+	}
+}
+
+// RunGraph announces its plan first; InPlanOrder hands the results on in
+// that order whatever order they finish in (here the reverse).
+func TestInPlanOrderHoldsEarlyFinishers(t *testing.T) {
+	wait := func(d time.Duration) func(context.Context) probes.Result {
+		return func(context.Context) probes.Result { time.Sleep(d); return probes.Result{Status: probes.Pass} }
+	}
+	steps := []Step{{ID: "a", Run: wait(60 * time.Millisecond)}, {ID: "b", Run: wait(30 * time.Millisecond)}, {ID: "c", Run: wait(0)},
+		{ID: "d", Needs: []string{"a"}, Run: wait(0)}}
+	var raw, ordered []string
+	var planned []string
+	show := InPlanOrder(func(e Event) {
+		switch e.Kind {
+		case ProbesPlanned:
+			planned = e.IDs
+		case ProbeFinished:
+			ordered = append(ordered, e.Result.ID)
+		}
+	})
+	RunGraph(context.Background(), steps, nil, func(e Event) {
+		if e.Kind == ProbeFinished {
+			raw = append(raw, e.Result.ID)
+		}
+		show(e)
+	})
+	if strings.Join(planned, ",") != "a,b,c,d" {
+		t.Errorf("planned %v", planned)
+	}
+	if strings.Join(raw, ",") == "a,b,c,d" {
+		t.Errorf("the probes finished in plan order (%v): the test proves nothing", raw)
+	}
+	if strings.Join(ordered, ",") != "a,b,c,d" {
+		t.Errorf("in plan order: %v (finished %v)", ordered, raw)
 	}
 }

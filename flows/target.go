@@ -91,6 +91,13 @@ func Attach(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o AttachOp
 	}()
 	rs := Probe(ctx, d, ws, p, emit)
 	rep := NewReport(p.Type, p.Name, p.ID.String(), rs)
+	if o.Workspace != nil {
+		read, err := o.Workspace()
+		if err != nil {
+			return nil, err // no workspace to attach to (its read may have cut the preflight short): no report
+		}
+		ws = read
+	}
 	if ctx.Err() != nil {
 		return rep, &Error{Kind: KindInterrupted, Msg: "interrupted during the preflight; nothing was sent to Azure", Err: ctx.Err()}
 	}

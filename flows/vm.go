@@ -20,8 +20,12 @@ import (
 // VMInput is what the user gives to attach a VM. Password and passphrase are
 // secrets: they are read from files or the environment, never from flags.
 type VMInput struct {
-	Name           string
-	ResourceID     string
+	Name       string
+	ResourceID string
+	// ResourceName and ResourceGroup name the VM instead of ResourceID, in
+	// the workspace's subscription (and group, when ResourceGroup is empty).
+	ResourceName   string
+	ResourceGroup  string
 	Username       string
 	SSHPort        int
 	Password       string // already read from --password-file or AMLATTACH_SSH_PASSWORD
@@ -42,6 +46,9 @@ type VMPlan struct {
 	ID    azure.ResourceID
 	Login probes.Login
 	Key   *probes.Key
+	// byName: the VM was given by name; its Target binds the ID to the
+	// workspace's subscription and group.
+	byName bool
 }
 
 // Secrets lists the secret strings of the plan, so that outputs can be
@@ -63,15 +70,14 @@ func (p *VMPlan) Secrets() []string {
 // ValidateVM checks the input before anything touches the network. Every
 // problem is a KindInput error naming the flag and the fix.
 func ValidateVM(in VMInput, forAttach bool) (*VMPlan, error) {
-	if strings.TrimSpace(in.ResourceID) == "" {
-		return nil, inputErr("--resource-id", "give the VM's ARM ID, e.g. az vm show -g <group> -n <vm> --query id -o tsv", "the VM's resource ID is required")
+	if strings.TrimSpace(in.ResourceID) == "" && in.ResourceName == "" && in.ResourceGroup == "" {
+		return nil, inputErr("--resource-id", "give the VM's ARM ID (az vm show -g <group> -n <vm> --query id -o tsv), or its name with --resource-name NAME [--resource-group-name GROUP]", "the VM's resource ID is required")
 	}
-	id, err := azure.ParseResourceIDOf(in.ResourceID, "Microsoft.Compute/virtualMachines")
+	id, byName, err := resolveRef(TargetRef{ResourceID: in.ResourceID, ResourceName: in.ResourceName, ResourceGroup: in.ResourceGroup},
+		"/subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/<vm>; get it with az vm show -g <group> -n <vm> --query id -o tsv",
+		"Microsoft.Compute/virtualMachines")
 	if err != nil {
-		var ie *azure.IDError
-		errors.As(err, &ie)
-		return nil, &Error{Kind: KindInput, Field: "--resource-id", Msg: err.Error(), Err: err,
-			Fix: "expected /subscriptions/<subscription-id>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/<vm>; get it with az vm show -g <group> -n <vm> --query id -o tsv"}
+		return nil, err
 	}
 	if in.Name == "" {
 		in.Name = probes.SuggestName(id.Name, nil)
@@ -79,7 +85,7 @@ func ValidateVM(in VMInput, forAttach bool) (*VMPlan, error) {
 	if p := probes.NameProblem(in.Name); p != "" {
 		return nil, inputErr("--name", "use 2-16 letters, digits and hyphens, starting with a letter, e.g. --name "+probes.SuggestName(in.Name, nil), "%s", p)
 	}
-	plan := &VMPlan{In: in, ID: id}
+	plan := &VMPlan{In: in, ID: id, byName: byName}
 	if err := plan.validateLogin(forAttach); err != nil {
 		return nil, err
 	}

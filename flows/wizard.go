@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -369,6 +370,11 @@ func CompletePath(typed string) PathCompletion {
 		for !strings.HasPrefix(c, common) {
 			common = common[:len(common)-1]
 		}
+	}
+	// Names may share the first bytes of different characters (é and è):
+	// stop before a character the common part would cut.
+	for len(common) < len(cands[0]) && !utf8.RuneStart(cands[0][len(common)]) {
+		common = common[:len(common)-1]
 	}
 	return PathCompletion{Value: dirPart + common, Candidates: cands}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
@@ -76,6 +77,24 @@ func TestCompletePath(t *testing.T) {
 	}
 	if c := CompletePath(filepath.Join(dir, "nothing")); c.Value != filepath.Join(dir, "nothing") || len(c.Candidates) != 0 {
 		t.Errorf("no match: %+v", c)
+	}
+}
+
+// Names that share the first byte of a multi-byte character (é and è are
+// both 0xC3 then another byte) complete to their common characters, never
+// to half a character.
+func TestCompletePathKeepsWholeCharacters(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"clé-prod", "clè-test", "日本-a", "日本-b", "日月"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for typed, want := range map[string]string{"cl": "cl", "日": "日", "日本": "日本-"} {
+		c := CompletePath(filepath.Join(dir, typed))
+		if c.Value != filepath.Join(dir, want) || !utf8.ValidString(c.Value) {
+			t.Errorf("%s completes to %q, want %q", typed, c.Value, filepath.Join(dir, want))
+		}
 	}
 }
 

@@ -269,6 +269,9 @@ func (s *doctorScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.gen != s.gen {
 			return s, nil
 		}
+		if msg.ev.Kind == flows.ProbesPlanned {
+			s.planRows(msg.ev.IDs)
+		}
 		s.event(msg.ev.Kind, msg.ev.Result)
 		return s, s.run.waitCmd()
 	case hostKeyAskMsg:
@@ -345,8 +348,19 @@ func (s *doctorScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return s, s.spin.update(msg)
 }
 
-// event fills in a probe row, adding it when it is new: Doctor builds its
-// plan from the stored settings, so the rows are known as they start.
+// planRows lays out the rows in plan order once Doctor has built its plan
+// from the stored settings.
+func (s *doctorScreen) planRows(ids []string) {
+	for _, id := range ids {
+		if _, ok := s.index[id]; !ok {
+			s.index[id] = len(s.rows)
+			s.rows = append(s.rows, probeRow{id: id, title: probes.Title(id)})
+		}
+	}
+}
+
+// event fills in a probe row, adding it when it is new (a run without a
+// plan event).
 func (s *doctorScreen) event(kind flows.EventKind, r probes.Result) {
 	if kind != flows.ProbeStarted && kind != flows.ProbeFinished {
 		return

@@ -416,11 +416,11 @@ func (p *plainRun) preflightRun(plan *flows.Plan, replace bool) []probes.Result 
 	} else {
 		p.say("Preflight of %s as %q (nothing is sent to Azure):", resourceName(plan), plan.Name)
 	}
-	rs := probe(ctx, p.ws, plan, func(e flows.Event) {
+	rs := probe(ctx, p.ws, plan, flows.InPlanOrder(func(e flows.Event) {
 		if e.Kind == flows.ProbeFinished {
 			p.probeLine(e.Result)
 		}
-	})
+	}))
 	counts := map[probes.Status]int{}
 	for _, r := range rs {
 		counts[r.Status]++

@@ -78,11 +78,11 @@ func (p *plainRun) doctor(comp flows.Compute, done *[]string) (Outcome, bool, er
 	var typed []string
 	for {
 		p.say("Doctor of %q (%s, %s); nothing is changed:", comp.Name, comp.Type, orDash(comp.ProvisioningState))
-		g, err := p.be.Doctor(p.hostKeyCtx(), p.ws, in, func(e flows.Event) {
+		g, err := p.be.Doctor(p.hostKeyCtx(), p.ws, in, flows.InPlanOrder(func(e flows.Event) {
 			if e.Kind == flows.ProbeFinished {
 				p.probeLine(e.Result)
 			}
-		})
+		}))
 		if g == nil {
 			p.fail(err)
 			return Outcome{Kind: OutcomeTroubleshot, Lines: *done}, true, nil

@@ -54,7 +54,7 @@ func troubleFake() *fakeBackend {
 				g.Results[2] = probes.Result{ID: probes.IDDatabricksToken, Status: probes.Pass, Detail: "the token works"}
 				return g
 			}
-			g.Remedy = "the stored access token no longer works (expired or revoked): create a new one and attach again: amlattach detach dbx-legacy --yes && amlattach attach databricks --name dbx-legacy --resource-id " + legacyDBX + " --token-file NEW-TOKEN-FILE"
+			g.Remedy = "the stored access token no longer works (expired or revoked): create a new one and attach again with it (--replace runs the preflight with it first and detaches nothing if it fails): amlattach attach databricks --name dbx-legacy --resource-id " + legacyDBX + " --token-file NEW-TOKEN-FILE --replace"
 		case "aks-tiny":
 			g.SecretsFrom = ""
 			g.Causes = []string{flows.CauseOf(c.ProvisioningErrors[0])}

@@ -27,8 +27,18 @@ func newProbeACICmd(a *app) *cobra.Command {
 }
 
 func newAttachACICmd() *cobra.Command {
-	return &cobra.Command{Use: "aci", Short: "Explains why Azure Container Instances are never attached", Args: cobra.NoArgs,
+	return newNeverAttachedCmd("aci", "Explains why Azure Container Instances are never attached", flows.ACIExplanation,
+		"deploy a model to ACI with the Azure ML SDK or CLI; check the subscription first with: amlattach probe aci")
+}
+
+// newNeverAttachedCmd is `attach aci` or `attach local`: a type that is
+// never attached. Whatever follows it (the --name, --resource-id or --yes
+// a user learnt on the other types) gets the explanation, not an unknown
+// flag error; --help and the global flags still work.
+func newNeverAttachedCmd(use, short, why, fix string) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: cobra.ArbitraryArgs,
+		FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: true},
 		RunE: func(*cobra.Command, []string) error {
-			return &flows.Error{Kind: flows.KindInput, Msg: "nothing to attach: " + flows.ACIExplanation, Fix: "deploy a model to ACI with the Azure ML SDK or CLI; check the subscription first with: amlattach probe aci"}
+			return &flows.Error{Kind: flows.KindInput, Msg: "nothing to attach: " + why, Fix: fix}
 		}}
 }

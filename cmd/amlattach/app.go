@@ -81,6 +81,19 @@ var sharedSandbox *sandbox.Server
 // setup builds the dependencies: the sandbox when --world is given, real
 // Azure otherwise; then resolves the workspace and reads it.
 func (a *app) setup(needWorkspace bool) (*env, error) {
+	e, err := a.setupUnread(needWorkspace)
+	if err != nil || !needWorkspace {
+		return e, err
+	}
+	if e.ws, err = a.readWorkspace(a.ctx, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// setupUnread is setup without the read of the workspace: e.ws names it
+// (subscription, group, name) but its location is not known yet.
+func (a *app) setupUnread(needWorkspace bool) (*env, error) {
 	if a.output != "text" && a.output != "json" {
 		return nil, &flows.Error{Kind: flows.KindInput, Field: "-o/--output", Msg: fmt.Sprintf("%q is not an output format", a.output), Fix: "use -o text or -o json"}
 	}
@@ -187,20 +200,26 @@ func (a *app) setup(needWorkspace bool) (*env, error) {
 		}
 		e.ws, e.sources = ws, src
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, a.timeout)
+	return e, nil
+}
+
+// readWorkspace reads the workspace e names: it must exist, and its
+// location goes into the attach request. It leaves e as it is, so that it
+// can run beside a preflight that uses e.
+func (a *app) readWorkspace(ctx context.Context, e *env) (azure.Workspace, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	ws, err := e.deps.Azure.GetWorkspace(ctx, e.ws)
 	if err != nil {
 		if azure.IsNotFound(err) {
 			ae, _ := azure.AsAzureError(err)
-			return nil, &flows.Error{Kind: flows.KindInput, Field: "-w/--workspace", Msg: fmt.Sprintf("workspace %s not found: %s: %s", e.ws, ae.Code, ae.Message),
+			return ws, &flows.Error{Kind: flows.KindInput, Field: "-w/--workspace", Msg: fmt.Sprintf("workspace %s not found: %s: %s", e.ws, ae.Code, ae.Message),
 				Fix: "check --subscription, -g and -w (az ml workspace list -o table)", Err: err}
 		}
-		return nil, flows.FromAzure("read workspace "+e.ws.Name, err)
+		return ws, flows.FromAzure("read workspace "+e.ws.Name, err)
 	}
-	e.ws = ws
 	a.debugf("workspace %s/%s/%s (location %s) from subscription:%s group:%s workspace:%s", ws.SubscriptionID, ws.ResourceGroup, ws.Name, ws.Location, e.sources.Subscription, e.sources.ResourceGroup, e.sources.Workspace)
-	return e, nil
+	return ws, nil
 }
 
 // openDebug starts the --debug trace: our events and the SDK's log (which
@@ -311,10 +330,15 @@ func newRootCmd(a *app) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "amlattach",
 		Short: "Attach existing compute to an Azure Machine Learning workspace, checked first",
-		Long: `amlattach attaches existing compute (an Ubuntu VM or Data Science VM over SSH, and more to come)
-to an Azure Machine Learning workspace. It checks everything it can first (Ubuntu, public IP,
-network rules, SSH reachability and login, Docker, GPU, duplicate attachments), so that nothing
-is sent to Azure until it will work, and it says what to fix when something will not.
+		Long: `amlattach attaches existing compute to an Azure Machine Learning workspace: an Ubuntu VM or
+Data Science VM over SSH (vm), an HDInsight Spark cluster (hdinsight), an Azure Batch account
+(batch), a Databricks workspace (databricks), a Data Lake Analytics account (adla), an AKS
+cluster for inference (aks), an AKS or Arc cluster with the Azure ML extension (kubernetes) or a
+Synapse Spark pool (synapse). It checks everything it can first (for a VM: Ubuntu, public IP,
+network rules, SSH reachability and login, Docker, GPU; for every type: the resource, the compute
+name, duplicate attachments), so that nothing is sent to Azure until it will work, and it says
+what to fix when something will not. It also checks this computer (local) and a subscription
+for Azure Container Instances (aci), which are never attached.
 
 Exit codes: 0 done; 1 a probe failed, nothing was sent; 2 bad input or usage;
 3 Azure refused or the attach ended Failed/Canceled; 4 no Azure credential; 130 interrupted.`,

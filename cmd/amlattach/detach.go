@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,9 +35,7 @@ func newDetachCmd(a *app) *cobra.Command {
 				if !a.io.InTTY {
 					return &flows.Error{Kind: flows.KindInput, Field: "--yes", Msg: "no terminal to ask for confirmation; nothing was detached", Fix: "pass --yes to detach without asking"}
 				}
-				fmt.Fprintf(a.errw, "Detach %q (%s, %s) from %s? Azure ML forgets the compute; the resource %s itself is not touched. [y/N] ", name, c.Type, orDash(c.ProvisioningState), e.ws.Name, orDash(c.ResourceID))
-				line, _ := bufio.NewReader(a.io.In).ReadString('\n')
-				if ans := strings.ToLower(strings.TrimSpace(line)); ans != "y" && ans != "yes" {
+				if !a.askYes(fmt.Sprintf("Detach %q (%s, %s) from %s? Azure ML forgets the compute; the resource %s itself is not touched. [y/N] ", name, c.Type, orDash(c.ProvisioningState), e.ws.Name, orDash(c.ResourceID))) {
 					return &flows.Error{Kind: flows.KindInput, Msg: "not confirmed; nothing was detached"}
 				}
 			}

@@ -33,8 +33,6 @@ func newProbeLocalCmd(a *app) *cobra.Command {
 }
 
 func newAttachLocalCmd() *cobra.Command {
-	return &cobra.Command{Use: "local", Short: "Explains why the local computer is never attached", Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			return &flows.Error{Kind: flows.KindInput, Msg: "nothing to attach: " + flows.LocalExplanation, Fix: "check this computer with: amlattach probe local"}
-		}}
+	return newNeverAttachedCmd("local", "Explains why the local computer is never attached", flows.LocalExplanation,
+		"check this computer with: amlattach probe local")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"amlattach/flows"
@@ -19,25 +20,38 @@ var glyphs = map[probes.Status]string{
 	probes.Skip: "- skip",
 }
 
-// probePrinter renders flow events: probe lines on stdout as they finish
-// (text), attach progress on stderr, and the final document.
+// probePrinter renders flow events: probe lines on stdout as they finish,
+// in plan order (text), attach progress on stderr, and the final document.
 type probePrinter struct {
 	a         *app
 	started   time.Time
 	lastState string
+	ordered   flows.Emit // show, with the probe lines in plan order
 }
 
-func newProbePrinter(a *app) *probePrinter { return &probePrinter{a: a, started: time.Now()} }
+func newProbePrinter(a *app) *probePrinter {
+	p := &probePrinter{a: a, started: time.Now()}
+	p.ordered = flows.InPlanOrder(p.show)
+	return p
+}
 
+// event traces each event as it comes and shows it in plan order.
 func (p *probePrinter) event(e flows.Event) {
 	switch e.Kind {
 	case flows.ProbeFinished:
 		p.a.debugf("probe %s %s: %s", e.Result.ID, e.Result.Status, e.Result.Detail)
+	case flows.ProbeStarted:
+		p.a.debugf("probe %s started", e.Result.ID)
+	}
+	p.ordered(e)
+}
+
+func (p *probePrinter) show(e flows.Event) {
+	switch e.Kind {
+	case flows.ProbeFinished:
 		if !p.a.json() {
 			writeProbeLine(p.a.out, e.Result)
 		}
-	case flows.ProbeStarted:
-		p.a.debugf("probe %s started", e.Result.ID)
 	case flows.DetachProgress:
 		p.a.debugf("detach %s: %s", e.Phase, e.State)
 		if e.State != p.lastState {
@@ -115,4 +129,35 @@ func (p *probePrinter) finish(rep *flows.Report) error {
 		}
 	}
 	return nil
+}
+
+// gate holds events until it is opened (the workspace was found), then
+// passes them on; events held by a gate never opened are dropped.
+type gate struct {
+	mu     sync.Mutex
+	opened bool
+	held   []flows.Event
+	next   flows.Emit
+}
+
+func (g *gate) emit(e flows.Event) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.opened {
+		g.held = append(g.held, e)
+		return
+	}
+	g.next(e)
+}
+
+// open runs first (a heading), then passes on what was held.
+func (g *gate) open(first func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	first()
+	g.opened = true
+	for _, e := range g.held {
+		g.next(e)
+	}
+	g.held = nil
 }

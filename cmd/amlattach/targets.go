@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"amlattach/azure"
 	"amlattach/flows"
 )
 
@@ -78,20 +81,53 @@ func (a *app) targetCommand(attach bool, t targetCmd) *cobra.Command {
 		}}
 }
 
-// runPlan is probe or attach of any type once its input is valid.
+// runPlan is probe or attach of any type once its input is valid. The
+// workspace is read beside the preflight, which needs only its name: the
+// probe lines wait until it is found, and are dropped when it is not.
 func runPlan(a *app, p *flows.Plan, attach bool, f *refFlags) error {
 	a.addSecrets(p.Secrets()...)
-	e, err := a.setup(true)
+	e, err := a.setupUnread(true)
 	if err != nil {
 		return err
 	}
 	p.Bind(e.ws)
 	r := newProbePrinter(a)
-	if !a.json() {
-		fmt.Fprintf(a.out, "Preflight of %s %s as %q in workspace %s\n", typeLabel(p.Type), resourceLabel(p), p.Name, e.ws.Name)
+	ctx, cancel := context.WithCancel(a.ctx)
+	defer cancel()
+	g := &gate{next: r.event}
+	var read azure.Workspace
+	var readErr error
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		if read, readErr = a.readWorkspace(ctx, e); readErr != nil {
+			cancel() // the preflight's results say nothing then
+			return
+		}
+		g.open(func() {
+			if !a.json() {
+				fmt.Fprintf(a.out, "Preflight of %s %s as %q in workspace %s\n", typeLabel(p.Type), resourceLabel(p), p.Name, read.Name)
+			}
+		})
+	}()
+	workspace := func() (azure.Workspace, error) {
+		<-readDone
+		if readErr != nil && a.ctx.Err() != nil {
+			return read, &flows.Error{Kind: flows.KindInterrupted, Msg: "interrupted; nothing was sent to Azure", Err: a.ctx.Err()}
+		}
+		var fe *flows.Error
+		if attach && errors.As(readErr, &fe) {
+			x := *fe
+			x.Msg += "; nothing was sent to Azure"
+			return read, &x
+		}
+		return read, readErr
 	}
 	if !attach {
-		rs := flows.Probe(a.ctx, e.deps, e.ws, p, r.event)
+		rs := flows.Probe(ctx, e.deps, e.ws, p, g.emit)
+		if e.ws, err = workspace(); err != nil {
+			return err
+		}
 		rep := flows.NewReport(p.Type, p.Name, p.ID.String(), rs)
 		if err := r.finish(rep); err != nil {
 			return err
@@ -107,15 +143,20 @@ func runPlan(a *app, p *flows.Plan, attach bool, f *refFlags) error {
 		}
 		return nil
 	}
-	opts := flows.AttachOptions{Force: f.force}
+	opts := flows.AttachOptions{Force: f.force, Workspace: workspace}
 	if !f.yes {
 		opts.Confirm = func(s flows.AttachSummary) (bool, error) { return a.confirm(s) }
 	}
 	var rep *flows.Report
 	if f.replace {
-		rep, err = flows.Replace(a.ctx, e.deps, e.ws, p, flows.ReplaceOptions{AttachOptions: opts, Retry: a.retryCommand()}, r.event)
+		// a reattach reads the compute first: the workspace is known by then
+		if e.ws, err = workspace(); err != nil {
+			return err
+		}
+		opts.Workspace = nil
+		rep, err = flows.Replace(a.ctx, e.deps, e.ws, p, flows.ReplaceOptions{AttachOptions: opts, Retry: a.retryCommand()}, g.emit)
 	} else {
-		rep, err = flows.Attach(a.ctx, e.deps, e.ws, p, opts, r.event)
+		rep, err = flows.Attach(ctx, e.deps, e.ws, p, opts, g.emit)
 	}
 	if ferr := r.finish(rep); ferr != nil && err == nil {
 		err = ferr

@@ -14,18 +14,21 @@ import (
 
 // vmFlags are the flags of `attach vm` and `probe vm` (DESIGN §3).
 type vmFlags struct {
-	name, resourceID, username string
-	sshPort                    int
-	passwordFile, keyFile      string
-	passphraseFile, knownHosts string
-	acceptNew                  bool
-	attach                     refFlags // --yes, --force, --replace
+	name, resourceID, username  string
+	resourceName, resourceGroup string
+	sshPort                     int
+	passwordFile, keyFile       string
+	passphraseFile, knownHosts  string
+	acceptNew                   bool
+	attach                      refFlags // --yes, --force, --replace
 }
 
 func (f *vmFlags) register(c *cobra.Command, attach bool) {
 	fl := c.Flags()
 	fl.StringVar(&f.name, "name", "", "compute name in the workspace (2-16 letters, digits, hyphens; default: from the VM name)")
 	fl.StringVar(&f.resourceID, "resource-id", "", "ARM ID of the VM: /subscriptions/…/resourceGroups/…/providers/Microsoft.Compute/virtualMachines/NAME")
+	fl.StringVar(&f.resourceName, "resource-name", "", "the VM's name, instead of --resource-id (in the workspace's subscription)")
+	fl.StringVar(&f.resourceGroup, "resource-group-name", "", "the resource group of --resource-name (default: the workspace's)")
 	fl.IntVar(&f.sshPort, "ssh-port", 22, "SSH port")
 	f.registerLogin(c)
 	if attach {
@@ -46,7 +49,7 @@ func (f *vmFlags) registerLogin(c *cobra.Command) {
 
 // input turns the flags into a flows.VMInput, reading secret files.
 func (f *vmFlags) input(a *app) (flows.VMInput, error) {
-	in := flows.VMInput{Name: f.name, ResourceID: f.resourceID, Username: f.username, SSHPort: f.sshPort,
+	in := flows.VMInput{Name: f.name, ResourceID: f.resourceID, ResourceName: f.resourceName, ResourceGroup: f.resourceGroup, Username: f.username, SSHPort: f.sshPort,
 		KeyFile: expandHome(f.keyFile), KnownHosts: expandHome(f.knownHosts), AcceptNew: f.acceptNew}
 	if in.KnownHosts == "" {
 		in.KnownHosts = a.defaultKnownHosts()
@@ -146,8 +149,18 @@ func (a *app) confirm(s flows.AttachSummary) (bool, error) {
 	for _, l := range s.Lines() {
 		fmt.Fprintln(a.errw, l)
 	}
-	fmt.Fprint(a.errw, "Attach? [y/N] ")
-	line, _ := bufio.NewReader(a.io.In).ReadString('\n')
+	return a.askYes("Attach? [y/N] "), nil
+}
+
+// askYes asks on stderr and reads the answer. An answer ended by the end of
+// the input (Ctrl-D) rather than Enter left the cursor after the prompt:
+// a newline then puts what follows on its own line.
+func (a *app) askYes(prompt string) bool {
+	fmt.Fprint(a.errw, prompt)
+	line, err := bufio.NewReader(a.io.In).ReadString('\n')
+	if err != nil {
+		fmt.Fprintln(a.errw)
+	}
 	ans := strings.ToLower(strings.TrimSpace(line))
-	return ans == "y" || ans == "yes", nil
+	return ans == "y" || ans == "yes"
 }
