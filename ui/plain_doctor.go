@@ -382,7 +382,7 @@ func (p *plainRun) reattach(comp flows.Compute, typ string) (Outcome, error) {
 			p.say("Nothing was changed.")
 			return Outcome{Kind: OutcomeQuit}, nil
 		}
-		retry := strings.Join(append([]string{p.o.command(), "--subscription", shellQuote(p.ws.SubscriptionID), "-g", shellQuote(p.ws.ResourceGroup), "-w", shellQuote(p.ws.Name), "attach", typ, "--name", shellQuote(comp.Name), "--resource-id", shellQuote(pl.ID.String())}, retryArgs()...), " ")
+		retry := strings.Join(append([]string{p.o.command(), "--subscription", flows.ShellQuote(p.ws.SubscriptionID), "-g", flows.ShellQuote(p.ws.ResourceGroup), "-w", flows.ShellQuote(p.ws.Name), "attach", typ, "--name", flows.ShellQuote(comp.Name), "--resource-id", flows.ShellQuote(pl.ID.String())}, retryArgs()...), " ")
 		start := time.Now()
 		last := ""
 		rep, err := p.be.Replace(p.ctx, p.ws, pl, retry, func(e flows.Event) {
@@ -429,7 +429,7 @@ func formRetryArgs(typ string, values map[string]string) []string {
 			out = append(out, f.Flag, strings.ToUpper(strings.TrimPrefix(f.Flag, "--")))
 		case (f.Kind == flows.FieldChoice || f.Kind == flows.FieldBool) && strings.EqualFold(v, f.Default):
 		default:
-			out = append(out, f.Flag, shellQuote(v))
+			out = append(out, f.Flag, flows.ShellQuote(v))
 		}
 	}
 	return out
@@ -437,12 +437,12 @@ func formRetryArgs(typ string, values map[string]string) []string {
 
 // vmRetryArgs are a VM's login as flags, the password as a file to give.
 func vmRetryArgs(in flows.VMInput) []string {
-	out := []string{"--username", shellQuote(in.Username)}
+	out := []string{"--username", flows.ShellQuote(in.Username)}
 	if in.SSHPort != 0 && in.SSHPort != 22 {
 		out = append(out, "--ssh-port", strconv.Itoa(in.SSHPort))
 	}
 	if in.KeyFile != "" {
-		return append(out, "--ssh-key", shellQuote(in.KeyFile))
+		return append(out, "--ssh-key", flows.ShellQuote(in.KeyFile))
 	}
 	return append(out, "--password-file", "PASSWORD-FILE")
 }

@@ -50,22 +50,14 @@ func (m *Model) endReplace() {
 // same settings, secrets left as files to give: what finishes a reattach
 // that failed after its detach.
 func (m *Model) retryCommand(p *flows.Plan) string {
-	args := []string{m.opts.command(), "--subscription", shellQuote(m.ws.SubscriptionID), "-g", shellQuote(m.ws.ResourceGroup), "-w", shellQuote(m.ws.Name),
-		"attach", p.Type, "--name", shellQuote(p.Name), "--resource-id", shellQuote(p.ID.String())}
+	args := []string{m.opts.command(), "--subscription", flows.ShellQuote(m.ws.SubscriptionID), "-g", flows.ShellQuote(m.ws.ResourceGroup), "-w", flows.ShellQuote(m.ws.Name),
+		"attach", p.Type, "--name", flows.ShellQuote(p.Name), "--resource-id", flows.ShellQuote(p.ID.String())}
 	if p.Type == "vm" {
 		args = append(args, m.details.retryArgs()...)
 	} else {
 		args = append(args, m.form.retryArgs()...)
 	}
 	return strings.Join(args, " ")
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // SetReplace fixes the form on reattaching comp (nil: a new attach again):
