@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -89,6 +90,17 @@ func (h *simHost) binary(name string) string {
 	return ""
 }
 
+// installed is the program a command word names ("" when the host has
+// none): a name on the PATH, or its path (/usr/bin/docker; /bin/sh too, as
+// /bin is /usr/bin on current distributions).
+func (h *simHost) installed(word string) string {
+	dir, base := path.Split(word)
+	if h.binary(base) == "" || (dir != "" && dir != "/usr/bin/" && dir != "/bin/") {
+		return ""
+	}
+	return base
+}
+
 // exec runs a simple command: a shell builtin, else a program.
 func (s *shell) exec(p *proc) int {
 	name, args := p.args[0], p.args[1:]
@@ -146,8 +158,8 @@ func (s *shell) exec(p *proc) int {
 func (s *shell) program(p *proc) int {
 	h := s.h
 	name, args := p.args[0], p.args[1:]
-	if h.binary(name) == "" {
-		fmt.Fprintf(p.err, "sh: %d: %s: not found\n", s.line, name)
+	if name = h.installed(name); name == "" {
+		fmt.Fprintf(p.err, "sh: %d: %s: not found\n", s.line, p.args[0])
 		return 127
 	}
 	switch name {
@@ -609,7 +621,7 @@ options:
 	if len(args) == 0 {
 		return p.answer(envLines(env), "", 0)
 	}
-	if s.h.binary(args[0]) == "" {
+	if s.h.installed(args[0]) == "" {
 		fmt.Fprintf(p.err, "env: '%s': No such file or directory\n", args[0])
 		return 127
 	}
@@ -737,10 +749,10 @@ run:
 		}
 		return p.answer("", "sudo: a terminal is required to read the password; either use the -S option to read from standard input or configure an askpass helper\nsudo: a password is required\n", 1)
 	}
-	if s.h.binary(args[0]) == "" {
+	if s.h.installed(args[0]) == "" {
 		return p.answer("", fmt.Sprintf("sudo: %s: command not found\n", args[0]), 1)
 	}
-	env["SUDO_USER"], env["SUDO_COMMAND"] = s.user, s.h.binary(args[0])+strings.TrimSuffix(" "+strings.Join(args[1:], " "), " ")
+	env["SUDO_USER"], env["SUDO_COMMAND"] = s.user, s.h.binary(s.h.installed(args[0]))+strings.TrimSuffix(" "+strings.Join(args[1:], " "), " ")
 	as := s.h.newShell(s.login, target, env, s.budget)
 	as.cwd, as.line, as.depth = s.cwd, s.line, s.depth+1
 	return as.program(&proc{args: args, env: env, stdio: p.stdio})

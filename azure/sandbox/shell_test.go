@@ -69,6 +69,8 @@ func TestSimShell(t *testing.T) {
 		{"sh -c arguments", good, `sh -c 'echo "$0:$1:$#"' name one`, "name:one:1\n", "", 0},
 		{"not found", good, "frobnicate --now", "", "sh: 1: frobnicate: not found\n", 127},
 		{"not found on line 2", good, "true\nfrobnicate", "", "sh: 2: frobnicate: not found\n", 127},
+		{"programs by path", good, "/usr/bin/whoami; /bin/sh -c 'echo ok'; sudo -n /usr/bin/id -un", "azureuser\nok\nroot\n", "", 0},
+		{"path not installed", good, "/opt/tool; /usr/bin/nvidia-smi", "", "sh: 1: /opt/tool: not found\nsh: 1: /usr/bin/nvidia-smi: not found\n", 127},
 		{"sudo not found", good, "sudo -n frobnicate", "", "sudo: frobnicate: command not found\n", 1},
 		{"sudo cannot run cd", good, "sudo -n cd /", "", "sudo: cd: command not found\n", 1},
 		{"pipes refused", good, "ls | wc -l", "", "sh: 1: pipes are not supported by this simulated host\n", 2},
