@@ -437,6 +437,14 @@ func (s *shell) expandConfig(std stdio) *expand.Config {
 			if sub.depth > shellMaxDepth {
 				return fmt.Errorf("command substitutions nest more than %d deep: this simulated host stops here", shellMaxDepth)
 			}
+			if f, ok := readSubst(cs); ok { // $(<file): the file, as bash gives it
+				std, ok := sub.redirect(f.Redirs, stdio{out: w, err: std.err})
+				if ok {
+					_, _ = io.WriteString(w, std.in)
+				}
+				s.substStatus = boolStatus(ok)
+				return nil
+			}
 			sub.stmts(cs.Stmts, stdio{out: w, err: std.err})
 			s.substStatus = sub.status
 			return nil
@@ -446,6 +454,14 @@ func (s *shell) expandConfig(std stdio) *expand.Config {
 		},
 		NoUnset: s.nounset,
 	}
+}
+
+// readSubst is the statement of a $(<file) substitution.
+func readSubst(cs *syntax.CmdSubst) (*syntax.Stmt, bool) {
+	if len(cs.Stmts) != 1 || cs.Stmts[0].Cmd != nil || len(cs.Stmts[0].Redirs) != 1 || cs.Stmts[0].Redirs[0].Op != syntax.RdrIn {
+		return nil, false
+	}
+	return cs.Stmts[0], true
 }
 
 // shellEnv is a shell's variables and special parameters as expand sees them.

@@ -56,6 +56,7 @@ func TestSimShell(t *testing.T) {
 		{"write into a missing folder", good, "echo x > /nope/f", "", "sh: 1: cannot create /nope/f: Directory nonexistent\n", 2},
 		{"root writes anywhere", good, "sudo -n sh -c 'echo hi > /etc/motd'; cat /etc/motd", "hi\n", "", 0},
 		{"input redirection", good, "echo from-file > f3; cat < f3", "from-file\n", "", 0},
+		{"file by substitution", good, `echo "[$(</etc/hostname)]"; x=$(</nope); echo $?`, "[good]\n1\n", "sh: 1: cannot open /nope: No such file\n", 0},
 		{"here-document", good, "cat <<EOF\nhi $USER\nEOF", "hi azureuser\n", "", 0},
 		{"quoted here-document", good, "cat <<'EOF'\nhi $USER\nEOF", "hi $USER\n", "", 0},
 		{"cd and relative paths", good, "cd /tmp && pwd && echo x > rel && cat /tmp/rel", "/tmp\nx\n", "", 0},
