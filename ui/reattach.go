@@ -49,8 +49,8 @@ func (m *Model) retryCommand(p *flows.Plan) string {
 
 // retryCommand is the attach command of plan in ws, args its settings.
 func retryCommand(o Options, ws flows.Workspace, p *flows.Plan, args []string) string {
-	cmd := []string{o.command(), "--subscription", shellQuote(ws.SubscriptionID), "-g", shellQuote(ws.ResourceGroup), "-w", shellQuote(ws.Name),
-		"attach", p.Type, "--name", shellQuote(p.Name), "--resource-id", shellQuote(p.ID.String())}
+	cmd := []string{o.command(), "--subscription", flows.ShellQuote(ws.SubscriptionID), "-g", flows.ShellQuote(ws.ResourceGroup), "-w", flows.ShellQuote(ws.Name),
+		"attach", p.Type, "--name", flows.ShellQuote(p.Name), "--resource-id", flows.ShellQuote(p.ID.String())}
 	return strings.Join(append(cmd, args...), " ")
 }
 
@@ -67,9 +67,9 @@ func formRetryArgs(typ string, values map[string]string) []string {
 			out = append(out, f.Flag, strings.ToUpper(strings.TrimPrefix(f.Flag, "--")))
 		case (f.Kind == flows.FieldChoice || f.Kind == flows.FieldBool) && strings.EqualFold(v, f.Default):
 		case f.Kind == flows.FieldFile || f.Kind == flows.FieldKeyFile:
-			out = append(out, f.Flag, shellQuote(flows.ExpandHome(v)))
+			out = append(out, f.Flag, flows.ShellQuote(flows.ExpandHome(v)))
 		default:
-			out = append(out, f.Flag, shellQuote(v))
+			out = append(out, f.Flag, flows.ShellQuote(v))
 		}
 	}
 	return out
@@ -91,14 +91,6 @@ func replaceValues(comp flows.Compute) map[string]string {
 	set("cluster-purpose", comp.ClusterPurpose)
 	set("namespace", comp.Namespace)
 	return v
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // SetReplace fixes the form on reattaching comp (nil: a new attach again):

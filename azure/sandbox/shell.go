@@ -1,711 +1,687 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"sort"
 	"strconv"
 	"strings"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
 )
 
-// The simulated host runs commands through a tiny shell: words with single
-// and double quotes and backslashes, $HOME/$USER and ~, the separators ;,
-// && and ||, and the redirections >/dev/null, 2>/dev/null and 2>&1. Pipes
-// and substitutions are refused. Each command answers what the machine the
-// world describes would answer.
+// The simulated host runs each command line the way a login shell would:
+// mvdan.cc/sh parses it and its expand package does quoting, variables,
+// tildes, braces and $(…); the statements (; && || newlines, ! and if,
+// { } and ( ), redirections, VAR=value before a command, exit, set -e)
+// run here. No program of this computer runs and none of its files is
+// read: commands are emulations answering what the machine the world
+// describes would answer (shell_commands.go), files live on the host's
+// in-memory disk (shell_fs.go), and globbing is off. Pipes, background
+// jobs, loops and functions are refused with a message.
 
-// shellRun is one command line's result.
-type shellRun struct {
-	out, err strings.Builder
-	code     int
+// shellCommandBudget bounds the commands one exec request runs (sh -c can
+// nest and repeat), and shellMaxDepth how deep sh -c and $(…) nest.
+const (
+	shellCommandBudget = 10000
+	shellMaxDepth      = 16
+	shellMaxValue      = 1 << 20
+)
+
+// shell is the state of one shell process on the host.
+type shell struct {
+	h       *simHost
+	login   string // who signed in over SSH
+	user    string // who runs the commands: login, or root under sudo
+	vars    map[string]shellVar
+	arg0    string
+	params  []string
+	cwd     string
+	status  int
+	exited  bool // exit ran, or set -e or an expansion error stopped the script
+	errexit bool // set -e
+	nounset bool // set -u
+	quiet   int  // >0 where set -e does not apply: conditions, left of && and ||, after !
+	line    uint // the line of the statement running, for messages
+	depth   int
+	budget  *int
+	// substStatus is the status of the last $(…) expanded, which is the
+	// status of a command that only assigns.
+	substStatus int
 }
 
-// run interprets a command line as user.
+type shellVar struct {
+	val      string
+	exported bool
+}
+
+// stdio is where a command reads and writes.
+type stdio struct {
+	in       string
+	out, err io.Writer
+}
+
+// run interprets a command line as user, as the login shell of an SSH
+// exec request would.
 func (h *simHost) run(user, line string) (string, string, int) {
-	var res shellRun
-	cmds, err := splitCommands(line)
-	if err != nil {
-		return "", "sh: 1: " + err.Error() + "\n", 2
-	}
-	for i, c := range cmds {
-		if i > 0 {
-			switch cmds[i-1].op {
-			case "&&":
-				if res.code != 0 {
-					continue
-				}
-			case "||":
-				if res.code == 0 {
-					continue
-				}
-			}
-		}
-		words, err := splitWords(c.text, h.home(user), user)
-		if err != nil {
-			res.err.WriteString("sh: 1: " + err.Error() + "\n")
-			res.code = 2
-			continue
-		}
-		words, outNull, errNull, errToOut, errMsg := redirections(words)
-		if errMsg != "" {
-			res.err.WriteString(errMsg)
-			res.code = 2
-			continue
-		}
-		if len(words) == 0 {
-			continue
-		}
-		out, errOut, code := h.command(user, false, words)
-		if errToOut {
-			out, errOut = out+errOut, ""
-		}
-		if !outNull {
-			res.out.WriteString(out)
-		}
-		if !errNull {
-			res.err.WriteString(errOut)
-		}
-		res.code = code
-	}
-	return res.out.String(), res.err.String(), res.code
-}
-
-type shellCmd struct{ text, op string }
-
-// splitCommands splits at ;, && and || outside quotes.
-func splitCommands(line string) ([]shellCmd, error) {
-	var out []shellCmd
-	var cur strings.Builder
-	quote := byte(0)
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			} else if c == '\\' && quote == '"' && i+1 < len(line) {
-				cur.WriteByte(c)
-				i++
-				c = line[i]
-			}
-			cur.WriteByte(c)
-			continue
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '\\' && i+1 < len(line):
-			cur.WriteByte(c)
-			i++
-			c = line[i]
-		case c == ';':
-			out = append(out, shellCmd{cur.String(), ";"})
-			cur.Reset()
-			continue
-		case (c == '&' || c == '|') && i+1 < len(line) && line[i+1] == c:
-			out = append(out, shellCmd{cur.String(), string([]byte{c, c})})
-			cur.Reset()
-			i++
-			continue
-		case c == '|':
-			return nil, fmt.Errorf("pipes are not supported by this simulated host")
-		case c == '`' || (c == '$' && i+1 < len(line) && line[i+1] == '('):
-			return nil, fmt.Errorf("command substitution is not supported by this simulated host")
-		case c == '&' && !(i > 0 && line[i-1] == '>'):
-			return nil, fmt.Errorf("background jobs are not supported by this simulated host")
-		}
-		cur.WriteByte(c)
-	}
-	if quote != 0 {
-		return nil, fmt.Errorf("Syntax error: Unterminated quoted string")
-	}
-	return append(out, shellCmd{cur.String(), ""}), nil
-}
-
-// splitWords splits a simple command into words, removing quotes and
-// expanding $HOME, $USER and a leading ~.
-func splitWords(s, home, user string) ([]string, error) {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	quote := byte(0)
-	expand := func(i int) (string, int, bool) {
-		for _, v := range []struct{ name, val string }{{"HOME", home}, {"USER", user}, {"{HOME}", home}, {"{USER}", user}} {
-			if strings.HasPrefix(s[i+1:], v.name) {
-				return v.val, i + len(v.name), true
-			}
-		}
-		return "", i, false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote == '\'':
-			if c == '\'' {
-				quote = 0
-			} else {
-				cur.WriteByte(c)
-			}
-		case quote == '"':
-			switch {
-			case c == '"':
-				quote = 0
-			case c == '\\' && i+1 < len(s) && strings.IndexByte(`"\$`+"`", s[i+1]) >= 0:
-				i++
-				cur.WriteByte(s[i])
-			case c == '$':
-				if v, j, ok := expand(i); ok {
-					cur.WriteString(v)
-					i = j
-				} else {
-					cur.WriteByte(c)
-				}
-			default:
-				cur.WriteByte(c)
-			}
-		case c == ' ' || c == '\t' || c == '\n':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		case c == '\'' || c == '"':
-			quote = c
-			inWord = true
-		case c == '\\' && i+1 < len(s):
-			i++
-			cur.WriteByte(s[i])
-			inWord = true
-		case c == '~' && !inWord && (i+1 == len(s) || s[i+1] == '/' || s[i+1] == ' '):
-			cur.WriteString(home)
-			inWord = true
-		case c == '$':
-			if v, j, ok := expand(i); ok {
-				cur.WriteString(v)
-				i = j
-			} else {
-				cur.WriteByte(c)
-			}
-			inWord = true
-		default:
-			cur.WriteByte(c)
-			inWord = true
-		}
-	}
-	if quote != 0 {
-		return nil, fmt.Errorf("Syntax error: Unterminated quoted string")
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words, nil
-}
-
-// redirections takes the redirection words out of a command.
-func redirections(words []string) (rest []string, outNull, errNull, errToOut bool, errMsg string) {
-	for i := 0; i < len(words); i++ {
-		w := words[i]
-		fd, target, ok := "", "", false
-		for _, p := range []string{"2>", "1>", ">"} {
-			if strings.HasPrefix(w, p) {
-				fd, target, ok = strings.TrimSuffix(p, ">"), strings.TrimPrefix(w, p), true
-				break
-			}
-		}
-		if !ok {
-			rest = append(rest, w)
-			continue
-		}
-		if target == "" && i+1 < len(words) {
-			i++
-			target = words[i]
-		}
-		switch {
-		case fd == "2" && target == "&1":
-			errToOut = true
-		case (fd == "" || fd == "1") && target == "&2":
-			// stdout to stderr: rare in probes; keep it on stdout
-		case target == "/dev/null" && fd == "2":
-			errNull = true
-		case target == "/dev/null":
-			outNull = true
-		default:
-			return nil, false, false, false, fmt.Sprintf("sh: 1: cannot create %s: Permission denied\n", target)
-		}
-	}
-	return rest, outNull, errNull, errToOut, ""
-}
-
-func (h *simHost) home(user string) string {
-	if user == "root" {
-		return "/root"
-	}
-	return "/home/" + user
-}
-
-// builtins are shell builtins (command -v prints just their name).
-var builtins = map[string]bool{"echo": true, "true": true, "false": true, "command": true, "exit": true, "cd": true, "type": true, "test": true, "[": true, "pwd": true}
-
-// binary is where an installed program lives, "" when it is not installed.
-func (h *simHost) binary(name string) string {
-	sim := h.e.vm.SSH.Sim
-	switch name {
-	case "docker":
-		if sim.Docker != "" {
-			return "/usr/bin/docker"
-		}
-		return ""
-	case "nvidia-smi":
-		if sim.GPU != "" {
-			return "/usr/bin/nvidia-smi"
-		}
-		return ""
-	case "sudo", "cat", "id", "uname", "df", "whoami", "hostname", "echo", "true", "false", "test":
-		return "/usr/bin/" + name
-	}
-	return ""
-}
-
-// command runs one simple command; root is true under sudo.
-func (h *simHost) command(user string, root bool, args []string) (string, string, int) {
-	sim := h.e.vm.SSH.Sim
-	vm := h.e.vm
-	name := args[0]
-	me := user
-	if root {
-		me = "root"
-	}
-	notFound := func() (string, string, int) {
-		if root {
-			return "", fmt.Sprintf("sudo: %s: command not found\n", name), 1
-		}
-		return "", fmt.Sprintf("sh: 1: %s: not found\n", name), 127
-	}
-	switch name {
-	case "true", ":":
-		return "", "", 0
-	case "false":
-		return "", "", 1
-	case "exit":
-		code := 0
-		if len(args) > 1 {
-			fmt.Sscanf(args[1], "%d", &code)
-		}
-		return "", "", code
-	case "echo":
-		rest, nl := args[1:], "\n"
-		if len(rest) > 0 && rest[0] == "-n" {
-			rest, nl = rest[1:], ""
-		}
-		return strings.Join(rest, " ") + nl, "", 0
-	case "pwd":
-		return h.home(me) + "\n", "", 0
-	case "whoami":
-		return me + "\n", "", 0
-	case "hostname":
-		return vm.Name + "\n", "", 0
-	case "id":
-		return h.id(me, args[1:])
-	case "uname":
-		return h.uname(args[1:])
-	case "cat":
-		return h.cat(args[1:])
-	case "command", "which":
-		return h.which(name, args[1:])
-	case "sudo":
-		return h.sudo(user, root, args[1:])
-	case "df":
-		return h.df(args[1:])
-	case "docker":
-		if sim.Docker == "" {
-			return notFound()
-		}
-		return h.docker(root, args[1:])
-	case "nvidia-smi":
-		if sim.GPU == "" {
-			return notFound()
-		}
-		return h.nvidiaSMI(args[1:])
-	}
-	return notFound()
-}
-
-func (h *simHost) which(name string, args []string) (string, string, int) {
-	if name == "command" {
-		if len(args) == 0 || (args[0] != "-v" && args[0] != "-V") {
-			if len(args) > 0 {
-				return h.command(h.e.vm.AdminUsername, false, args)
-			}
-			return "", "", 0
-		}
-		args = args[1:]
-	}
-	code := 0
-	var out strings.Builder
-	for _, a := range args {
-		switch {
-		case name == "command" && builtins[a]:
-			out.WriteString(a + "\n")
-		case h.binary(a) != "":
-			out.WriteString(h.binary(a) + "\n")
-		default:
-			code = 1
-		}
-	}
-	return out.String(), "", code
-}
-
-func (h *simHost) sudo(user string, root bool, args []string) (string, string, int) {
-	nonInteractive := false
-	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
-		switch args[0] {
-		case "-n", "--non-interactive":
-			nonInteractive = true
-		case "-E", "-H", "--preserve-env", "--set-home":
-		case "--":
-			args = args[1:]
-			goto run
-		default:
-			return "", fmt.Sprintf("sudo: invalid option -- '%s'\nusage: sudo -h | -K | -k | -V\n", strings.TrimLeft(args[0], "-")), 1
-		}
-		args = args[1:]
-	}
-run:
-	if len(args) == 0 {
-		return "", "usage: sudo -h | -K | -k | -V\nusage: sudo -v [-AknS] [-g group] [-h host] [-p prompt] [-u user]\n", 1
-	}
-	if h.e.vm.SSH.Sim.SudoNeedsPassword && !root && user != "root" {
-		if nonInteractive {
-			return "", "sudo: a password is required\n", 1
-		}
-		return "", "sudo: a terminal is required to read the password; either use the -S option to read from standard input or configure an askpass helper\nsudo: a password is required\n", 1
-	}
-	if builtins[args[0]] && args[0] != "echo" && args[0] != "true" && args[0] != "false" && args[0] != "test" {
-		return "", fmt.Sprintf("sudo: %s: command not found\n", args[0]), 1
-	}
-	return h.command(user, true, args)
-}
-
-func (h *simHost) id(me string, args []string) (string, string, int) {
-	uid, groups := "1000", fmt.Sprintf("1000(%s),4(adm),27(sudo)", me)
-	if me == "root" {
-		uid, groups = "0", "0(root)"
-	} else if sim := h.e.vm.SSH.Sim; sim.Docker != "" && !sim.DockerSudoOnly {
-		groups += ",998(docker)"
-	}
-	if len(args) == 0 {
-		return fmt.Sprintf("uid=%s(%s) gid=%s(%s) groups=%s\n", uid, me, uid, me, groups), "", 0
-	}
-	switch strings.Join(args, " ") {
-	case "-un", "-u -n", "-nu", "-gn", "-g -n", "-ng":
-		return me + "\n", "", 0
-	case "-u", "-g":
-		return uid + "\n", "", 0
-	case "-Gn", "-nG":
-		return strings.NewReplacer("1000(", "", "4(", "", "27(", "", "998(", "", "0(", "", ")", "", ",", " ").Replace(groups) + "\n", "", 0
-	}
-	return "", fmt.Sprintf("id: invalid option -- '%s'\nTry 'id --help' for more information.\n", strings.TrimLeft(args[0], "-")), 1
-}
-
-func (h *simHost) cat(args []string) (string, string, int) {
 	var out, errOut strings.Builder
-	code := 0
-	for _, f := range args {
-		switch f {
-		case "/etc/os-release", "/usr/lib/os-release":
-			out.WriteString(osRelease(h.e.vm.SSH.Sim.OS))
-		case "/etc/hostname":
-			out.WriteString(h.e.vm.Name + "\n")
-		default:
-			errOut.WriteString("cat: " + f + ": No such file or directory\n")
-			code = 1
-		}
-	}
+	budget := shellCommandBudget
+	s := h.newShell(user, user, h.loginEnv(user), &budget)
+	s.arg0 = "sh"
+	code := s.script(line, stdio{out: &out, err: &errOut})
 	return out.String(), errOut.String(), code
 }
 
-func (h *simHost) uname(args []string) (string, string, int) {
-	kernel, build := kernelOf(h.e.vm.SSH.Sim.OS)
-	if len(args) == 0 {
-		return "Linux\n", "", 0
+// loginEnv is the environment sshd gives user's commands.
+func (h *simHost) loginEnv(user string) map[string]string {
+	return map[string]string{
+		"HOME": h.home(user), "LANG": "C.UTF-8", "LOGNAME": user, "USER": user, "SHELL": "/bin/bash", "SHLVL": "1",
+		"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/games:/usr/local/games:/snap/bin",
+		"PWD":  h.home(user),
 	}
-	var parts []string
-	for _, a := range args {
-		switch a {
-		case "-a", "--all":
-			return fmt.Sprintf("Linux %s %s %s x86_64 x86_64 x86_64 GNU/Linux\n", h.e.vm.Name, kernel, build), "", 0
-		case "-s":
-			parts = append(parts, "Linux")
-		case "-n":
-			parts = append(parts, h.e.vm.Name)
-		case "-r":
-			parts = append(parts, kernel)
-		case "-v":
-			parts = append(parts, build)
-		case "-m", "-p", "-i":
-			parts = append(parts, "x86_64")
-		case "-o":
-			parts = append(parts, "GNU/Linux")
-		default:
-			return "", fmt.Sprintf("uname: invalid option -- '%s'\nTry 'uname --help' for more information.\n", strings.TrimLeft(a, "-")), 1
-		}
-	}
-	return strings.Join(parts, " ") + "\n", "", 0
 }
 
-// df answers in the POSIX format; free space comes from freeDiskGB, on a
-// disk with 30 GB used.
-func (h *simHost) df(args []string) (string, string, int) {
-	human := false
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") && strings.Contains(a, "h") {
-			human = true
-		}
+// newShell starts a shell for user with env as its exported variables.
+func (h *simHost) newShell(login, user string, env map[string]string, budget *int) *shell {
+	s := &shell{h: h, login: login, user: user, vars: map[string]shellVar{}, cwd: h.home(user), budget: budget, line: 1}
+	for k, v := range env {
+		s.vars[k] = shellVar{v, true}
 	}
-	const kib = 1024 * 1024 // KiB per GiB
-	avail := int64(h.e.vm.SSH.Sim.FreeDiskGB) * kib
-	used := int64(30) * kib
-	total := avail + used
-	capacity := (used*100 + total - 1) / total
-	if human {
-		return fmt.Sprintf("Filesystem      Size  Used Avail Use%% Mounted on\n/dev/root       %3dG   30G  %3dG  %2d%% /\n",
-			total/kib, avail/kib, capacity), "", 0
+	if pwd := env["PWD"]; strings.HasPrefix(pwd, "/") && h.isDir(pwd) {
+		s.cwd = pwd
 	}
-	return fmt.Sprintf("Filesystem     1024-blocks     Used Available Capacity Mounted on\n/dev/root      %11d %8d %9d %7d%% /\n",
-		total, used, avail, capacity), "", 0
+	s.vars["PWD"] = shellVar{s.cwd, true}
+	return s
 }
 
-const (
-	dockerSocketDown = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n"
-	dockerDenied     = "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get \"http://%2Fvar%2Frun%2Fdocker.sock/v1.24/version\": dial unix /var/run/docker.sock: connect: permission denied\n"
-)
+// subshell is a copy of s for ( … ) and $(…): what it changes stays in it.
+func (s *shell) subshell() *shell {
+	c := *s
+	c.vars = make(map[string]shellVar, len(s.vars))
+	for k, v := range s.vars {
+		c.vars[k] = v
+	}
+	c.exited = false
+	c.depth++
+	return &c
+}
 
-func (h *simHost) docker(root bool, args []string) (string, string, int) {
-	sim := h.e.vm.SSH.Sim
-	v := sim.Docker
-	sub, format := "", ""
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--format" || a == "-f":
-			if i+1 < len(args) {
-				format = args[i+1]
-				i++
-			}
-		case strings.HasPrefix(a, "--format="):
-			format = strings.TrimPrefix(a, "--format=")
-		case a == "--version" || a == "-v":
-			if sub == "" {
-				return fmt.Sprintf("Docker version %s, build %s\n", v, shortBuild(v)), "", 0
-			}
-		case !strings.HasPrefix(a, "-") && sub == "":
-			sub = a
+// environ is what a command started from s receives.
+func (s *shell) environ() map[string]string {
+	env := map[string]string{}
+	for k, v := range s.vars {
+		if v.exported {
+			env[k] = v.val
 		}
 	}
-	switch sub {
-	case "":
-		return "", "Usage:  docker [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n", 0
-	case "version", "info", "ps", "images":
-	default:
-		return "", fmt.Sprintf("docker: '%s' is not available on this simulated host.\nSee 'docker --help'\n", sub), 1
+	return env
+}
+
+// script parses src and runs it.
+func (s *shell) script(src string, std stdio) int {
+	if s.depth > shellMaxDepth {
+		fmt.Fprintf(std.err, "sh: %d: shells nest more than %d deep: this simulated host stops here\n", s.line, shellMaxDepth)
+		return 2
 	}
-	client := fmt.Sprintf("Client:\n Version:           %s\n API version:       1.43\n Go version:        go1.20.10\n OS/Arch:           linux/amd64\n", v)
-	failure := ""
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
+	if err != nil {
+		fmt.Fprintf(std.err, "sh: %s\n", syntaxMessage(err))
+		return 2
+	}
+	if line, what := unsupported(f); what != "" {
+		fmt.Fprintf(std.err, "sh: %d: %s are not supported by this simulated host\n", line, what)
+		return 2
+	}
+	s.stmts(f.Stmts, std)
+	return s.status
+}
+
+// syntaxMessage words a parse error the way sh does: line, then what.
+func syntaxMessage(err error) string {
+	line := uint(1)
+	var pe syntax.ParseError
+	var le syntax.LangError
 	switch {
-	case !sim.DockerDaemon:
-		failure = dockerSocketDown
-	case sim.DockerSudoOnly && !root:
-		failure = dockerDenied
+	case errors.As(err, &pe):
+		line = pe.Pos.Line()
+	case errors.As(err, &le):
+		line = le.Pos.Line()
 	}
-	if failure != "" {
-		if sub == "version" && format == "" {
-			return client + "\n", failure, 1
+	return fmt.Sprintf("%d: Syntax error: %s", line, withoutPos(err.Error()))
+}
+
+// withoutPos drops the "line:column: " an error of mvdan.cc/sh starts with.
+func withoutPos(msg string) string {
+	rest := msg
+	for range 2 {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
 		}
-		return "", failure, 1
+		if i == 0 || i == len(rest) || rest[i] != ':' {
+			return msg
+		}
+		rest = rest[i+1:]
 	}
-	switch sub {
-	case "version":
-		if format != "" {
-			return v + "\n", "", 0
+	return strings.TrimPrefix(rest, " ")
+}
+
+// unsupported finds the first construct this shell does not run.
+func unsupported(f *syntax.File) (uint, string) {
+	var line uint
+	what := ""
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if what != "" || n == nil {
+			return false
 		}
-		return client + fmt.Sprintf("\nServer:\n Engine:\n  Version:          %s\n  API version:      1.43 (minimum version 1.12)\n  OS/Arch:          linux/amd64\n", v), "", 0
-	case "info":
-		if format != "" {
-			return v + "\n", "", 0
+		switch n := n.(type) {
+		case *syntax.Stmt:
+			if n.Background || n.Coprocess || n.Disown {
+				what = "background jobs"
+			}
+		case *syntax.BinaryCmd:
+			if n.Op == syntax.Pipe || n.Op == syntax.PipeAll {
+				what = "pipes"
+			}
+		case *syntax.ProcSubst:
+			what = "process substitutions"
+		case *syntax.FuncDecl:
+			what = "functions"
+		case *syntax.WhileClause, *syntax.ForClause:
+			what = "loops"
+		case *syntax.CaseClause:
+			what = "case statements"
+		case *syntax.ArithmCmd, *syntax.LetClause:
+			what = "arithmetic commands"
+		case *syntax.TestClause, *syntax.TestDecl:
+			what = "[[ tests ]]"
+		case *syntax.TimeClause:
+			what = "time commands"
+		case *syntax.CoprocClause:
+			what = "coprocesses"
+		case *syntax.DeclClause:
+			if v := n.Variant.Value; v != "export" && v != "readonly" {
+				what = v + " declarations"
+			}
+		case *syntax.Assign:
+			if n.Array != nil || n.Index != nil {
+				what = "arrays"
+			}
 		}
-		return fmt.Sprintf("Client:\n Context:    default\n\nServer:\n Containers: 0\n Images: 0\n Server Version: %s\n Storage Driver: overlay2\n Cgroup Driver: systemd\n Docker Root Dir: /var/lib/docker\n", v), "", 0
-	case "ps":
-		return "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n", "", 0
-	default: // images
-		return "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n", "", 0
+		if what != "" {
+			line = n.Pos().Line()
+		}
+		return what == ""
+	})
+	return line, what
+}
+
+// stmts runs a list of statements until one ends the shell.
+func (s *shell) stmts(list []*syntax.Stmt, std stdio) {
+	for _, st := range list {
+		if s.exited {
+			return
+		}
+		s.stmt(st, std)
 	}
 }
 
-func shortBuild(v string) string { return stableUUID("docker" + v)[:7] }
+// stmt runs one statement: its redirections, its command, then ! and set -e.
+func (s *shell) stmt(st *syntax.Stmt, std stdio) {
+	s.line = st.Pos().Line()
+	std, ok := s.redirect(st.Redirs, std)
+	if !ok {
+		s.status = 2
+		return
+	}
+	if st.Negated {
+		s.quiet++
+	}
+	s.command(st.Cmd, std)
+	if st.Negated {
+		s.quiet--
+		s.status = boolStatus(s.status != 0)
+		return
+	}
+	if _, list := st.Cmd.(*syntax.BinaryCmd); s.errexit && s.status != 0 && s.quiet == 0 && !list {
+		s.exited = true
+	}
+}
 
-func (h *simHost) nvidiaSMI(args []string) (string, string, int) {
-	gpu := h.e.vm.SSH.Sim.GPU
-	fields := strings.Split(gpu, ",")
-	for i := range fields {
-		fields[i] = strings.TrimSpace(fields[i])
+func boolStatus(ok bool) int {
+	if ok {
+		return 0
 	}
-	for len(fields) < 3 {
-		fields = append(fields, "")
-	}
-	for _, a := range args {
-		switch {
-		case strings.HasPrefix(a, "--query-gpu="):
-			var out []string
-			for _, q := range strings.Split(strings.TrimPrefix(a, "--query-gpu="), ",") {
-				switch strings.TrimSpace(q) {
-				case "name", "gpu_name":
-					out = append(out, fields[0])
-				case "driver_version":
-					out = append(out, fields[1])
-				case "memory.total":
-					out = append(out, fields[2])
-				default:
-					out = append(out, "[N/A]")
+	return 1
+}
+
+// command runs one command node.
+func (s *shell) command(cmd syntax.Command, std stdio) {
+	switch c := cmd.(type) {
+	case nil: // only redirections
+		s.status = 0
+	case *syntax.CallExpr:
+		s.call(c, std)
+	case *syntax.BinaryCmd:
+		s.quiet++
+		s.stmt(c.X, std)
+		s.quiet--
+		if s.exited || (c.Op == syntax.AndStmt) != (s.status == 0) {
+			return
+		}
+		s.stmt(c.Y, std)
+	case *syntax.Block:
+		s.stmts(c.Stmts, std)
+	case *syntax.Subshell:
+		sub := s.subshell()
+		sub.stmts(c.Stmts, std)
+		s.status = sub.status
+	case *syntax.IfClause:
+		for clause := c; clause != nil; clause = clause.Else {
+			if len(clause.Cond) > 0 {
+				s.quiet++
+				s.stmts(clause.Cond, std)
+				s.quiet--
+				if s.exited {
+					return
+				}
+				if s.status != 0 {
+					s.status = 0
+					continue
 				}
 			}
-			return strings.Join(out, ", ") + "\n", "", 0
-		case a == "-L" || a == "--list-gpus":
-			return fmt.Sprintf("GPU 0: %s (UUID: GPU-%s)\n", fields[0], stableUUID(gpu+h.e.vm.Name)), "", 0
+			s.stmts(clause.Then, std)
+			return
 		}
+	case *syntax.DeclClause:
+		s.declare(c, std)
+	default: // refused by unsupported before anything ran
+		fmt.Fprintf(std.err, "sh: %d: this command is not supported by this simulated host\n", s.line)
+		s.status = 2
 	}
-	return fmt.Sprintf("+-----------------------------------------------------------------------------+\n| NVIDIA-SMI %-18s Driver Version: %-12s                      |\n|   0  %-30s  Memory: %-12s                    |\n+-----------------------------------------------------------------------------+\n",
-		fields[1], fields[1], fields[0], fields[2]), "", 0
 }
 
-// osRelease writes /etc/os-release for "<distro> <version>".
-func osRelease(osName string) string {
-	distro, version := splitOS(osName)
-	var b strings.Builder
-	kv := func(k, v string, quote bool) {
-		if quote {
-			v = `"` + v + `"`
-		}
-		b.WriteString(k + "=" + v + "\n")
+// call expands and runs a simple command; assignments before it go to its
+// environment only, alone they set shell variables.
+func (s *shell) call(c *syntax.CallExpr, std stdio) {
+	s.substStatus = 0
+	args, err := expand.Fields(s.expandConfig(std), c.Args...)
+	if err != nil {
+		s.expandFailed(err, std)
+		return
 	}
-	switch distro {
-	case "ubuntu":
-		point, codename, name := ubuntuRelease(version)
-		full := version + point
-		if major, minor, ok := strings.Cut(version, "."); ok && minor == "04" {
-			if n, err := strconv.Atoi(major); err == nil && n%2 == 0 {
-				full += " LTS"
+	assigned := map[string]string{}
+	for _, a := range c.Assigns {
+		v, err := expand.Literal(s.expandConfig(std), a.Value)
+		if err != nil {
+			s.expandFailed(err, std)
+			return
+		}
+		if a.Append {
+			v = s.vars[a.Name.Value].val + v
+		}
+		if len(args) == 0 {
+			if !s.setVar(a.Name.Value, v, false, std) {
+				return
+			}
+			continue
+		}
+		assigned[a.Name.Value] = v
+	}
+	if len(args) == 0 {
+		s.status = s.substStatus
+		return
+	}
+	if *s.budget <= 0 {
+		fmt.Fprintf(std.err, "sh: %d: more than %d commands in one request: this simulated host stops here\n", s.line, shellCommandBudget)
+		s.status, s.exited = 2, true
+		return
+	}
+	*s.budget--
+	env := s.environ()
+	for k, v := range assigned {
+		env[k] = v
+	}
+	s.status = s.exec(&proc{args: args, env: env, stdio: std})
+}
+
+// setVar sets a shell variable; false when the value is refused.
+func (s *shell) setVar(name, val string, export bool, std stdio) bool {
+	if len(val) > shellMaxValue {
+		fmt.Fprintf(std.err, "sh: %d: %s: value longer than %d bytes: this simulated host refuses it\n", s.line, name, shellMaxValue)
+		s.status, s.exited = 2, true
+		return false
+	}
+	v := s.vars[name]
+	s.vars[name] = shellVar{val, v.exported || export}
+	return true
+}
+
+// declare runs export and readonly (the only declarations allowed).
+func (s *shell) declare(c *syntax.DeclClause, std stdio) {
+	s.status = 0
+	for _, a := range c.Args {
+		if a.Name == nil { // export "$x": a word to expand into NAME=value
+			w, err := expand.Literal(s.expandConfig(std), a.Value)
+			if err != nil {
+				s.expandFailed(err, std)
+				return
+			}
+			name, val, ok := strings.Cut(w, "=")
+			if !validName(name) {
+				fmt.Fprintf(std.err, "sh: %d: %s: bad variable name\n", s.line, c.Variant.Value)
+				s.status = 2
+				return
+			}
+			if ok {
+				s.setVar(name, val, true, std)
+			} else if v, set := s.vars[name]; set {
+				s.vars[name] = shellVar{v.val, true}
+			}
+			continue
+		}
+		name := a.Name.Value
+		if a.Naked {
+			if v, ok := s.vars[name]; ok {
+				s.vars[name] = shellVar{v.val, v.exported || c.Variant.Value == "export"}
+			} else if c.Variant.Value == "export" {
+				s.vars[name] = shellVar{"", true}
+			}
+			continue
+		}
+		v, err := expand.Literal(s.expandConfig(std), a.Value)
+		if err != nil {
+			s.expandFailed(err, std)
+			return
+		}
+		if !s.setVar(name, v, c.Variant.Value == "export", std) {
+			return
+		}
+	}
+}
+
+func validName(n string) bool {
+	for i, r := range n {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return n != ""
+}
+
+// expandFailed reports an expansion error; like sh, the script stops.
+func (s *shell) expandFailed(err error, std stdio) {
+	var ue expand.UnsetParameterError
+	if errors.As(err, &ue) {
+		msg := ue.Message
+		if msg == "unbound variable" {
+			msg = "parameter not set"
+		}
+		fmt.Fprintf(std.err, "sh: %d: %s: %s\n", s.line, ue.Node.Param.Value, msg)
+	} else {
+		fmt.Fprintf(std.err, "sh: %d: %s\n", s.line, withoutPos(err.Error()))
+	}
+	s.status, s.exited = 2, true
+}
+
+// expandConfig lets expand see this shell's variables and run $(…) here.
+// ReadDir2 stays nil, so there is no globbing, and "HOME user" answers for
+// every name, so expand never looks up this computer's users.
+func (s *shell) expandConfig(std stdio) *expand.Config {
+	return &expand.Config{
+		Env: shellEnv{s},
+		CmdSubst: func(w io.Writer, cs *syntax.CmdSubst) error {
+			sub := s.subshell()
+			if sub.depth > shellMaxDepth {
+				return fmt.Errorf("command substitutions nest more than %d deep: this simulated host stops here", shellMaxDepth)
+			}
+			if f, ok := readSubst(cs); ok { // $(<file): the file, as bash gives it
+				std, ok := sub.redirect(f.Redirs, stdio{out: w, err: std.err})
+				if ok {
+					_, _ = io.WriteString(w, std.in)
+				}
+				s.substStatus = boolStatus(ok)
+				return nil
+			}
+			sub.stmts(cs.Stmts, stdio{out: w, err: std.err})
+			s.substStatus = sub.status
+			return nil
+		},
+		ProcSubst: func(*syntax.ProcSubst) (string, error) {
+			return "", errors.New("process substitutions are not supported by this simulated host")
+		},
+		NoUnset: s.nounset,
+	}
+}
+
+// readSubst is the statement of a $(<file) substitution.
+func readSubst(cs *syntax.CmdSubst) (*syntax.Stmt, bool) {
+	if len(cs.Stmts) != 1 || cs.Stmts[0].Cmd != nil || len(cs.Stmts[0].Redirs) != 1 || cs.Stmts[0].Redirs[0].Op != syntax.RdrIn {
+		return nil, false
+	}
+	return cs.Stmts[0], true
+}
+
+// shellEnv is a shell's variables and special parameters as expand sees them.
+type shellEnv struct{ s *shell }
+
+func str(v string) expand.Variable { return expand.Variable{Set: true, Kind: expand.String, Str: v} }
+
+func (e shellEnv) Get(name string) expand.Variable {
+	s := e.s
+	switch name {
+	case "?":
+		return str(strconv.Itoa(s.status))
+	case "$":
+		return str("4242")
+	case "PPID":
+		return str("4241")
+	case "#":
+		return str(strconv.Itoa(len(s.params)))
+	case "0":
+		return str(s.arg0)
+	case "-":
+		flags := ""
+		if s.errexit {
+			flags += "e"
+		}
+		if s.nounset {
+			flags += "u"
+		}
+		return str(flags)
+	case "@", "*":
+		return expand.Variable{Set: true, Kind: expand.Indexed, List: s.params}
+	}
+	if n, err := strconv.Atoi(name); err == nil && n > 0 {
+		if n <= len(s.params) {
+			return str(s.params[n-1])
+		}
+		return expand.Variable{}
+	}
+	if user, ok := strings.CutPrefix(name, "HOME "); ok {
+		if s.h.knownUser(user) {
+			return str(s.h.home(user))
+		}
+		return str("~" + user) // no such user: ~name stays as written
+	}
+	if v, ok := s.vars[name]; ok {
+		return expand.Variable{Set: true, Exported: v.exported, Kind: expand.String, Str: v.val}
+	}
+	return expand.Variable{}
+}
+
+func (e shellEnv) Each(fn func(string, expand.Variable) bool) {
+	names := make([]string, 0, len(e.s.vars))
+	for k := range e.s.vars {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !fn(k, e.Get(k)) {
+			return
+		}
+	}
+}
+
+// Set is how ${x:=word} assigns.
+func (e shellEnv) Set(name string, vr expand.Variable) error {
+	switch {
+	case !vr.IsSet():
+		delete(e.s.vars, name)
+	case vr.Kind == expand.KeepValue:
+		v := e.s.vars[name]
+		e.s.vars[name] = shellVar{v.val, v.exported || vr.Exported}
+	case vr.Kind == expand.String:
+		if len(vr.Str) > shellMaxValue {
+			return fmt.Errorf("%s: value longer than %d bytes: this simulated host refuses it", name, shellMaxValue)
+		}
+		v := e.s.vars[name]
+		e.s.vars[name] = shellVar{vr.Str, v.exported || vr.Exported}
+	default:
+		return errors.New("arrays are not supported by this simulated host")
+	}
+	return nil
+}
+
+// redirect applies a statement's redirections in order; false when one
+// failed (the message is written, the command does not run).
+func (s *shell) redirect(rs []*syntax.Redirect, std stdio) (stdio, bool) {
+	if len(rs) == 0 {
+		return std, true
+	}
+	fds := [10]io.Writer{nil, std.out, std.err}
+	in := std.in
+	fail := func(format string, a ...any) (stdio, bool) {
+		fmt.Fprintf(std.err, "sh: %d: "+format+"\n", append([]any{s.line}, a...)...)
+		return std, false
+	}
+	for _, r := range rs {
+		n := 1
+		switch r.Op {
+		case syntax.RdrIn, syntax.RdrInOut, syntax.DplIn, syntax.Hdoc, syntax.DashHdoc, syntax.WordHdoc:
+			n = 0
+		}
+		if r.N != nil {
+			v, err := strconv.Atoi(r.N.Value)
+			if err != nil || v > 9 {
+				return fail("%s: bad file descriptor", r.N.Value)
+			}
+			n = v
+		}
+		switch r.Op {
+		case syntax.Hdoc, syntax.DashHdoc:
+			body, err := s.heredoc(r, std)
+			if err != nil {
+				s.expandFailed(err, std)
+				return std, false
+			}
+			in = body
+			continue
+		}
+		word, err := expand.Literal(s.expandConfig(std), r.Word)
+		if err != nil {
+			s.expandFailed(err, std)
+			return std, false
+		}
+		switch r.Op {
+		case syntax.WordHdoc:
+			in = word + "\n"
+		case syntax.DplIn:
+			if word != "-" && word != "0" {
+				return fail("%s: bad file descriptor", word)
+			}
+		case syntax.RdrIn, syntax.RdrInOut:
+			p := absPath(s.cwd, word)
+			if p == "/dev/null" {
+				in = ""
+				continue
+			}
+			body, err := s.h.readFile(p)
+			if err != nil {
+				return fail("cannot open %s: %v", word, err)
+			}
+			in = body
+		case syntax.DplOut:
+			if m, err := strconv.Atoi(word); err == nil && m >= 0 && m <= 9 {
+				if fds[m] == nil {
+					return fail("%d: bad file descriptor", m)
+				}
+				fds[n] = fds[m]
+				continue
+			}
+			if word == "-" {
+				fds[n] = io.Discard
+				continue
+			}
+			if r.N != nil {
+				return fail("%s: bad file descriptor", word)
+			}
+			w, err := s.openOut(word, false, fds)
+			if err != nil {
+				return fail("cannot create %s: %v", word, err)
+			}
+			fds[1], fds[2] = w, w
+		default: // > >| >> &> &>>
+			appending := r.Op == syntax.AppOut || r.Op == syntax.AppAll
+			w, err := s.openOut(word, appending, fds)
+			if err != nil {
+				return fail("cannot create %s: %v", word, err)
+			}
+			fds[n] = w
+			if r.Op == syntax.RdrAll || r.Op == syntax.AppAll {
+				fds[1], fds[2] = w, w
 			}
 		}
-		kv("PRETTY_NAME", "Ubuntu "+full, true)
-		kv("NAME", "Ubuntu", true)
-		kv("VERSION_ID", version, true)
-		if codename != "" {
-			kv("VERSION", full+" ("+name+")", true)
-			kv("VERSION_CODENAME", codename, false)
-		} else {
-			kv("VERSION", full, true)
+	}
+	for i := 1; i <= 2; i++ {
+		if fds[i] == nil {
+			fds[i] = io.Discard
 		}
-		kv("ID", "ubuntu", false)
-		kv("ID_LIKE", "debian", false)
-		if codename != "" {
-			kv("UBUNTU_CODENAME", codename, false)
-		}
-	case "debian":
-		codename := map[string]string{"9": "stretch", "10": "buster", "11": "bullseye", "12": "bookworm", "13": "trixie"}[version]
-		ver := version
-		if codename != "" {
-			ver = version + " (" + codename + ")"
-		}
-		kv("PRETTY_NAME", "Debian GNU/Linux "+ver, true)
-		kv("NAME", "Debian GNU/Linux", true)
-		kv("VERSION_ID", version, true)
-		kv("VERSION", ver, true)
-		if codename != "" {
-			kv("VERSION_CODENAME", codename, false)
-		}
-		kv("ID", "debian", false)
-	case "centos":
-		major := strings.Split(version, ".")[0]
-		ver := major
-		if major == "7" {
-			ver = "7 (Core)"
-		}
-		kv("NAME", "CentOS Linux", true)
-		kv("VERSION", ver, true)
-		kv("ID", "centos", true)
-		kv("ID_LIKE", "rhel fedora", true)
-		kv("VERSION_ID", major, true)
-		kv("PRETTY_NAME", "CentOS Linux "+ver, true)
-		kv("ANSI_COLOR", "0;31", true)
-		kv("CPE_NAME", "cpe:/o:centos:centos:"+major, true)
-	case "rhel":
-		kv("NAME", "Red Hat Enterprise Linux", true)
-		kv("VERSION", version, true)
-		kv("ID", "rhel", true)
-		kv("ID_LIKE", "fedora", true)
-		kv("VERSION_ID", version, true)
-		kv("PRETTY_NAME", "Red Hat Enterprise Linux "+version, true)
+	}
+	return stdio{in: in, out: fds[1], err: fds[2]}, true
+}
+
+// openOut is where output redirected to name goes.
+func (s *shell) openOut(name string, appending bool, fds [10]io.Writer) (io.Writer, error) {
+	switch p := absPath(s.cwd, name); p {
+	case "/dev/null":
+		return io.Discard, nil
+	case "/dev/stdout":
+		return fds[1], nil
+	case "/dev/stderr":
+		return fds[2], nil
 	default:
-		pretty := strings.ToUpper(distro[:1]) + distro[1:]
-		kv("NAME", pretty, true)
-		kv("VERSION", version, true)
-		kv("ID", distro, false)
-		kv("VERSION_ID", version, true)
-		kv("PRETTY_NAME", pretty+" "+version, true)
+		if err := s.h.openFile(s.user, p, appending); err != nil {
+			return nil, err
+		}
+		return fileWriter{s.h, p}, nil
 	}
-	return b.String()
 }
 
-// ubuntuRelease gives the point release, codename and release name of an
-// Ubuntu version.
-func ubuntuRelease(v string) (point, codename, name string) {
-	switch v {
-	case "16.04":
-		return ".7", "xenial", "Xenial Xerus"
-	case "18.04":
-		return ".6", "bionic", "Bionic Beaver"
-	case "20.04":
-		return ".6", "focal", "Focal Fossa"
-	case "22.04":
-		return ".4", "jammy", "Jammy Jellyfish"
-	case "24.04":
-		return ".1", "noble", "Noble Numbat"
+// heredoc is a here-document's body, expanded unless its delimiter was
+// quoted.
+func (s *shell) heredoc(r *syntax.Redirect, std stdio) (string, error) {
+	if r.Hdoc == nil {
+		return "", nil
 	}
-	return "", "", ""
-}
-
-// kernelOf is the kernel release and build uname reports for an OS.
-func kernelOf(osName string) (string, string) {
-	distro, version := splitOS(osName)
-	switch {
-	case distro == "ubuntu" && version == "20.04":
-		return "5.15.0-1057-azure", "#65~20.04.1-Ubuntu SMP Mon Jan 15 17:08:37 UTC 2024"
-	case distro == "ubuntu" && version == "22.04":
-		return "6.5.0-1017-azure", "#17~22.04.1-Ubuntu SMP Sat Mar  9 10:50:39 UTC 2024"
-	case distro == "ubuntu" && version == "24.04":
-		return "6.8.0-1012-azure", "#14-Ubuntu SMP Mon Jul 22 19:17:06 UTC 2024"
-	case distro == "ubuntu":
-		return "5.4.0-1109-azure", "#115~18.04.1-Ubuntu SMP Mon May 22 20:06:37 UTC 2023"
-	case distro == "centos" || distro == "rhel":
-		return "3.10.0-1160.105.1.el7.x86_64", "#1 SMP Thu Dec 7 15:39:45 UTC 2023"
-	case distro == "debian":
-		return "6.1.0-18-cloud-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)"
+	quoted := false
+	for _, p := range r.Word.Parts {
+		if _, lit := p.(*syntax.Lit); !lit {
+			quoted = true
+		} else if strings.Contains(p.(*syntax.Lit).Value, `\`) {
+			quoted = true
+		}
 	}
-	return "6.1.0-generic", "#1 SMP"
-}
-
-// sshdVersion is the OpenSSH banner the OS would show.
-func sshdVersion(osName string) string {
-	distro, version := splitOS(osName)
-	switch {
-	case distro == "ubuntu" && version == "20.04":
-		return "OpenSSH_8.2p1 Ubuntu-4ubuntu0.11"
-	case distro == "ubuntu" && version == "22.04":
-		return "OpenSSH_8.9p1 Ubuntu-3ubuntu0.6"
-	case distro == "ubuntu" && version == "24.04":
-		return "OpenSSH_9.6p1 Ubuntu-3ubuntu13.4"
-	case distro == "ubuntu":
-		return "OpenSSH_7.6p1 Ubuntu-4ubuntu0.7"
-	case distro == "centos" || distro == "rhel":
-		return "OpenSSH_7.4"
-	case distro == "debian":
-		return "OpenSSH_9.2p1 Debian-2+deb12u2"
+	if quoted {
+		var b strings.Builder
+		for _, p := range r.Hdoc.Parts {
+			if l, ok := p.(*syntax.Lit); ok {
+				b.WriteString(l.Value)
+			}
+		}
+		return b.String(), nil
 	}
-	return "OpenSSH_8.9p1"
+	return expand.Document(s.expandConfig(std), r.Hdoc)
 }

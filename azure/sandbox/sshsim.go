@@ -25,6 +25,8 @@ type simHost struct {
 	conns  map[net.Conn]struct{}
 	closed bool
 	quit   chan struct{} // closed by close: sessions stop waiting
+
+	fs simFS // what the host's users wrote, kept while the sandbox runs
 }
 
 // simConn is one SSH connection to a simulated host.

@@ -323,16 +323,7 @@ func (a *app) retryCommand() string {
 		case "--replace", "--force", "--yes", "-y":
 			continue
 		}
-		parts = append(parts, shellQuote(x))
+		parts = append(parts, flows.ShellQuote(x))
 	}
 	return strings.Join(parts, " ")
-}
-
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@,+", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

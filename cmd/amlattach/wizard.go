@@ -49,7 +49,7 @@ func runWizard(a *app, cmd *cobra.Command, start *ui.Start, plain bool) error {
 	be.AddSecret = a.addSecrets // typed secrets and those doctor reads stay out of outputs and --debug logs
 	command := "amlattach"
 	if a.world != "" {
-		command += " --world " + shellQuote(a.world)
+		command += " --world " + flows.ShellQuote(a.world)
 	}
 	bi := buildinfo.Get()
 	o := ui.Options{
