@@ -122,6 +122,9 @@ type attachScreen struct {
 	runContext context.Context
 	// replace: a reattach (detach, then attach under the same name).
 	replace bool
+	// undoing: ours is being detached (or was) because the resource was
+	// attached under another name as well while ours was attached.
+	undoing *flows.DuplicateAttachError
 	spin    spin
 	// The log's end is followed while Azure is watched; the result
 	// shows from its top.
@@ -288,6 +291,8 @@ func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case s.Running() && (key.Matches(msg, k.QuitTyping) || key.Matches(msg, k.Quit)):
 		s.dialog = true
 		s.scroll.Bottom() // the question is the last lines
+	case s.phase == attFailed && s.duplicate() != nil && key.Matches(msg, k.Detach):
+		return s.detachOurs()
 	case s.Done() && s.replace && key.Matches(msg, k.Select):
 		return send(reattachDoneMsg{})
 	case s.Done() && (key.Matches(msg, k.Done) || key.Matches(msg, k.QuitTyping)):
@@ -312,6 +317,31 @@ func (s *attachScreen) cancelAndDetach() tea.Cmd {
 	return tea.Batch(startDetachCmd(ctx, r, s.be, s.ws, s.plan.Name), s.spin.start(), attachTickCmd(s.gen))
 }
 
+// duplicate is the other attachments of the resource that appeared while
+// ours was attached, when that is how the attach ended.
+func (s *attachScreen) duplicate() *flows.DuplicateAttachError {
+	var de *flows.DuplicateAttachError
+	if errors.As(s.err, &de) {
+		return de
+	}
+	return nil
+}
+
+// detachOurs detaches the compute this screen attached, once the resource
+// turned out to be attached under another name as well: of the two, ours
+// is the one the user can undo without asking anyone.
+func (s *attachScreen) detachOurs() tea.Cmd {
+	s.undoing = s.duplicate()
+	s.phase = attDetaching
+	s.started = s.c.now()
+	s.gen++
+	r, ctx := newRun(s.ctx, s.gen)
+	s.run = r
+	s.add(s.started, fmt.Sprintf("detaching %q: %s stays attached", s.plan.Name, s.undoing.Others[0].Name))
+	s.scroll.Bottom()
+	return tea.Batch(startDetachCmd(ctx, r, s.be, s.ws, s.plan.Name), s.spin.start(), attachTickCmd(s.gen))
+}
+
 func (s *attachScreen) ShortHelp() []key.Binding {
 	k := s.c.Keys
 	switch {
@@ -323,6 +353,10 @@ func (s *attachScreen) ShortHelp() []key.Binding {
 		q := k.QuitTyping
 		q.SetHelp("ctrl+c", "stop or cancel…")
 		return []key.Binding{q}
+	case s.phase == attFailed && s.duplicate() != nil:
+		d := k.Detach
+		d.SetHelp("d", "detach ours")
+		return s.withPageDown(d, k.Done)
 	case s.Done() && s.replace:
 		list, q := k.Select, k.Quit
 		list.SetHelp("enter", "back to the computes")
@@ -374,6 +408,10 @@ func (s *attachScreen) Outcome() Outcome {
 		o.Lines = s.failureLines(false)
 	case attDetached:
 		o.Kind = OutcomeDetached
+		if s.undoing != nil {
+			o.Err = s.undoneError()
+			break
+		}
 		o.Err = &flows.Error{Kind: flows.KindInterrupted, Msg: fmt.Sprintf("cancelled: %q was detached again; the %s itself was not touched", name, resourceNoun(s.typ()))}
 	case attDetachFailed:
 		o.Kind, o.Err = OutcomeDetached, s.err
@@ -381,6 +419,21 @@ func (s *attachScreen) Outcome() Outcome {
 		o.Kind = OutcomeQuit
 	}
 	return o
+}
+
+// undoneError is how a run ends whose attach was detached again because
+// the resource was attached under another name meanwhile: not attached,
+// as Azure left it (exit 3), with the compute to use instead.
+func (s *attachScreen) undoneError() error {
+	return undoneError(s.plan.Name, s.typ(), s.undoing.Others[0].Name)
+}
+
+// undoneError: name was detached again because the resource of type typ
+// was attached as other meanwhile.
+func undoneError(name, typ, other string) error {
+	return &flows.Error{Kind: flows.KindAzure,
+		Msg: fmt.Sprintf("%q was detached again: the %s was attached as %s while ours was attached", name, resourceNoun(typ), other),
+		Fix: fmt.Sprintf("use the compute %s in your jobs", other)}
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
@@ -434,6 +487,9 @@ func (s *attachScreen) lines() []string {
 		}
 		if s.phase == attDetaching {
 			title = fmt.Sprintf("Cancelling: detaching %q once the attach ends", name)
+		}
+		if s.undoing != nil {
+			title = fmt.Sprintf("Detaching %q: the resource stays attached as %s", name, s.undoing.Others[0].Name)
 		}
 		lines = append(lines, st.Title.Render(title), "")
 		for _, l := range s.log {
@@ -490,6 +546,8 @@ func (s *attachScreen) lines() []string {
 		}
 		var fe *flows.Error
 		switch {
+		case s.duplicate() != nil:
+			why = fmt.Sprintf("d detaches %q now (the %s stays attached as %s); leaving keeps both, and each breaks the other.", name, resourceNoun(s.typ()), s.duplicate().Others[0].Name)
 		case s.replace && errors.As(s.err, &fe) && (fe.Kind == flows.KindProbeFailed || strings.Contains(fe.Msg, "nothing was changed")):
 			why = fmt.Sprintf("Nothing was detached: %q is attached as before.", name)
 		case s.replace && errors.As(s.err, &fe) && strings.Contains(fe.Msg, "(nothing was attached)"):
@@ -499,6 +557,11 @@ func (s *attachScreen) lines() []string {
 		}
 		lines = append(append(lines, ""), wrap(st.Subtle.Render(why), s.width)...)
 	case attDetached:
+		if s.undoing != nil {
+			lines = append(lines, wrap(st.Good(fmt.Sprintf("Detached %q (%s): the %s is attached once again, as %s. The %s itself was not touched.",
+				name, secs(s.ended.Sub(s.started)), resourceNoun(s.typ()), s.undoing.Others[0].Name, resourceNoun(s.typ()))), s.width)...)
+			break
+		}
 		lines = append(lines, wrap(st.Good(fmt.Sprintf("Cancelled: %q was detached again (%s). The %s itself was not touched.", name, secs(s.ended.Sub(s.started)), resourceNoun(s.typ()))), s.width)...)
 		lines = append(lines, "")
 		for _, l := range s.log {

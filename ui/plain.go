@@ -510,5 +510,33 @@ func (p *plainRun) attach(plan *flows.Plan, rs []probes.Result) (Outcome, error)
 	for _, l := range attachFailureLines(rep, err, func(t string) string { return "✗ " + t }) {
 		p.say("%s", l)
 	}
+	var dup *flows.DuplicateAttachError
+	if errors.As(err, &dup) {
+		return p.detachOurs(name, plan.Type, dup, err)
+	}
 	return Outcome{Kind: OutcomeAttachFailed, Compute: name, Err: err}, nil
+}
+
+// detachOurs offers to detach the compute just attached when the resource
+// was attached under another name as well meanwhile (each attachment
+// breaks the other); attachErr is how the attach ended.
+func (p *plainRun) detachOurs(name, typ string, dup *flows.DuplicateAttachError, attachErr error) (Outcome, error) {
+	other := dup.Others[0].Name
+	ok, err := p.yes(fmt.Sprintf("Detach ours (%q) now? The %s stays attached as %s", name, resourceNoun(typ), other), false)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if !ok {
+		return Outcome{Kind: OutcomeAttachFailed, Compute: name, Err: attachErr}, nil
+	}
+	start := time.Now()
+	err = p.be.DetachAfterAttach(p.ctx, p.ws, name, func(e flows.Event) {
+		p.say("  detach %s: %s (%s)", e.Phase, e.State, secs(time.Since(start)))
+	})
+	if err != nil {
+		p.say("✗ The detach failed: %s", errorText(err))
+		return Outcome{Kind: OutcomeDetached, Compute: name, Err: err}, nil
+	}
+	p.say("✓ Detached %q: the %s is attached once again, as %s. The %s itself was not touched.", name, resourceNoun(typ), other, resourceNoun(typ))
+	return Outcome{Kind: OutcomeDetached, Compute: name, Err: undoneError(name, typ, other)}, nil
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -691,4 +692,74 @@ func TestHostKeyAndResultFitIn60x18(t *testing.T) {
 		}
 	}
 	d.want("Attached:")
+}
+
+// twiceBackend ends the attach Succeeded, then finds the VM attached under
+// another name meanwhile (flows' check after the attach).
+type twiceBackend struct{ *fakeBackend }
+
+func (b twiceBackend) Submit(ctx context.Context, ws flows.Workspace, p *flows.Plan, rep *flows.Report, emit flows.Emit) (*flows.Report, error) {
+	rep, _ = b.fakeBackend.Submit(ctx, ws, p, rep, emit)
+	rep.OK = false
+	other := flows.Compute{Name: "team-b-vm", ProvisioningState: "Succeeded", ResourceID: p.ID.String()}
+	return rep, &flows.Error{Kind: flows.KindAzure, Err: &flows.DuplicateAttachError{Name: p.Name, Others: []flows.Compute{other}},
+		Msg: p.ID.String() + " is now attached twice or more", Fix: "keep one attachment: detach ours with: amlattach detach " + p.Name}
+}
+
+func TestAttachedTwiceOffersToDetachOurs(t *testing.T) {
+	f := newFake()
+	o := testOptions(f)
+	o.Backend = twiceBackend{f}
+	d := newDriver(t, o, 99, 30)
+	d.keys("enter", "enter", "/")
+	d.typeText("gpu")
+	d.keys("enter", "enter")
+	d.typeText("pw")
+	d.keys("enter", "enter", "enter")
+	d.wantStep(stepAttach)
+	d.want("attached twice or more", `d detaches "gpu-dsvm" now`, "as team-b-vm", "d detach ours")
+	if f.detached {
+		t.Fatal("detached before the user asked")
+	}
+	d.keys("d")
+	d.want(`Detached "gpu-dsvm"`, "attached once again, as team-b-vm", "The VM itself was not touched")
+	if !f.detached {
+		t.Fatal("d did not detach ours")
+	}
+	d.keys("enter")
+	o2 := d.m.Outcome()
+	if o2.Kind != OutcomeDetached || flows.ExitCode(o2.Err) != 3 || !strings.Contains(o2.Err.Error(), "team-b-vm") {
+		t.Fatalf("outcome %+v (exit %d)", o2, flows.ExitCode(o2.Err))
+	}
+}
+
+func TestPlainAttachedTwiceOffersToDetachOurs(t *testing.T) {
+	for _, answer := range []string{"n", "y"} {
+		f := newFake()
+		o := testOptions(f)
+		o.Backend = twiceBackend{f}
+		in := strings.Join([]string{"", "4", "1", "", testToken, "y", answer}, "\n") + "\n"
+		var out bytes.Buffer
+		got, err := RunPlain(context.Background(), o, PlainIO{In: strings.NewReader(in), Out: &out, NoEcho: func() func() { return func() {} }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := out.String()
+		if !strings.Contains(text, `Detach ours ("dbx-ws") now? The Databricks workspace stays attached as team-b-vm`) {
+			t.Fatalf("no offer to detach ours:\n%s", text)
+		}
+		if f.detached != (answer == "y") {
+			t.Fatalf("answer %s: detached %v\n%s", answer, f.detached, text)
+		}
+		want := OutcomeAttachFailed
+		if answer == "y" {
+			want = OutcomeDetached
+			if !strings.Contains(text, `✓ Detached "dbx-ws": the Databricks workspace is attached once again, as team-b-vm`) {
+				t.Fatalf("no word on the detach:\n%s", text)
+			}
+		}
+		if got.Kind != want || flows.ExitCode(got.Err) != 3 {
+			t.Fatalf("answer %s: outcome %+v (exit %d)", answer, got, flows.ExitCode(got.Err))
+		}
+	}
 }
