@@ -11,18 +11,15 @@ const vmType = "Microsoft.Compute/virtualMachines"
 
 func (s *Server) listVMs(w http.ResponseWriter, r *http.Request, m *match) {
 	expand := strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView")
-	var items []any
-	for gi := range m.sub.ResourceGroups {
-		g := &m.sub.ResourceGroups[gi]
-		if m.rg != nil && m.rg != g {
-			continue
+	count := func(g *ResourceGroup) int { return len(g.VirtualMachines) }
+	build := func(g *ResourceGroup, from, to int) []any {
+		out := make([]any, 0, to-from)
+		for _, vm := range g.VirtualMachines[from:to] {
+			out = append(out, s.vmJSON(s.vms[key(m.sub.ID, g.Name, vm.Name)], expand))
 		}
-		for vi := range g.VirtualMachines {
-			e := s.vms[key(m.sub.ID, g.Name, g.VirtualMachines[vi].Name)]
-			items = append(items, s.vmJSON(e, expand))
-		}
+		return out
 	}
-	s.writePage(w, r, items)
+	s.writeListing(w, r, groupListing(m, count, build))
 }
 
 func (s *Server) vmEntry(w http.ResponseWriter, m *match) *vmEntry {
