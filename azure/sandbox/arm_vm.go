@@ -50,7 +50,74 @@ func (s *Server) getInstanceView(w http.ResponseWriter, _ *http.Request, m *matc
 	}
 }
 
-func (s *Server) vmJSON(e *vmEntry, expand bool) map[string]any {
+// The body of a VM as Resource Manager sends it. The fields are declared in
+// the order of their JSON names, the order a map's keys would take, and
+// typed rather than maps: a page of a thousand VMs encodes several times
+// faster.
+type (
+	vmBody struct {
+		ID         string   `json:"id"`
+		Location   string   `json:"location"`
+		Name       string   `json:"name"`
+		Properties vmProps  `json:"properties"`
+		Tags       struct{} `json:"tags"`
+		Type       string   `json:"type"`
+	}
+	vmProps struct {
+		HardwareProfile struct {
+			VMSize string `json:"vmSize"`
+		} `json:"hardwareProfile"`
+		InstanceView      map[string]any   `json:"instanceView,omitempty"`
+		NetworkProfile    vmNetworkProfile `json:"networkProfile"`
+		OSProfile         vmOSProfile      `json:"osProfile"`
+		ProvisioningState string           `json:"provisioningState"`
+		StorageProfile    vmStorageProfile `json:"storageProfile"`
+		TimeCreated       string           `json:"timeCreated"`
+		VMID              string           `json:"vmId"`
+	}
+	vmNetworkProfile struct {
+		NetworkInterfaces []vmNICRef `json:"networkInterfaces"`
+	}
+	vmNICRef struct {
+		ID         string `json:"id"`
+		Properties struct {
+			DeleteOption string `json:"deleteOption"`
+			Primary      bool   `json:"primary"`
+		} `json:"properties"`
+	}
+	vmOSProfile struct {
+		AdminUsername            string `json:"adminUsername"`
+		AllowExtensionOperations bool   `json:"allowExtensionOperations"`
+		ComputerName             string `json:"computerName"`
+		LinuxConfiguration       struct {
+			DisablePasswordAuthentication bool `json:"disablePasswordAuthentication"`
+			PatchSettings                 struct {
+				AssessmentMode string `json:"assessmentMode"`
+				PatchMode      string `json:"patchMode"`
+			} `json:"patchSettings"`
+			ProvisionVMAgent bool `json:"provisionVMAgent"`
+		} `json:"linuxConfiguration"`
+		Secrets []struct{} `json:"secrets"`
+	}
+	vmStorageProfile struct {
+		DataDisks      []struct{}     `json:"dataDisks"`
+		ImageReference map[string]any `json:"imageReference"`
+		OSDisk         struct {
+			Caching      string `json:"caching"`
+			CreateOption string `json:"createOption"`
+			DeleteOption string `json:"deleteOption"`
+			DiskSizeGB   int    `json:"diskSizeGB"`
+			ManagedDisk  struct {
+				ID                 string `json:"id"`
+				StorageAccountType string `json:"storageAccountType"`
+			} `json:"managedDisk"`
+			Name   string `json:"name"`
+			OSType string `json:"osType"`
+		} `json:"osDisk"`
+	}
+)
+
+func (s *Server) vmJSON(e *vmEntry, expand bool) *vmBody {
 	vm := e.vm
 	id := e.id()
 	var image map[string]any
@@ -66,53 +133,37 @@ func (s *Server) vmJSON(e *vmEntry, expand bool) map[string]any {
 			image["exactVersion"] = vm.Image.Version
 		}
 	}
+	b := &vmBody{ID: id, Location: vm.Location, Name: vm.Name, Type: vmType}
+	p := &b.Properties
+	p.VMID = stableUUID(id)
+	p.HardwareProfile.VMSize = vm.Size
+
 	disk := vm.Name + "_OsDisk_1_" + strings.ReplaceAll(stableUUID(id+"disk"), "-", "")
-	props := map[string]any{
-		"vmId":            stableUUID(id),
-		"hardwareProfile": map[string]any{"vmSize": vm.Size},
-		"storageProfile": map[string]any{
-			"imageReference": image,
-			"osDisk": map[string]any{
-				"osType": "Linux", "name": disk, "createOption": "FromImage", "caching": "ReadWrite",
-				"deleteOption": "Delete", "diskSizeGB": 128,
-				"managedDisk": map[string]any{
-					"storageAccountType": "Premium_LRS",
-					"id":                 rgPrefix(e.sub, e.rg) + "/providers/Microsoft.Compute/disks/" + disk,
-				},
-			},
-			"dataDisks": []any{},
-		},
-		"osProfile": map[string]any{
-			"computerName":  vm.Name,
-			"adminUsername": vm.AdminUsername,
-			"linuxConfiguration": map[string]any{
-				"disablePasswordAuthentication": passwordAuthDisabled(vm),
-				"provisionVMAgent":              true,
-				"patchSettings":                 map[string]any{"patchMode": "ImageDefault", "assessmentMode": "ImageDefault"},
-			},
-			"secrets":                  []any{},
-			"allowExtensionOperations": true,
-		},
-		"networkProfile": map[string]any{
-			"networkInterfaces": []any{map[string]any{
-				"id":         nicID(e),
-				"properties": map[string]any{"primary": true, "deleteOption": "Detach"},
-			}},
-		},
-		"provisioningState": "Succeeded",
-		"timeCreated":       s.started.Add(-30 * 24 * time.Hour).UTC().Format(time.RFC3339Nano),
-	}
+	sp := &p.StorageProfile
+	sp.ImageReference, sp.DataDisks = image, []struct{}{}
+	sp.OSDisk.OSType, sp.OSDisk.Name, sp.OSDisk.CreateOption, sp.OSDisk.Caching = "Linux", disk, "FromImage", "ReadWrite"
+	sp.OSDisk.DeleteOption, sp.OSDisk.DiskSizeGB = "Delete", 128
+	sp.OSDisk.ManagedDisk.StorageAccountType = "Premium_LRS"
+	sp.OSDisk.ManagedDisk.ID = rgPrefix(e.sub, e.rg) + "/providers/Microsoft.Compute/disks/" + disk
+
+	op := &p.OSProfile
+	op.ComputerName, op.AdminUsername = vm.Name, vm.AdminUsername
+	op.LinuxConfiguration.DisablePasswordAuthentication = passwordAuthDisabled(vm)
+	op.LinuxConfiguration.ProvisionVMAgent = true
+	op.LinuxConfiguration.PatchSettings.PatchMode = "ImageDefault"
+	op.LinuxConfiguration.PatchSettings.AssessmentMode = "ImageDefault"
+	op.Secrets, op.AllowExtensionOperations = []struct{}{}, true
+
+	nic := vmNICRef{ID: nicID(e)}
+	nic.Properties.Primary, nic.Properties.DeleteOption = true, "Detach"
+	p.NetworkProfile.NetworkInterfaces = []vmNICRef{nic}
+
+	p.ProvisioningState = "Succeeded"
+	p.TimeCreated = s.started.Add(-30 * 24 * time.Hour).UTC().Format(time.RFC3339Nano)
 	if expand {
-		props["instanceView"] = s.instanceView(e)
+		p.InstanceView = s.instanceView(e)
 	}
-	return map[string]any{
-		"id":         id,
-		"name":       vm.Name,
-		"type":       vmType,
-		"location":   vm.Location,
-		"tags":       map[string]any{},
-		"properties": props,
-	}
+	return b
 }
 
 var powerDisplay = map[string]string{"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated"}
