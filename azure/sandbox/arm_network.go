@@ -47,14 +47,16 @@ func ref(id string) map[string]any { return map[string]any{"id": id} }
 // it registers each under its name, with how to build its body.
 func (s *Server) addNetwork(e *vmEntry) {
 	vm := e.vm
-	nic := nicID(e)
+	prefix := rgPrefix(e.sub, e.rg) + "/providers/Microsoft.Network/"
+	nic := prefix + "networkInterfaces/" + nicName(vm)
 	ipcfg := nic + "/ipConfigurations/ipconfig1"
-	vnet := netID(e, "virtualNetworks", vnetName(vm))
+	vnet := prefix + "virtualNetworks/" + vnetName(vm)
 	subnet := vnet + "/subnets/default"
-	pip := netID(e, "publicIPAddresses", pipName(vm))
-	nicNSG := netID(e, "networkSecurityGroups", nsgName(vm))
-	subnetNSG := netID(e, "networkSecurityGroups", subnetNSGName(vm))
+	pip := prefix + "publicIPAddresses/" + pipName(vm)
+	nicNSG := prefix + "networkSecurityGroups/" + nsgName(vm)
+	subnetNSG := prefix + "networkSecurityGroups/" + subnetNSGName(vm)
 	etag := func(id string) string { return `W/"` + stableUUID(id+"etag") + `"` }
+	groupKey := key(e.sub.ID, e.rg.Name) + "/"
 	add := func(typ, name string, build func() map[string]any) {
 		n := &netRes{sub: e.sub, rg: e.rg, typ: typ, name: name, build: func() map[string]any {
 			body := build()
@@ -62,9 +64,9 @@ func (s *Server) addNetwork(e *vmEntry) {
 			body["etag"] = etag(body["id"].(string))
 			return body
 		}}
-		k := key(e.sub.ID, e.rg.Name, typ)
+		k := groupKey + strings.ToLower(typ)
 		s.nets[k] = append(s.nets[k], n)
-		s.netByName[key(e.sub.ID, e.rg.Name, typ, name)] = n
+		s.netByName[k+"/"+strings.ToLower(name)] = n
 	}
 
 	if vm.PublicIP != "" {

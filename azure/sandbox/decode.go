@@ -46,6 +46,7 @@ func (p *problem) Error() string {
 type decoder struct {
 	source string
 	errs   []error
+	keys   map[reflect.Type]structKeys // keysOf each struct type met, built once
 }
 
 func (d *decoder) errorf(line int, format string, args ...any) {
@@ -368,7 +369,15 @@ type structKeys struct {
 	names []string
 }
 
-func keysOf(t reflect.Type) structKeys {
+// keysOf is the keys of struct type t, worked out once per decoder (a
+// world of 40,000 VMs holds as many VM mappings).
+func (d *decoder) keysOf(t reflect.Type) structKeys {
+	if ks, ok := d.keys[t]; ok {
+		return ks
+	}
+	if d.keys == nil {
+		d.keys = map[reflect.Type]structKeys{}
+	}
 	ks := structKeys{field: map[string]int{}}
 	for i := range t.NumField() {
 		tag := t.Field(i).Tag.Get("yaml")
@@ -378,6 +387,7 @@ func keysOf(t reflect.Type) structKeys {
 		ks.field[tag] = i
 		ks.names = append(ks.names, tag)
 	}
+	d.keys[t] = ks
 	return ks
 }
 
@@ -393,7 +403,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path []string) {
 	if f := v.FieldByName("Line"); f.IsValid() && f.Kind() == reflect.Int {
 		f.SetInt(int64(n.Line))
 	}
-	ks := keysOf(v.Type())
+	ks := d.keysOf(v.Type())
 	seen := seenKeys{}
 	for _, p := range d.pairs(n, false) {
 		k := p.key.Value
