@@ -11,14 +11,18 @@
 #     (`amlattach __complete probe vm --resource-id PREFIX`), which lists
 #     everything to offer that one ID.
 # Both include the sandbox's start (parsing the world, building the VMs),
-# which runs in the same process. Medians of RUNS runs (3 by default).
+# which runs in the same process. A third figure runs the sandbox in a
+# process of its own (`amlattach sandbox serve`, started once per size) and
+# times `browse vm` against it (AMLATTACH_SANDBOX): the client alone, as
+# against Azure. Medians of RUNS runs (3 by default).
 # Prints Markdown table rows; the per-run figures go to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
 sizes=${SIZES:-2000 8000 40000}
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+serve_pid=""
+trap '[ -n "$serve_pid" ] && kill -INT "$serve_pid" 2>/dev/null; rm -rf "$dir"' EXIT
 go build -o "$dir/amlattach" ./cmd/amlattach
 mkdir -p "$dir/home"
 
@@ -27,7 +31,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 timed() {
 	local out=$1 t
 	shift
-	t=$( { TIMEFORMAT='%R %U %S'; time env -i PATH=/usr/bin:/bin HOME="$dir/home" "$@" >"$out" 2>"$dir/err"; } 2>&1) || {
+	t=$( { TIMEFORMAT='%R %U %S'; time env -i PATH=/usr/bin:/bin HOME="$dir/home" ${SANDBOX:+AMLATTACH_SANDBOX=$SANDBOX} "$@" >"$out" 2>"$dir/err"; } 2>&1) || {
 		echo "bench/browse_onegroup.sh: $* failed:" >&2
 		cat "$dir/err" >&2
 		exit 1
@@ -40,7 +44,11 @@ for n in $sizes; do
 	go run ./bench/cmd/bigworld -subs 1 -groups 1 -vms "$n" -page 0 >"$world"
 	last=$(printf 'vm-00-%05d' $((n - 1)))
 	id="/subscriptions/00000000-0000-0000-0000-00000000b000/resourceGroups/rg-00-0/providers/Microsoft.Compute/virtualMachines/$last"
-	walls=() cpus=() cwalls=() ccpus=()
+	rm -f "$dir/sandbox.json"
+	"$dir/amlattach" sandbox serve --world "$world" --out "$dir/sandbox.json" >"$dir/serve.log" 2>&1 &
+	serve_pid=$!
+	for _ in $(seq 600); do [ -s "$dir/sandbox.json" ] && break; sleep 0.1; done
+	walls=() cpus=() cwalls=() ccpus=() swalls=() scpus=()
 	for ((r = 1; r <= runs; r++)); do
 		read -r wall cpu < <(timed "$dir/out" "$dir/amlattach" browse vm --world "$world")
 		rows=$(($(wc -l <"$dir/out") - 1))
@@ -54,14 +62,25 @@ for n in $sizes; do
 			cat "$dir/comp" >&2
 			exit 1
 		fi
-		walls+=("$wall") cpus+=("$cpu") cwalls+=("$cwall") ccpus+=("$ccpu")
-		echo "$n VMs, run $r: browse vm $wall ms (CPU $cpu ms); completing the last VM's ID $cwall ms (CPU $ccpu ms)" >&2
+		read -r swall scpu < <(SANDBOX="$dir/sandbox.json" timed "$dir/out" "$dir/amlattach" browse vm)
+		if (($(wc -l <"$dir/out") - 1 != n)); then
+			echo "bench/browse_onegroup.sh: browse vm against the served sandbox did not list $n VMs" >&2
+			exit 1
+		fi
+		walls+=("$wall") cpus+=("$cpu") cwalls+=("$cwall") ccpus+=("$ccpu") swalls+=("$swall") scpus+=("$scpu")
+		echo "$n VMs, run $r: browse vm $wall ms (CPU $cpu ms); completing the last VM's ID $cwall ms (CPU $ccpu ms); against the served sandbox $swall ms (CPU $scpu ms)" >&2
 	done
+	kill -INT "$serve_pid"
+	wait "$serve_pid" 2>/dev/null || true
+	serve_pid=""
 	w=$(printf '%s\n' "${walls[@]}" | median)
 	c=$(printf '%s\n' "${cpus[@]}" | median)
 	cw=$(printf '%s\n' "${cwalls[@]}" | median)
 	cc=$(printf '%s\n' "${ccpus[@]}" | median)
+	sw=$(printf '%s\n' "${swalls[@]}" | median)
+	sc=$(printf '%s\n' "${scpus[@]}" | median)
 	label=$(sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$n") # 40000 -> 40,000
 	echo "| \`browse vm\`, $label VMs in one resource group (pages of 1,000, sandbox start included): wall / CPU | $w ms / $c ms | < 2000 ms at 40,000 | \`bench/browse_onegroup.sh\` |"
 	echo "| … the wanted VM last of the $label: completing its \`--resource-id\` in the shell, wall / CPU | $cw ms / $cc ms | - | \`bench/browse_onegroup.sh\` |"
+	echo "| … the $label against a sandbox in its own process (\`amlattach sandbox serve\`): the client's wall / CPU | $sw ms / $sc ms | - | \`bench/browse_onegroup.sh\` |"
 done
