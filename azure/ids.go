@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ResourceID is a parsed ARM resource ID of a top-level resource, or of a
@@ -180,4 +182,28 @@ func lowerASCII(s string) string {
 // SameResource compares two resource IDs the way ARM does: case-insensitively.
 func SameResource(a, b string) bool {
 	return strings.EqualFold(strings.TrimSuffix(a, "/"), strings.TrimSuffix(b, "/"))
+}
+
+// ResourceKey is a map key for a resource ID: two IDs have the same key
+// exactly when SameResource says they are the same, so a long list can be
+// matched against others with one lookup per item instead of a comparison
+// with every other.
+func ResourceKey(id string) string {
+	return strings.Map(foldRune, strings.TrimSuffix(id, "/"))
+}
+
+// foldRune is the smallest rune of r's case-folding orbit (the runes
+// strings.EqualFold treats as equal to r): 'A' for 'a', 'K' for the Kelvin sign.
+func foldRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'a' <= r && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		return r
+	}
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	return least
 }

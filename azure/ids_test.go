@@ -33,3 +33,29 @@ func TestParseResourceID(t *testing.T) {
 		t.Error("SameResource must ignore case and a trailing slash")
 	}
 }
+
+func TestResourceKeyMatchesSameResource(t *testing.T) {
+	for _, p := range [][2]string{
+		{"/subscriptions/A/resourceGroups/B/x", "/SUBSCRIPTIONS/a/resourcegroups/b/X/"},
+		{"/subscriptions/a/resourceGroups/rg/x/vm1", "/subscriptions/a/resourceGroups/rg/x/vm2"},
+		{"/x/kelvin-\u212a", "/x/KELVIN-k"},
+		{"/x/\u017fs", "/x/SS"},
+		{"/x/\xff", "/x/\ufffd"},
+		{"/x/", "/x//"},
+	} {
+		if same, keys := SameResource(p[0], p[1]), ResourceKey(p[0]) == ResourceKey(p[1]); same != keys {
+			t.Errorf("%q and %q: SameResource %v, same ResourceKey %v", p[0], p[1], same, keys)
+		}
+	}
+}
+
+func FuzzResourceKey(f *testing.F) {
+	f.Add("/subscriptions/A/resourceGroups/B/x", "/SUBSCRIPTIONS/a/resourcegroups/b/X/")
+	f.Add("/x/kelvin-\u212a", "/x/KELVIN-k")
+	f.Add("\xff", "\ufffd")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if same, keys := SameResource(a, b), ResourceKey(a) == ResourceKey(b); same != keys {
+			t.Fatalf("%q and %q: SameResource %v, same ResourceKey %v", a, b, same, keys)
+		}
+	})
+}

@@ -53,18 +53,30 @@ func Browse(ctx context.Context, d Deps, ws azure.Workspace, typ string) ([]Cand
 	if err != nil {
 		return nil, FromAzure("list the computes of "+ws.Name, err)
 	}
-	return candidates(all, computes), nil
+	return candidates(all, attachedAs(computes)), nil
 }
 
-func candidates(rs []azure.Resource, computes []azure.Compute) []Candidate {
+// attachedAs maps each resource that computes are attached to (by
+// azure.ResourceKey of its ID) to those computes' names, in list order.
+func attachedAs(computes []azure.Compute) map[string][]string {
+	m := map[string][]string{}
+	for _, cp := range computes {
+		if cp.ResourceID != "" {
+			k := azure.ResourceKey(cp.ResourceID)
+			m[k] = append(m[k], cp.Name)
+		}
+	}
+	return m
+}
+
+// candidates turns resources into candidates, with the compute names
+// attached to each (see attachedAs), sorted by resource group and name.
+// Each resource costs one lookup, whatever the number of computes.
+func candidates(rs []azure.Resource, attached map[string][]string) []Candidate {
 	out := make([]Candidate, 0, len(rs))
 	for _, v := range rs {
 		cand := Candidate{ID: v.ID, Name: v.Name, ResourceGroup: v.ResourceGroup, Location: v.Location, AttachedAs: []string{}}
-		for _, cp := range computes {
-			if azure.SameResource(cp.ResourceID, v.ID) {
-				cand.AttachedAs = append(cand.AttachedAs, cp.Name)
-			}
-		}
+		cand.AttachedAs = append(cand.AttachedAs, attached[azure.ResourceKey(v.ID)]...)
 		out = append(out, cand)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -88,5 +100,5 @@ func BrowseVMs(ctx context.Context, d Deps, ws azure.Workspace) ([]Candidate, er
 	if err != nil {
 		return nil, FromAzure("list the computes of "+ws.Name, err)
 	}
-	return candidates(vms, computes), nil
+	return candidates(vms, attachedAs(computes)), nil
 }

@@ -52,6 +52,7 @@ func BrowseAll(ctx context.Context, d Deps, ws azure.Workspace, typ string, page
 	if computesErr != nil {
 		return FromAzure("list the computes of "+ws.Name, computesErr)
 	}
+	attached := attachedAs(computes)
 
 	var mu sync.Mutex // serializes page and guards failed
 	var failed []SubscriptionError
@@ -77,7 +78,7 @@ func BrowseAll(ctx context.Context, d Deps, ws azure.Workspace, typ string, page
 				if len(rs) == 0 {
 					return nil
 				}
-				cs := candidates(rs, computes)
+				cs := candidates(rs, attached)
 				mu.Lock()
 				defer mu.Unlock()
 				page(cs)

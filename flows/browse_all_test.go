@@ -92,3 +92,20 @@ func TestBrowseAllRejectsUnknownType(t *testing.T) {
 	err := BrowseAll(context.Background(), Deps{}, azure.Workspace{}, "nope", func([]Candidate) {})
 	wantField(t, err, "TYPE", "nothing to browse")
 }
+
+// TestCandidatesAttachedAs: each resource gets the names of the computes
+// attached to it, in the computes' order, its ID compared as ARM compares
+// IDs (case, a trailing slash); a compute without a resource matches none.
+func TestCandidatesAttachedAs(t *testing.T) {
+	const id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/"
+	computes := []azure.Compute{
+		{Name: "first", ResourceID: strings.ToUpper(id) + "VM1/"},
+		{Name: "other", ResourceID: id + "vm2"},
+		{Name: "second", ResourceID: id + "vm1"},
+		{Name: "nothing"},
+	}
+	cs := candidates([]azure.Resource{{ID: id + "vm1", Name: "vm1"}, {ID: id + "vm3", Name: "vm3"}}, attachedAs(computes))
+	if len(cs) != 2 || strings.Join(cs[0].AttachedAs, ",") != "first,second" || cs[1].AttachedAs == nil || len(cs[1].AttachedAs) != 0 {
+		t.Fatalf("candidates: %+v", cs)
+	}
+}

@@ -303,9 +303,81 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-// writePage writes one page of a list: faults.pageSize items from $skip on,
-// with a nextLink (carrying api-version and the next $skip) while more remain.
+// defaultPageSize is how many items a page of a list holds when the world
+// sets no faults.pageSize. Resource Manager chooses its page sizes per
+// provider and does not document them; pages of up to 1,000 keep a long
+// list to a few round trips, as against Azure, where a page of 10 would
+// make 40,000 VMs cost 4,000 requests one after another.
+const defaultPageSize = 1000
+
+// listing is a list the server pages through: how many items it holds, and
+// how to build the items from index from up to (not including) to. A page
+// builds only the items it carries, so a page of a long list costs what the
+// page holds, not what the list holds.
+type listing struct {
+	n     int
+	build func(from, to int) []any
+}
+
+// builtListing is a listing of items built already (short lists).
+func builtListing(items []any) listing {
+	return listing{n: len(items), build: func(from, to int) []any { return items[from:to] }}
+}
+
+// indexedListing is a listing of n items, item(i) building the i-th.
+func indexedListing(n int, item func(i int) any) listing {
+	return listing{n: n, build: func(from, to int) []any {
+		out := make([]any, 0, to-from)
+		for i := from; i < to; i++ {
+			out = append(out, item(i))
+		}
+		return out
+	}}
+}
+
+// groupListing lists the items of each resource group the request covers
+// (its resource group, or every group of its subscription, in world order)
+// one group after another: count(g) items in g, build(g, from, to) building
+// those from index from up to to within g. A page asks only the groups it
+// overlaps to build anything.
+func groupListing(m *match, count func(g *ResourceGroup) int, build func(g *ResourceGroup, from, to int) []any) listing {
+	var groups []*ResourceGroup
+	var counts []int
+	n := 0
+	for gi := range m.sub.ResourceGroups {
+		g := &m.sub.ResourceGroups[gi]
+		if m.rg != nil && m.rg != g {
+			continue
+		}
+		c := count(g)
+		groups, counts = append(groups, g), append(counts, c)
+		n += c
+	}
+	return listing{n: n, build: func(from, to int) []any {
+		out := make([]any, 0, to-from)
+		start := 0 // index in the whole list of the group's first item
+		for i, g := range groups {
+			if start >= to {
+				break
+			}
+			if lo, hi := max(from-start, 0), min(to-start, counts[i]); lo < hi {
+				out = append(out, build(g, lo, hi)...)
+			}
+			start += counts[i]
+		}
+		return out
+	}}
+}
+
+// writePage writes one page of a list of items built already; see writeListing.
 func (s *Server) writePage(w http.ResponseWriter, r *http.Request, items []any) {
+	s.writeListing(w, r, builtListing(items))
+}
+
+// writeListing writes one page of a list: faults.pageSize items (default
+// defaultPageSize) from $skip on, with a nextLink (carrying api-version and
+// the next $skip) while more remain. Only the page's items are built.
+func (s *Server) writeListing(w http.ResponseWriter, r *http.Request, l listing) {
 	q := r.URL.Query()
 	skip, err := strconv.Atoi(q.Get("$skip"))
 	if q.Get("$skip") != "" && (err != nil || skip < 0) {
@@ -314,16 +386,16 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, items []any) 
 	}
 	size := s.world.Faults.PageSize
 	if size <= 0 {
-		size = 10
+		size = defaultPageSize
 	}
-	skip = min(skip, len(items))
-	end := min(skip+size, len(items))
-	page := items[skip:end]
-	if page == nil {
-		page = []any{}
+	skip = min(skip, l.n)
+	end := min(skip+size, l.n)
+	page := []any{}
+	if skip < end {
+		page = l.build(skip, end)
 	}
 	body := map[string]any{"value": page}
-	if end < len(items) {
+	if end < l.n {
 		q.Set("$skip", strconv.Itoa(end))
 		body["nextLink"] = s.endpoint + r.URL.EscapedPath() + "?" + q.Encode()
 	}
@@ -349,11 +421,8 @@ func subscriptionJSON(sub *Subscription) map[string]any {
 }
 
 func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request, _ *match) {
-	var items []any
-	for i := range s.world.Subscriptions {
-		items = append(items, subscriptionJSON(&s.world.Subscriptions[i]))
-	}
-	s.writePage(w, r, items)
+	subs := s.world.Subscriptions
+	s.writeListing(w, r, indexedListing(len(subs), func(i int) any { return subscriptionJSON(&subs[i]) }))
 }
 
 func (s *Server) getSubscription(w http.ResponseWriter, _ *http.Request, m *match) {
@@ -371,11 +440,8 @@ func rgJSON(sub *Subscription, g *ResourceGroup) map[string]any {
 }
 
 func (s *Server) listResourceGroups(w http.ResponseWriter, r *http.Request, m *match) {
-	var items []any
-	for i := range m.sub.ResourceGroups {
-		items = append(items, rgJSON(m.sub, &m.sub.ResourceGroups[i]))
-	}
-	s.writePage(w, r, items)
+	groups := m.sub.ResourceGroups
+	s.writeListing(w, r, indexedListing(len(groups), func(i int) any { return rgJSON(m.sub, &groups[i]) }))
 }
 
 func (s *Server) getResourceGroup(w http.ResponseWriter, _ *http.Request, m *match) {

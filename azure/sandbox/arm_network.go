@@ -5,15 +5,27 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 )
 
-// netRes is one generated network resource.
+// netRes is one generated network resource. Its body is built when it is
+// first asked for: a world of tens of thousands of VMs starts without
+// building the bodies of resources nobody reads.
 type netRes struct {
 	sub  *Subscription
 	rg   *ResourceGroup
 	typ  string // networkInterfaces, publicIPAddresses, networkSecurityGroups, virtualNetworks
 	name string
-	body map[string]any
+
+	once  sync.Once
+	build func() map[string]any
+	built map[string]any
+}
+
+// body is the resource's ARM body; built once, then only read.
+func (n *netRes) body() map[string]any {
+	n.once.Do(func() { n.built, n.build = n.build(), nil })
+	return n.built
 }
 
 // Generated names, after the portal's defaults.
@@ -31,109 +43,134 @@ func nicID(e *vmEntry) string { return netID(e, "networkInterfaces", nicName(e.v
 
 func ref(id string) map[string]any { return map[string]any{"id": id} }
 
-// addNetwork generates the NIC, public IP, NSGs and virtual network of a VM.
+// addNetwork generates the NIC, public IP, NSGs and virtual network of a VM:
+// it registers each under its name, with how to build its body.
 func (s *Server) addNetwork(e *vmEntry) {
 	vm := e.vm
-	nic := nicID(e)
+	prefix := rgPrefix(e.sub, e.rg) + "/providers/Microsoft.Network/"
+	nic := prefix + "networkInterfaces/" + nicName(vm)
 	ipcfg := nic + "/ipConfigurations/ipconfig1"
-	vnet := netID(e, "virtualNetworks", vnetName(vm))
+	vnet := prefix + "virtualNetworks/" + vnetName(vm)
 	subnet := vnet + "/subnets/default"
+	pip := prefix + "publicIPAddresses/" + pipName(vm)
+	nicNSG := prefix + "networkSecurityGroups/" + nsgName(vm)
+	subnetNSG := prefix + "networkSecurityGroups/" + subnetNSGName(vm)
 	etag := func(id string) string { return `W/"` + stableUUID(id+"etag") + `"` }
-	add := func(typ, name string, body map[string]any) {
-		body["type"] = "Microsoft.Network/" + typ
-		body["etag"] = etag(body["id"].(string))
-		s.netList = append(s.netList, &netRes{sub: e.sub, rg: e.rg, typ: typ, name: name, body: body})
+	groupKey := key(e.sub.ID, e.rg.Name) + "/"
+	add := func(typ, name string, build func() map[string]any) {
+		n := &netRes{sub: e.sub, rg: e.rg, typ: typ, name: name, build: func() map[string]any {
+			body := build()
+			body["type"] = "Microsoft.Network/" + typ
+			body["etag"] = etag(body["id"].(string))
+			return body
+		}}
+		k := groupKey + strings.ToLower(typ)
+		s.nets[k] = append(s.nets[k], n)
+		s.netByName[k+"/"+strings.ToLower(name)] = n
 	}
 
-	ipProps := map[string]any{
-		"privateIPAddress":          vm.PrivateIP,
-		"privateIPAllocationMethod": "Dynamic",
-		"privateIPAddressVersion":   "IPv4",
-		"primary":                   true,
-		"provisioningState":         "Succeeded",
-		"subnet":                    ref(subnet),
-	}
 	if vm.PublicIP != "" {
-		pip := netID(e, "publicIPAddresses", pipName(vm))
-		ipProps["publicIPAddress"] = ref(pip)
-		props := map[string]any{
-			"provisioningState":        "Succeeded",
-			"resourceGuid":             stableUUID(pip),
-			"ipAddress":                vm.PublicIP,
-			"publicIPAddressVersion":   "IPv4",
-			"publicIPAllocationMethod": "Static",
-			"idleTimeoutInMinutes":     4,
-			"ipConfiguration":          ref(ipcfg),
-		}
-		sku := "Standard"
-		if vm.PublicIPAllocation == "Dynamic" {
-			// Only a Basic address is dynamic; it is released while the
-			// VM is deallocated, and Azure then leaves ipAddress out.
-			sku = "Basic"
-			props["publicIPAllocationMethod"] = "Dynamic"
-			if vm.PowerState == "deallocated" {
-				delete(props, "ipAddress")
+		add("publicIPAddresses", pipName(vm), func() map[string]any {
+			props := map[string]any{
+				"provisioningState":        "Succeeded",
+				"resourceGuid":             stableUUID(pip),
+				"ipAddress":                vm.PublicIP,
+				"publicIPAddressVersion":   "IPv4",
+				"publicIPAllocationMethod": "Static",
+				"idleTimeoutInMinutes":     4,
+				"ipConfiguration":          ref(ipcfg),
 			}
-		}
-		add("publicIPAddresses", pipName(vm), map[string]any{
-			"id": pip, "name": pipName(vm), "location": vm.Location,
-			"sku":        map[string]any{"name": sku, "tier": "Regional"},
-			"properties": props,
+			sku := "Standard"
+			if vm.PublicIPAllocation == "Dynamic" {
+				// Only a Basic address is dynamic; it is released while the
+				// VM is deallocated, and Azure then leaves ipAddress out.
+				sku = "Basic"
+				props["publicIPAllocationMethod"] = "Dynamic"
+				if vm.PowerState == "deallocated" {
+					delete(props, "ipAddress")
+				}
+			}
+			return map[string]any{
+				"id": pip, "name": pipName(vm), "location": vm.Location,
+				"sku":        map[string]any{"name": sku, "tier": "Regional"},
+				"properties": props,
+			}
 		})
 	}
-	nicProps := map[string]any{
-		"provisioningState": "Succeeded",
-		"resourceGuid":      stableUUID(nic),
-		"ipConfigurations": []any{map[string]any{
-			"id": ipcfg, "name": "ipconfig1", "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
-			"properties": ipProps,
-		}},
-		"macAddress":                  macAddress(nic),
-		"primary":                     true,
-		"enableAcceleratedNetworking": false,
-		"enableIPForwarding":          false,
-		"nicType":                     "Standard",
-		"virtualMachine":              ref(e.id()),
-		"dnsSettings":                 map[string]any{"dnsServers": []any{}, "appliedDnsServers": []any{}},
-	}
 	if vm.NSGRules != nil {
-		nsg := netID(e, "networkSecurityGroups", nsgName(vm))
-		nicProps["networkSecurityGroup"] = ref(nsg)
-		body := nsgJSON(nsg, nsgName(vm), vm.Location, *vm.NSGRules)
-		body["properties"].(map[string]any)["networkInterfaces"] = []any{ref(nic)}
-		add("networkSecurityGroups", nsgName(vm), body)
+		add("networkSecurityGroups", nsgName(vm), func() map[string]any {
+			body := nsgJSON(nicNSG, nsgName(vm), vm.Location, *vm.NSGRules)
+			body["properties"].(map[string]any)["networkInterfaces"] = []any{ref(nic)}
+			return body
+		})
 	}
-	add("networkInterfaces", nicName(vm), map[string]any{
-		"id": nic, "name": nicName(vm), "location": vm.Location, "kind": "Regular", "properties": nicProps,
+	add("networkInterfaces", nicName(vm), func() map[string]any {
+		ipProps := map[string]any{
+			"privateIPAddress":          vm.PrivateIP,
+			"privateIPAllocationMethod": "Dynamic",
+			"privateIPAddressVersion":   "IPv4",
+			"primary":                   true,
+			"provisioningState":         "Succeeded",
+			"subnet":                    ref(subnet),
+		}
+		if vm.PublicIP != "" {
+			ipProps["publicIPAddress"] = ref(pip)
+		}
+		nicProps := map[string]any{
+			"provisioningState": "Succeeded",
+			"resourceGuid":      stableUUID(nic),
+			"ipConfigurations": []any{map[string]any{
+				"id": ipcfg, "name": "ipconfig1", "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
+				"properties": ipProps,
+			}},
+			"macAddress":                  macAddress(nic),
+			"primary":                     true,
+			"enableAcceleratedNetworking": false,
+			"enableIPForwarding":          false,
+			"nicType":                     "Standard",
+			"virtualMachine":              ref(e.id()),
+			"dnsSettings":                 map[string]any{"dnsServers": []any{}, "appliedDnsServers": []any{}},
+		}
+		if vm.NSGRules != nil {
+			nicProps["networkSecurityGroup"] = ref(nicNSG)
+		}
+		return map[string]any{
+			"id": nic, "name": nicName(vm), "location": vm.Location, "kind": "Regular", "properties": nicProps,
+		}
 	})
 
-	subnetProps := map[string]any{
-		"provisioningState":                 "Succeeded",
-		"addressPrefix":                     subnetPrefix(vm.PrivateIP),
-		"ipConfigurations":                  []any{ref(ipcfg)},
-		"privateEndpointNetworkPolicies":    "Disabled",
-		"privateLinkServiceNetworkPolicies": "Enabled",
-	}
 	if vm.SubnetNSGRules != nil {
-		nsg := netID(e, "networkSecurityGroups", subnetNSGName(vm))
-		subnetProps["networkSecurityGroup"] = ref(nsg)
-		body := nsgJSON(nsg, subnetNSGName(vm), vm.Location, *vm.SubnetNSGRules)
-		body["properties"].(map[string]any)["subnets"] = []any{ref(subnet)}
-		add("networkSecurityGroups", subnetNSGName(vm), body)
+		add("networkSecurityGroups", subnetNSGName(vm), func() map[string]any {
+			body := nsgJSON(subnetNSG, subnetNSGName(vm), vm.Location, *vm.SubnetNSGRules)
+			body["properties"].(map[string]any)["subnets"] = []any{ref(subnet)}
+			return body
+		})
 	}
-	add("virtualNetworks", vnetName(vm), map[string]any{
-		"id": vnet, "name": vnetName(vm), "location": vm.Location,
-		"properties": map[string]any{
-			"provisioningState": "Succeeded",
-			"resourceGuid":      stableUUID(vnet),
-			"addressSpace":      map[string]any{"addressPrefixes": []any{vnetPrefix(vm.PrivateIP)}},
-			"subnets": []any{map[string]any{
-				"id": subnet, "name": "default", "type": "Microsoft.Network/virtualNetworks/subnets",
-				"etag": etag(subnet), "properties": subnetProps,
-			}},
-			"virtualNetworkPeerings": []any{},
-			"enableDdosProtection":   false,
-		},
+	add("virtualNetworks", vnetName(vm), func() map[string]any {
+		subnetProps := map[string]any{
+			"provisioningState":                 "Succeeded",
+			"addressPrefix":                     subnetPrefix(vm.PrivateIP),
+			"ipConfigurations":                  []any{ref(ipcfg)},
+			"privateEndpointNetworkPolicies":    "Disabled",
+			"privateLinkServiceNetworkPolicies": "Enabled",
+		}
+		if vm.SubnetNSGRules != nil {
+			subnetProps["networkSecurityGroup"] = ref(subnetNSG)
+		}
+		return map[string]any{
+			"id": vnet, "name": vnetName(vm), "location": vm.Location,
+			"properties": map[string]any{
+				"provisioningState": "Succeeded",
+				"resourceGuid":      stableUUID(vnet),
+				"addressSpace":      map[string]any{"addressPrefixes": []any{vnetPrefix(vm.PrivateIP)}},
+				"subnets": []any{map[string]any{
+					"id": subnet, "name": "default", "type": "Microsoft.Network/virtualNetworks/subnets",
+					"etag": etag(subnet), "properties": subnetProps,
+				}},
+				"virtualNetworkPeerings": []any{},
+				"enableDdosProtection":   false,
+			},
+		}
 	})
 }
 
@@ -242,23 +279,20 @@ func nsgJSON(id, name, location string, rules []NSGRule) map[string]any {
 
 func (s *Server) listNetwork(typ string) handler {
 	return func(w http.ResponseWriter, r *http.Request, m *match) {
-		var items []any
-		for _, n := range s.netList {
-			if n.typ == typ && n.sub == m.sub && (m.rg == nil || n.rg == m.rg) {
-				items = append(items, n.body)
+		count := func(g *ResourceGroup) int { return len(s.nets[key(m.sub.ID, g.Name, typ)]) }
+		build := func(g *ResourceGroup, from, to int) []any {
+			out := make([]any, 0, to-from)
+			for _, n := range s.nets[key(m.sub.ID, g.Name, typ)][from:to] {
+				out = append(out, n.body())
 			}
+			return out
 		}
-		s.writePage(w, r, items)
+		s.writeListing(w, r, groupListing(m, count, build))
 	}
 }
 
 func (s *Server) findNet(m *match, typ, name string) *netRes {
-	for _, n := range s.netList {
-		if n.typ == typ && n.sub == m.sub && n.rg == m.rg && strings.EqualFold(n.name, name) {
-			return n
-		}
-	}
-	return nil
+	return s.netByName[key(m.sub.ID, m.rg.Name, typ, name)]
 }
 
 func (s *Server) getNetwork(typ string) handler {
@@ -268,7 +302,7 @@ func (s *Server) getNetwork(typ string) handler {
 			notFound(w, "Microsoft.Network/"+typ, m.vars[0], m.rg.Name)
 			return
 		}
-		writeJSON(w, http.StatusOK, n.body)
+		writeJSON(w, http.StatusOK, n.body())
 	}
 }
 
@@ -278,7 +312,7 @@ func (s *Server) subnets(w http.ResponseWriter, m *match) []any {
 		notFound(w, "Microsoft.Network/virtualNetworks", m.vars[0], m.rg.Name)
 		return nil
 	}
-	return n.body["properties"].(map[string]any)["subnets"].([]any)
+	return n.body()["properties"].(map[string]any)["subnets"].([]any)
 }
 
 func (s *Server) listSubnets(w http.ResponseWriter, r *http.Request, m *match) {

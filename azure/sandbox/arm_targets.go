@@ -74,21 +74,24 @@ type resJSON struct {
 	body map[string]any
 }
 
-// kindDef serves list and get for one top-level resource type.
+// kindDef serves list and get for one top-level resource type: count is
+// how many a resource group holds, items builds those from index from up
+// to to (so a page of a list builds only what it carries).
 type kindDef struct {
 	typ, api string
-	items    func(sub *Subscription, g *ResourceGroup) []resJSON
+	count    func(g *ResourceGroup) int
+	items    func(sub *Subscription, g *ResourceGroup, from, to int) []resJSON
 }
 
 func (s *Server) kinds() []kindDef {
 	return []kindDef{
-		{hdiType, apiHDInsight, s.hdiItems},
-		{dbxType, apiDatabricks, s.dbxItems},
-		{aksType, apiAKS, s.aksItems},
-		{arcType, apiConnected, s.arcItems},
-		{batchType, apiBatch, s.batchItems},
-		{adlaType, apiADLA, s.adlaItems},
-		{synapseType, apiSynapse, s.synapseItems},
+		{hdiType, apiHDInsight, func(g *ResourceGroup) int { return len(g.HDInsightClusters) }, s.hdiItems},
+		{dbxType, apiDatabricks, func(g *ResourceGroup) int { return len(g.DatabricksWorkspaces) }, s.dbxItems},
+		{aksType, apiAKS, func(g *ResourceGroup) int { return len(g.AKSClusters) }, s.aksItems},
+		{arcType, apiConnected, func(g *ResourceGroup) int { return len(g.ConnectedClusters) }, s.arcItems},
+		{batchType, apiBatch, func(g *ResourceGroup) int { return len(g.BatchAccounts) }, s.batchItems},
+		{adlaType, apiADLA, func(g *ResourceGroup) int { return len(g.DataLakeAnalyticsAccounts) }, s.adlaItems},
+		{synapseType, apiSynapse, func(g *ResourceGroup) int { return len(g.SynapseWorkspaces) }, s.synapseItems},
 	}
 }
 
@@ -122,23 +125,20 @@ func (s *Server) targetRoutes(mk func(string, string, map[string]handler) route)
 
 func (s *Server) listKind(k kindDef) handler {
 	return func(w http.ResponseWriter, r *http.Request, m *match) {
-		var items []any
-		for gi := range m.sub.ResourceGroups {
-			g := &m.sub.ResourceGroups[gi]
-			if m.rg != nil && m.rg != g {
-				continue
+		build := func(g *ResourceGroup, from, to int) []any {
+			out := make([]any, 0, to-from)
+			for _, it := range k.items(m.sub, g, from, to) {
+				out = append(out, it.body)
 			}
-			for _, it := range k.items(m.sub, g) {
-				items = append(items, it.body)
-			}
+			return out
 		}
-		s.writePage(w, r, items)
+		s.writeListing(w, r, groupListing(m, k.count, build))
 	}
 }
 
 func (s *Server) getKind(k kindDef) handler {
 	return func(w http.ResponseWriter, _ *http.Request, m *match) {
-		for _, it := range k.items(m.sub, m.rg) {
+		for _, it := range k.items(m.sub, m.rg, 0, k.count(m.rg)) {
 			if strings.EqualFold(it.name, m.vars[0]) {
 				writeJSON(w, http.StatusOK, it.body)
 				return
@@ -165,9 +165,9 @@ func (s *Server) created(days int) string {
 	return s.started.Add(-time.Duration(days) * 24 * time.Hour).UTC().Format(time.RFC3339)
 }
 
-func (s *Server) hdiItems(sub *Subscription, g *ResourceGroup) []resJSON {
+func (s *Server) hdiItems(sub *Subscription, g *ResourceGroup, from, to int) []resJSON {
 	var out []resJSON
-	for i := range g.HDInsightClusters {
+	for i := from; i < to; i++ {
 		c := &g.HDInsightClusters[i]
 		id := rgPrefix(sub, g) + "/providers/" + hdiType + "/" + c.Name
 		endpoints := []any{}
@@ -218,9 +218,9 @@ func hdiComponents(kind string) map[string]any {
 	return map[string]any{}
 }
 
-func (s *Server) dbxItems(sub *Subscription, g *ResourceGroup) []resJSON {
+func (s *Server) dbxItems(sub *Subscription, g *ResourceGroup, from, to int) []resJSON {
 	var out []resJSON
-	for i := range g.DatabricksWorkspaces {
+	for i := from; i < to; i++ {
 		ws := &g.DatabricksWorkspaces[i]
 		num, _ := databricksNumber(sub.ID, g.Name, ws.Name)
 		id := rgPrefix(sub, g) + "/providers/" + dbxType + "/" + ws.Name
@@ -248,9 +248,9 @@ func aksFQDN(sub *Subscription, g *ResourceGroup, c *AKSCluster) string {
 	return fmt.Sprintf("%s-dns-%s.hcp.%s.azmk8s.io", strings.ToLower(c.Name), h, strings.ToLower(strings.ReplaceAll(c.Location, " ", "")))
 }
 
-func (s *Server) aksItems(sub *Subscription, g *ResourceGroup) []resJSON {
+func (s *Server) aksItems(sub *Subscription, g *ResourceGroup, from, to int) []resJSON {
 	var out []resJSON
-	for i := range g.AKSClusters {
+	for i := from; i < to; i++ {
 		c := &g.AKSClusters[i]
 		pools := []any{}
 		for _, p := range c.AgentPools {
@@ -284,9 +284,9 @@ func (s *Server) aksItems(sub *Subscription, g *ResourceGroup) []resJSON {
 	return out
 }
 
-func (s *Server) arcItems(sub *Subscription, g *ResourceGroup) []resJSON {
+func (s *Server) arcItems(sub *Subscription, g *ResourceGroup, from, to int) []resJSON {
 	var out []resJSON
-	for i := range g.ConnectedClusters {
+	for i := from; i < to; i++ {
 		c := &g.ConnectedClusters[i]
 		props := map[string]any{
 			"connectivityStatus": c.ConnectivityStatus,
@@ -310,9 +310,9 @@ func (s *Server) arcItems(sub *Subscription, g *ResourceGroup) []resJSON {
 	return out
 }
 
-func (s *Server) batchItems(sub *Subscription, g *ResourceGroup) []resJSON {
+func (s *Server) batchItems(sub *Subscription, g *ResourceGroup, from, to int) []resJSON {
 	var out []resJSON
-	for i := range g.BatchAccounts {
+	for i := from; i < to; i++ {
 		a := &g.BatchAccounts[i]
 		loc := strings.ToLower(strings.ReplaceAll(a.Location, " ", ""))
 		props := map[string]any{
@@ -333,9 +333,9 @@ func (s *Server) batchItems(sub *Subscription, g *ResourceGroup) []resJSON {
 	return out
 }
 
-func (s *Server) adlaItems(sub *Subscription, g *ResourceGroup) []resJSON {
+func (s *Server) adlaItems(sub *Subscription, g *ResourceGroup, from, to int) []resJSON {
 	var out []resJSON
-	for i := range g.DataLakeAnalyticsAccounts {
+	for i := from; i < to; i++ {
 		a := &g.DataLakeAnalyticsAccounts[i]
 		id := rgPrefix(sub, g) + "/providers/" + adlaType + "/" + a.Name
 		props := map[string]any{
@@ -363,9 +363,9 @@ func storeName(account string) string {
 	return n + "store"
 }
 
-func (s *Server) synapseItems(sub *Subscription, g *ResourceGroup) []resJSON {
+func (s *Server) synapseItems(sub *Subscription, g *ResourceGroup, from, to int) []resJSON {
 	var out []resJSON
-	for i := range g.SynapseWorkspaces {
+	for i := from; i < to; i++ {
 		ws := &g.SynapseWorkspaces[i]
 		id := rgPrefix(sub, g) + "/providers/" + synapseType + "/" + ws.Name
 		n := strings.ToLower(ws.Name)

@@ -46,6 +46,7 @@ func (p *problem) Error() string {
 type decoder struct {
 	source string
 	errs   []error
+	keys   map[reflect.Type]structKeys // keysOf each struct type met, built once
 }
 
 func (d *decoder) errorf(line int, format string, args ...any) {
@@ -188,24 +189,7 @@ func (d *decoder) pairs(n *yaml.Node, merged bool) []pair {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-			for v.Kind == yaml.AliasNode {
-				v = v.Alias
-			}
-			switch v.Kind {
-			case yaml.MappingNode:
-				fromMerge = append(fromMerge, d.pairs(v, true)...)
-			case yaml.SequenceNode:
-				for _, m := range v.Content {
-					for m.Kind == yaml.AliasNode {
-						m = m.Alias
-					}
-					if m.Kind == yaml.MappingNode {
-						fromMerge = append(fromMerge, d.pairs(m, true)...)
-					}
-				}
-			default:
-				d.errorf(k.Line, "a merge (<<) needs a mapping, got %s", describe(v))
-			}
+			fromMerge = append(fromMerge, d.mergedPairs(k, v)...)
 			continue
 		}
 		own = append(own, pair{key: k, val: v, merged: merged})
@@ -213,104 +197,157 @@ func (d *decoder) pairs(n *yaml.Node, merged bool) []pair {
 	return append(fromMerge, own...)
 }
 
-func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
+// mergedPairs are the pairs a merge key (k, "<<") brings in from v: one
+// mapping, or a list of them.
+func (d *decoder) mergedPairs(k, v *yaml.Node) []pair {
+	v = resolve(v)
+	switch v.Kind {
+	case yaml.MappingNode:
+		return d.pairs(v, true)
+	case yaml.SequenceNode:
+		var out []pair
+		for _, m := range v.Content {
+			if m = resolve(m); m.Kind == yaml.MappingNode {
+				out = append(out, d.pairs(m, true)...)
+			}
+		}
+		return out
 	}
+	d.errorf(k.Line, "a merge (<<) needs a mapping, got %s", describe(v))
+	return nil
+}
+
+// decodeValue decodes node n into v, whose type says what n must be; path
+// names the value in messages. A null leaves v as it is (its default).
+func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
+	n = resolve(n)
 	if isNull(n) {
 		return
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
-		nv := reflect.New(v.Type().Elem())
-		setDefaults(nv.Elem())
-		d.decodeValue(n, nv.Elem(), path)
-		v.Set(nv)
+		d.decodePointer(n, v, path)
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			d.errorf(n.Line, "%s: want a list, got %s", at(path), describeAt(n, path))
-			return
-		}
-		last := "items"
-		if len(path) > 0 {
-			last = path[len(path)-1]
-		}
-		parent := path[:max(len(path)-1, 0)]
-		s := reflect.MakeSlice(v.Type(), 0, len(n.Content))
-		for i, c := range n.Content {
-			e := reflect.New(v.Type().Elem()).Elem()
-			setDefaults(e)
-			ip := appendPath(parent, fmt.Sprintf("%s[%d]", last, i))
-			if r := resolve(c); e.Kind() == reflect.Struct && isNull(r) {
-				// A bare "-" would otherwise slip past the required keys.
-				d.errorf(r.Line, "%s: the item is empty; give its keys or remove the \"-\"", at(ip))
-				continue
-			}
-			d.decodeValue(c, e, ip)
-			s = reflect.Append(s, e)
-		}
-		v.Set(s)
+		d.decodeList(n, v, path)
 	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			d.errorf(n.Line, "%s: want a mapping, got %s", at(path), describeAt(n, path))
-			return
+		d.decodeMap(n, v, path)
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Float64:
+		d.decodeScalar(n, v, path)
+	default:
+		d.errorf(n.Line, "%s: cannot be decoded (internal: %s)", at(path), v.Kind())
+	}
+}
+
+// decodePointer decodes into a new value, with its defaults, that v points to.
+func (d *decoder) decodePointer(n *yaml.Node, v reflect.Value, path []string) {
+	nv := reflect.New(v.Type().Elem())
+	setDefaults(nv.Elem())
+	d.decodeValue(n, nv.Elem(), path)
+	v.Set(nv)
+}
+
+// decodeList decodes a sequence into the slice v, each item starting from
+// its defaults and named name[i] in messages.
+func (d *decoder) decodeList(n *yaml.Node, v reflect.Value, path []string) {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n.Line, "%s: want a list, got %s", at(path), describeAt(n, path))
+		return
+	}
+	last := "items"
+	if len(path) > 0 {
+		last = path[len(path)-1]
+	}
+	parent := path[:max(len(path)-1, 0)]
+	s := reflect.MakeSlice(v.Type(), 0, len(n.Content))
+	for i, c := range n.Content {
+		e := newDefault(v.Type().Elem())
+		ip := appendPath(parent, fmt.Sprintf("%s[%d]", last, i))
+		if r := resolve(c); e.Kind() == reflect.Struct && isNull(r) {
+			// A bare "-" would otherwise slip past the required keys.
+			d.errorf(r.Line, "%s: the item is empty; give its keys or remove the \"-\"", at(ip))
+			continue
 		}
-		m := reflect.MakeMap(v.Type())
-		seen := seenKeys{}
-		for _, p := range d.pairs(n, false) {
-			k := p.key.Value
-			if p.key.Kind != yaml.ScalarNode || k == "" {
-				d.errorf(p.key.Line, "%s: keys must be plain names", at(path))
-				continue
-			}
-			if l, dup := seen.add(p); dup {
-				d.errorf(p.key.Line, "duplicate key %q %s (first at line %d)", k, where(path), l)
-				continue
-			}
-			e := reflect.New(v.Type().Elem()).Elem()
-			setDefaults(e)
-			d.decodeValue(p.val, e, appendPath(path[:max(len(path)-1, 0)], lastOf(path)+"."+k))
-			if e.Kind() == reflect.Struct {
-				if f := e.FieldByName("Line"); f.IsValid() && f.Int() == 0 {
-					f.SetInt(int64(p.key.Line))
-				}
-			}
-			m.SetMapIndex(reflect.ValueOf(k), e)
+		d.decodeValue(c, e, ip)
+		s = reflect.Append(s, e)
+	}
+	v.Set(s)
+}
+
+// decodeMap decodes a mapping with keys of the user's choosing (users of a
+// simulated host, providers) into the map v; each value is named
+// parent.key in messages, and a struct value gets its key's line.
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path []string) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n.Line, "%s: want a mapping, got %s", at(path), describeAt(n, path))
+		return
+	}
+	m := reflect.MakeMap(v.Type())
+	seen := seenKeys{}
+	for _, p := range d.pairs(n, false) {
+		k := p.key.Value
+		if p.key.Kind != yaml.ScalarNode || k == "" {
+			d.errorf(p.key.Line, "%s: keys must be plain names", at(path))
+			continue
 		}
-		v.Set(m)
+		if l, dup := seen.add(p); dup {
+			d.errorf(p.key.Line, "duplicate key %q %s (first at line %d)", k, where(path), l)
+			continue
+		}
+		e := newDefault(v.Type().Elem())
+		d.decodeValue(p.val, e, appendPath(path[:max(len(path)-1, 0)], lastOf(path)+"."+k))
+		if e.Kind() == reflect.Struct {
+			if f := e.FieldByName("Line"); f.IsValid() && f.Int() == 0 {
+				f.SetInt(int64(p.key.Line))
+			}
+		}
+		m.SetMapIndex(reflect.ValueOf(k), e)
+	}
+	v.Set(m)
+}
+
+// decodeScalar decodes a text, true/false, whole number or number value;
+// YAML's own tag must agree with what v holds (a quoted "3" is not a number).
+func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, path []string) {
+	scalar := n.Kind == yaml.ScalarNode
+	tag := n.ShortTag()
+	switch v.Kind() {
 	case reflect.String:
-		if n.Kind != yaml.ScalarNode {
+		if !scalar {
 			d.errorf(n.Line, "%s: want a text value, got %s", at(path), describeAt(n, path))
 			return
 		}
 		v.SetString(n.Value)
 	case reflect.Bool:
 		b, err := strconv.ParseBool(strings.ToLower(n.Value))
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || err != nil {
+		if !scalar || tag != "!!bool" || err != nil {
 			d.errorf(n.Line, "%s: want true or false, got %s", at(path), describeAt(n, path))
 			return
 		}
 		v.SetBool(b)
 	case reflect.Int:
 		i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || err != nil {
+		if !scalar || tag != "!!int" || err != nil {
 			d.errorf(n.Line, "%s: want a whole number, got %s", at(path), describeAt(n, path))
 			return
 		}
 		v.SetInt(i)
 	case reflect.Float64:
 		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
-		tag := n.ShortTag()
-		if n.Kind != yaml.ScalarNode || (tag != "!!int" && tag != "!!float") || err != nil {
+		if !scalar || (tag != "!!int" && tag != "!!float") || err != nil {
 			d.errorf(n.Line, "%s: want a number, got %s", at(path), describeAt(n, path))
 			return
 		}
 		v.SetFloat(f)
-	default:
-		d.errorf(n.Line, "%s: cannot be decoded (internal: %s)", at(path), v.Kind())
 	}
+}
+
+// newDefault is a new value of type t with its default-tagged fields set.
+func newDefault(t reflect.Type) reflect.Value {
+	e := reflect.New(t).Elem()
+	setDefaults(e)
+	return e
 }
 
 func lastOf(path []string) string {
@@ -325,25 +362,48 @@ func appendPath(path []string, seg string) []string {
 	return append(append(out, path...), seg)
 }
 
-func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path []string) {
-	if n.Kind != yaml.MappingNode {
-		d.errorf(n.Line, "%s: want a mapping (key: value), got %s", at(path), describeAt(n, path))
-		return
+// structKeys are the YAML keys of a struct type: the field index of each,
+// and the keys in field order (for suggestions and required keys).
+type structKeys struct {
+	field map[string]int
+	names []string
+}
+
+// keysOf is the keys of struct type t, worked out once per decoder (a
+// world of 40,000 VMs holds as many VM mappings).
+func (d *decoder) keysOf(t reflect.Type) structKeys {
+	if ks, ok := d.keys[t]; ok {
+		return ks
 	}
-	t := v.Type()
-	if f := v.FieldByName("Line"); f.IsValid() && f.Kind() == reflect.Int {
-		f.SetInt(int64(n.Line))
+	if d.keys == nil {
+		d.keys = map[reflect.Type]structKeys{}
 	}
-	fields := map[string]int{}
-	var names []string
+	ks := structKeys{field: map[string]int{}}
 	for i := range t.NumField() {
 		tag := t.Field(i).Tag.Get("yaml")
 		if tag == "" || tag == "-" {
 			continue
 		}
-		fields[tag] = i
-		names = append(names, tag)
+		ks.field[tag] = i
+		ks.names = append(ks.names, tag)
 	}
+	d.keys[t] = ks
+	return ks
+}
+
+// decodeStruct decodes a mapping into the struct v: each key must be one of
+// its fields, at most once; required keys must be there; each value is
+// checked (checkValue) once it decoded cleanly. A Line field gets the
+// mapping's line.
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path []string) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n.Line, "%s: want a mapping (key: value), got %s", at(path), describeAt(n, path))
+		return
+	}
+	if f := v.FieldByName("Line"); f.IsValid() && f.Kind() == reflect.Int {
+		f.SetInt(int64(n.Line))
+	}
+	ks := d.keysOf(v.Type())
 	seen := seenKeys{}
 	for _, p := range d.pairs(n, false) {
 		k := p.key.Value
@@ -351,38 +411,45 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path []string) {
 			d.errorf(p.key.Line, "keys must be plain names %s", where(path))
 			continue
 		}
-		idx, ok := fields[k]
+		idx, ok := ks.field[k]
 		if !ok {
-			d.errorf(p.key.Line, "unknown key %q %s%s", k, where(path), suggest(k, names))
+			d.errorf(p.key.Line, "unknown key %q %s%s", k, where(path), suggest(k, ks.names))
 			continue
 		}
 		if l, dup := seen.add(p); dup {
 			d.errorf(p.key.Line, "duplicate key %q %s (first at line %d)", k, where(path), l)
 			continue
 		}
-		sf := t.Field(idx)
-		fv := v.Field(idx)
-		kp := appendPath(path, k)
-		before := len(d.errs)
-		val := p.val
-		for val.Kind == yaml.AliasNode {
-			val = val.Alias
-		}
-		if isNull(val) && sf.Tag.Get("required") == "true" {
-			d.errorf(val.Line, "%s: a value is required", at(kp))
+		d.decodeField(v.Type().Field(idx), v.Field(idx), p.val, appendPath(path, k))
+	}
+	d.requireKeys(n, v.Type(), ks, seen, path)
+}
+
+// decodeField decodes one field's value and checks it: a required field
+// may not be null, and a value is checked only when it decoded without
+// problems (one message per mistake).
+func (d *decoder) decodeField(sf reflect.StructField, fv reflect.Value, val *yaml.Node, path []string) {
+	val = resolve(val)
+	if isNull(val) && sf.Tag.Get("required") == "true" {
+		d.errorf(val.Line, "%s: a value is required", at(path))
+		return
+	}
+	before := len(d.errs)
+	d.decodeValue(val, fv, path)
+	if len(d.errs) == before && !isNull(val) {
+		d.checkValue(sf, fv, val, path)
+	}
+}
+
+// requireKeys reports each required key of the struct type t that the
+// mapping n lacks.
+func (d *decoder) requireKeys(n *yaml.Node, t reflect.Type, ks structKeys, seen seenKeys, path []string) {
+	for _, name := range ks.names {
+		if t.Field(ks.field[name]).Tag.Get("required") != "true" {
 			continue
 		}
-		d.decodeValue(val, fv, kp)
-		if len(d.errs) == before && !isNull(val) {
-			d.checkValue(sf, fv, val, kp)
-		}
-	}
-	for _, name := range names {
-		sf := t.Field(fields[name])
-		if sf.Tag.Get("required") == "true" {
-			if _, ok := seen[name]; !ok {
-				d.errorf(n.Line, "missing key %q %s", name, where(path))
-			}
+		if _, ok := seen[name]; !ok {
+			d.errorf(n.Line, "missing key %q %s", name, where(path))
 		}
 	}
 }
@@ -428,118 +495,142 @@ var (
 // checkValue applies the oneof and check tags to a decoded field.
 func (d *decoder) checkValue(sf reflect.StructField, v reflect.Value, n *yaml.Node, path []string) {
 	if opts, ok := sf.Tag.Lookup("oneof"); ok {
-		s := v.String()
-		found := false
-		for _, o := range strings.Split(opts, "|") {
-			if strings.EqualFold(o, s) {
-				v.SetString(o)
-				found = true
-				break
+		d.checkOneOf(opts, v, n, path)
+	}
+	switch check := sf.Tag.Get("check"); check {
+	case "":
+	case "k8sversions":
+		d.checkItems(v, n, path, func(s string) string {
+			if !k8sVersionRE.MatchString(s) {
+				return fmt.Sprintf("%q is not a Kubernetes version (e.g. \"1.30.14\", or \"1.30\" for every patch)", s)
 			}
+			return ""
+		})
+	case "authkeys":
+		d.checkItems(v, n, path, func(s string) string {
+			if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(s)); err != nil {
+				return fmt.Sprintf("not an authorized_keys line (e.g. \"ssh-ed25519 AAAA... me@laptop\"): %v", err)
+			}
+			return ""
+		})
+	default:
+		for _, msg := range valueProblems(check, v) {
+			d.errorf(n.Line, "%s: %s", at(path), msg)
 		}
-		if !found {
-			d.errorf(n.Line, "%s: %q is not one of %s", at(path), s, strings.ReplaceAll(opts, "|", ", "))
+	}
+}
+
+// checkOneOf matches a text value against the allowed values opts ("A|B"),
+// ignoring case, and stores it as opts writes it.
+func (d *decoder) checkOneOf(opts string, v reflect.Value, n *yaml.Node, path []string) {
+	s := v.String()
+	for _, o := range strings.Split(opts, "|") {
+		if strings.EqualFold(o, s) {
+			v.SetString(o)
+			return
 		}
 	}
-	check := sf.Tag.Get("check")
-	if check == "" {
-		return
+	d.errorf(n.Line, "%s: %q is not one of %s", at(path), s, strings.ReplaceAll(opts, "|", ", "))
+}
+
+// checkItems checks each text item of the list v, reporting a problem
+// (problem's message, "" for none) on the item's own line as name[i].
+func (d *decoder) checkItems(v reflect.Value, n *yaml.Node, path []string, problem func(string) string) {
+	for i := range v.Len() {
+		line := n.Line
+		if i < len(n.Content) {
+			line = n.Content[i].Line
+		}
+		if msg := problem(v.Index(i).String()); msg != "" {
+			d.errorf(line, "%s[%d]: %s", at(path), i, msg)
+		}
 	}
-	bad := func(format string, args ...any) {
-		d.errorf(n.Line, "%s: %s", at(path), fmt.Sprintf(format, args...))
-	}
+}
+
+// valueProblems says what is wrong with a single value under a check tag
+// (see the check tags in world.go): nothing, or one message per mistake.
+func valueProblems(check string, v reflect.Value) []string {
+	one := func(format string, args ...any) []string { return []string{fmt.Sprintf(format, args...)} }
 	switch check {
 	case "subscription":
-		s := v.String()
-		if s == "" || strings.ContainsAny(s, "/?#% \t") {
-			bad("%q is not a subscription ID (e.g. 00000000-0000-0000-0000-000000000001)", s)
+		if s := v.String(); s == "" || strings.ContainsAny(s, "/?#% \t") {
+			return one("%q is not a subscription ID (e.g. 00000000-0000-0000-0000-000000000001)", s)
 		}
 	case "name":
 		if s := v.String(); !nameRE.MatchString(s) {
-			bad("%q is not a valid name (letters, digits, - _ . ( ) only)", s)
+			return one("%q is not a valid name (letters, digits, - _ . ( ) only)", s)
 		}
 	case "time":
 		if s := v.String(); s != "" {
 			if _, err := time.Parse(time.RFC3339, s); err != nil {
-				bad("%q is not an RFC 3339 time (e.g. 2024-05-01T09:30:00Z)", s)
+				return one("%q is not an RFC 3339 time (e.g. 2024-05-01T09:30:00Z)", s)
 			}
 		}
 	case "port0":
 		if p := v.Int(); p < 0 || p > 65535 {
-			bad("%d is not a port (1-65535)", p)
+			return one("%d is not a port (1-65535)", p)
 		}
 	case "ip":
 		if s := v.String(); s != "" && net.ParseIP(s) == nil {
-			bad("%q is not an IP address", s)
+			return one("%q is not an IP address", s)
 		}
 	case "hostport":
-		s := v.String()
-		if s == "" {
-			return
-		}
-		host, port, err := net.SplitHostPort(s)
-		pn, perr := strconv.Atoi(port)
-		if err != nil || host == "" || perr != nil || pn < 1 || pn > 65535 {
-			bad("%q is not host:port (e.g. 127.0.0.1:2222)", s)
+		if s := v.String(); s != "" && !validHostPort(s) {
+			return one("%q is not host:port (e.g. 127.0.0.1:2222)", s)
 		}
 	case "source":
-		for _, src := range splitList(v.String()) {
-			if !validSource(src) {
-				bad("%q is not a source (a service tag such as AzureMachineLearning or Internet, *, an IP address or a CIDR)", src)
-			}
-		}
-		if len(splitList(v.String())) == 0 {
-			bad("empty source; use * for any")
-		}
+		return sourceProblems(v.String())
 	case "ports":
 		if _, err := parsePorts(v.String()); err != nil {
-			bad("%v", err)
+			return one("%v", err)
 		}
 	case "os":
-		f := strings.Fields(v.String())
-		if len(f) != 2 {
-			bad("%q: want \"<distro> <version>\", e.g. \"ubuntu 20.04\"", v.String())
+		if f := strings.Fields(v.String()); len(f) != 2 {
+			return one("%q: want \"<distro> <version>\", e.g. \"ubuntu 20.04\"", v.String())
 		}
 	case "k8sversion":
 		if s := v.String(); s != "" && !k8sVersionRE.MatchString(s) {
-			bad("%q is not a Kubernetes version (e.g. \"1.30.14\")", s)
-		}
-	case "k8sversions":
-		for i := range v.Len() {
-			line := n.Line
-			if i < len(n.Content) {
-				line = n.Content[i].Line
-			}
-			if s := v.Index(i).String(); !k8sVersionRE.MatchString(s) {
-				d.errorf(line, "%s[%d]: %q is not a Kubernetes version (e.g. \"1.30.14\", or \"1.30\" for every patch)", at(path), i, s)
-			}
+			return one("%q is not a Kubernetes version (e.g. \"1.30.14\")", s)
 		}
 	case "nonneg":
 		if v.Kind() == reflect.Pointer && !v.IsNil() {
 			v = v.Elem()
 		}
 		if (v.Kind() == reflect.Int && v.Int() < 0) || (v.Kind() == reflect.Float64 && v.Float() < 0) {
-			bad("must not be negative")
+			return one("must not be negative")
 		}
 	case "rate":
 		if f := v.Float(); f < 0 || f > 1 {
-			bad("%v is not a share between 0 and 1 (e.g. 0.2 for one request in five)", f)
+			return one("%v is not a share between 0 and 1 (e.g. 0.2 for one request in five)", f)
 		}
 	case "positive":
 		if v.Int() <= 0 {
-			bad("must be at least 1")
-		}
-	case "authkeys":
-		for i := range v.Len() {
-			line := n.Line
-			if i < len(n.Content) {
-				line = n.Content[i].Line
-			}
-			if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(v.Index(i).String())); err != nil {
-				d.errorf(line, "%s[%d]: not an authorized_keys line (e.g. \"ssh-ed25519 AAAA... me@laptop\"): %v", at(path), i, err)
-			}
+			return one("must be at least 1")
 		}
 	}
+	return nil
+}
+
+// validHostPort says whether s is host:port with a port from 1 to 65535.
+func validHostPort(s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	pn, perr := strconv.Atoi(port)
+	return err == nil && host != "" && perr == nil && pn >= 1 && pn <= 65535
+}
+
+// sourceProblems checks an NSG rule's source: one or more service tags,
+// "*", IP addresses or CIDRs, separated by commas.
+func sourceProblems(s string) []string {
+	var out []string
+	for _, src := range splitList(s) {
+		if !validSource(src) {
+			out = append(out, fmt.Sprintf("%q is not a source (a service tag such as AzureMachineLearning or Internet, *, an IP address or a CIDR)", src))
+		}
+	}
+	if len(splitList(s)) == 0 {
+		out = append(out, "empty source; use * for any")
+	}
+	return out
 }
 
 func splitList(s string) []string {

@@ -36,11 +36,12 @@ type Server struct {
 	ln       net.Listener
 	routes   []route
 
-	vms     map[string]*vmEntry  // by lower(sub/rg/name)
-	byIP    map[string]*vmEntry  // by public IP
-	netList []*netRes            // generated network resources, in world order
-	hdis    map[string]*vmEntry  // HDInsight clusters' SSH sides, by lower(cluster name)
-	dbx     map[string]*dbxEntry // Databricks workspaces, by lower(workspace host)
+	vms       map[string]*vmEntry  // by lower(sub/rg/name)
+	byIP      map[string]*vmEntry  // by public IP
+	nets      map[string][]*netRes // generated network resources by lower(sub/rg/type), in world order
+	netByName map[string]*netRes   // the same by lower(sub/rg/type/name)
+	hdis      map[string]*vmEntry  // HDInsight clusters' SSH sides, by lower(cluster name)
+	dbx       map[string]*dbxEntry // Databricks workspaces, by lower(workspace host)
 
 	sims []*simHost
 
@@ -86,6 +87,7 @@ func Start(w *World) (*Server, error) {
 	s := &Server{
 		world: w, now: time.Now,
 		vms: map[string]*vmEntry{}, byIP: map[string]*vmEntry{},
+		nets: map[string][]*netRes{}, netByName: map[string]*netRes{},
 		hdis: map[string]*vmEntry{}, dbx: map[string]*dbxEntry{},
 		workspaces: map[string]*wsState{}, ops: map[string]*operation{},
 	}

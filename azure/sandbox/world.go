@@ -207,8 +207,9 @@ type Faults struct {
 	AttachError   AttachFault `yaml:"attachError"`
 	// ARMLatencyMs delays every ARM request.
 	ARMLatencyMs int `yaml:"armLatencyMs" check:"nonneg"`
-	// PageSize is the number of items in each page of a list.
-	PageSize int `yaml:"pageSize" default:"10" check:"positive"`
+	// PageSize is the most items a page of a list holds (defaultPageSize
+	// unless set); the paging tests set it small to see several pages.
+	PageSize int `yaml:"pageSize" default:"1000" check:"positive"`
 	// RefuseBatch makes an attach with computeType Batch fail the way an
 	// unknown compute type does; otherwise the SDK v1 Batch body is accepted.
 	RefuseBatch bool `yaml:"refuseBatch"`

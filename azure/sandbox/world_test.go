@@ -73,7 +73,7 @@ subscriptions:
 		t.Fatal(err)
 	}
 	f := w.Faults
-	if f.AttachSeconds != 3 || f.DetachSeconds != 1 || f.PageSize != 10 {
+	if f.AttachSeconds != 3 || f.DetachSeconds != 1 || f.PageSize != 1000 {
 		t.Fatalf("fault defaults: %+v", f)
 	}
 	vm := w.Subscriptions[0].ResourceGroups[0].VirtualMachines[0]
