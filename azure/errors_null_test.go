@@ -1,6 +1,7 @@
 package azure_test
 
 import (
+	"amlattach/internal/sandboxtest"
 	"context"
 	"io"
 	"net/http"
@@ -8,7 +9,6 @@ import (
 	"testing"
 
 	"amlattach/azure"
-	"amlattach/azure/sandbox"
 )
 
 // Azure sends provisioningErrors as null for a compute without errors (the
@@ -19,15 +19,7 @@ func TestProvisioningErrorsSentAsNull(t *testing.T) {
 		{"", `"provisioningErrors":null`},
 		{"  lenient: {emptyErrors: true}\n", `"provisioningErrors":[]`},
 	} {
-		w, err := sandbox.ParseWorld([]byte(world+tc.faults), "facade.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv, err := sandbox.Start(w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
+		srv := sandboxtest.Start(t, []byte(world+tc.faults), "facade.yaml")
 		req, _ := http.NewRequest(http.MethodGet, srv.Endpoint()+"/subscriptions/"+sub+"/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/computes/c1?api-version="+azure.MLAPIVersion, nil)
 		req.Header.Set("Authorization", "Bearer x")
 		resp, err := srv.HTTPClient().Do(req)

@@ -1,6 +1,7 @@
 package azure_test
 
 import (
+	"amlattach/internal/sandboxtest"
 	"context"
 	"errors"
 	"strings"
@@ -10,7 +11,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"amlattach/azure"
-	"amlattach/azure/sandbox"
 )
 
 const sub = "00000000-0000-0000-0000-000000000001"
@@ -47,16 +47,8 @@ faults:
 
 func client(t *testing.T) (*azure.Client, azure.Workspace) {
 	t.Helper()
-	w, err := sandbox.ParseWorld([]byte(world), "facade.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sandbox.Start(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	c := azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: 50 * time.Millisecond,
+	srv := sandboxtest.Start(t, []byte(world), "facade.yaml")
+	c := sandboxtest.Client(srv, azure.Options{PollInterval: 50 * time.Millisecond,
 		Retry: &policy.RetryOptions{MaxRetries: 1, RetryDelay: 10 * time.Millisecond}})
 	return c, azure.Workspace{SubscriptionID: sub, ResourceGroup: "rg", Name: "ws"}
 }
@@ -162,21 +154,13 @@ func TestVMAndNetworkReads(t *testing.T) {
 }
 
 func TestProviderState(t *testing.T) {
-	w, err := sandbox.ParseWorld([]byte(`subscriptions:
+	srv := sandboxtest.Start(t, []byte(`subscriptions:
   - id: 00000000-0000-0000-0000-000000000003
     name: P
     providers: {Microsoft.ContainerInstance: NotRegistered}
     resourceGroups:
       - {name: rg, location: eastus}
 `), "p.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sandbox.Start(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
 	c := azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient()})
 	ctx := context.Background()
 	if st, err := c.ProviderState(ctx, "00000000-0000-0000-0000-000000000003", "microsoft.containerinstance"); err != nil || st != "NotRegistered" {

@@ -1,6 +1,7 @@
 package azure_test
 
 import (
+	"amlattach/internal/sandboxtest"
 	"context"
 	"errors"
 	"fmt"
@@ -46,17 +47,9 @@ func faultyClient(t *testing.T, faults string) (*azure.Client, azure.Workspace, 
 // sandboxClient is a facade with the sandbox's settings against the world.
 func sandboxClient(t *testing.T, world string) (*azure.Client, azure.Workspace, *sandbox.Server) {
 	t.Helper()
-	w, err := sandbox.ParseWorld([]byte(world), "faulty.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sandbox.Start(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := sandboxtest.Start(t, []byte(world), "faulty.yaml")
 	// The sandbox's settings in the command (cmd/amlattach/app.go).
-	c := azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: 50 * time.Millisecond,
+	c := sandboxtest.Client(srv, azure.Options{PollInterval: 50 * time.Millisecond,
 		Retry: &policy.RetryOptions{MaxRetries: 2, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 2 * time.Second}})
 	return c, azure.Workspace{SubscriptionID: sub, ResourceGroup: "rg", Name: "ws", Location: "westeurope"}, srv
 }
@@ -104,16 +97,8 @@ func TestConflictThatIsNotOurAttach(t *testing.T) {
               - {name: taken, resourceId: /subscriptions/`+sub+`/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/elsewhere}
               - {name: old, resourceId: `+vm1+`}
 `, 1)
-	w, err := sandbox.ParseWorld([]byte(other), "conflict.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sandbox.Start(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	c := azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: 50 * time.Millisecond})
+	srv := sandboxtest.Start(t, []byte(other), "conflict.yaml")
+	c := sandboxtest.Client(srv, azure.Options{PollInterval: 50 * time.Millisecond})
 	ws := azure.Workspace{SubscriptionID: sub, ResourceGroup: "rg", Name: "ws", Location: "westeurope"}
 	for _, name := range []string{"taken", "old"} {
 		_, err := c.Attach(bounded(t), ws, name, vmSpec, nil)

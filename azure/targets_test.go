@@ -1,6 +1,7 @@
 package azure_test
 
 import (
+	"amlattach/internal/sandboxtest"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,7 +57,7 @@ func demo(t *testing.T, change func(*sandbox.World)) (*azure.Client, *sandbox.Se
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	c := azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: 50 * time.Millisecond,
+	c := sandboxtest.Client(srv, azure.Options{PollInterval: 50 * time.Millisecond,
 		Retry: &policy.RetryOptions{MaxRetries: 1, RetryDelay: 10 * time.Millisecond}})
 	ws, err := c.GetWorkspace(testCtx(t), azure.Workspace{SubscriptionID: demoSub, ResourceGroup: "ml-rg", Name: "contoso-ws"})
 	if err != nil {
@@ -217,7 +218,7 @@ func TestTargetReads(t *testing.T) {
 }
 
 func TestTargetExtensionsPaging(t *testing.T) {
-	w, err := sandbox.ParseWorld([]byte(`subscriptions:
+	srv := sandboxtest.Start(t, []byte(`subscriptions:
   - id: `+sub+`
     resourceGroups:
       - name: rg
@@ -230,14 +231,6 @@ func TestTargetExtensionsPaging(t *testing.T) {
               - {name: azureml, extensionType: microsoft.azureml.kubernetes, provisioningState: Failed}
 faults: {pageSize: 2}
 `), "paging.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sandbox.Start(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
 	c := azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient()})
 	id, _ := azure.ParseResourceID("/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/k")
 	exts, err := c.ListExtensions(testCtx(t), id)

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"amlattach/internal/sandboxtest"
 	"context"
 	"errors"
 	"strings"
@@ -36,16 +37,8 @@ const twiceVM = "/subscriptions/00000000-0000-0000-0000-0000000000dd/resourceGro
 
 func twiceSetup(t *testing.T) (Deps, azure.Workspace, *sandbox.Server) {
 	t.Helper()
-	w, err := sandbox.ParseWorld([]byte(twiceWorld), "twice.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sandbox.Start(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	d := Deps{Azure: azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: 20 * time.Millisecond,
+	srv := sandboxtest.Start(t, []byte(twiceWorld), "twice.yaml")
+	d := Deps{Azure: sandboxtest.Client(srv, azure.Options{PollInterval: 20 * time.Millisecond,
 		Retry: &policy.RetryOptions{MaxRetries: -1}}), Dial: srv.Dial, HTTP: srv.HTTPClient(), Timeout: 10 * time.Second}
 	return d, azure.Workspace{SubscriptionID: "00000000-0000-0000-0000-0000000000dd", ResourceGroup: "rg", Name: "ws", Location: "eastus"}, srv
 }

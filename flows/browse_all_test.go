@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"amlattach/internal/sandboxtest"
 	"context"
 	"fmt"
 	"strings"
@@ -32,22 +33,13 @@ func browseWorld(t *testing.T) (*sandbox.Server, azure.Workspace) {
 		}
 	}
 	b.WriteString("faults: {pageSize: 2}\n")
-	w, err := sandbox.ParseWorld([]byte(b.String()), "browse world")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sandbox.Start(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := sandboxtest.Start(t, []byte(b.String()), "browse world")
 	return srv, azure.Workspace{SubscriptionID: "00000000-0000-0000-0000-000000000001", ResourceGroup: "rg1", Name: "ws"}
 }
 
 func TestBrowseAllStreamsEverySubscription(t *testing.T) {
 	srv, ws := browseWorld(t)
-	d := Deps{Azure: azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(),
-		Retry: &policy.RetryOptions{MaxRetries: -1}}), Timeout: 10 * time.Second}
+	d := Deps{Azure: sandboxtest.Client(srv, azure.Options{Retry: &policy.RetryOptions{MaxRetries: -1}}), Timeout: 10 * time.Second}
 	var mu sync.Mutex
 	inCall := false
 	var pages [][]Candidate

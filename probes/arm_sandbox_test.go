@@ -1,13 +1,13 @@
 package probes_test
 
 import (
+	"amlattach/internal/sandboxtest"
 	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"amlattach/azure"
-	"amlattach/azure/sandbox"
 	"amlattach/probes"
 )
 
@@ -47,16 +47,8 @@ const armWorld = `subscriptions:
 
 func armClient(t *testing.T, faults string) *azure.Client {
 	t.Helper()
-	w, err := sandbox.ParseWorld([]byte(armWorld+faults), "arm.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sandbox.Start(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: 50 * time.Millisecond})
+	srv := sandboxtest.Start(t, []byte(armWorld+faults), "arm.yaml")
+	return sandboxtest.Client(srv, azure.Options{PollInterval: 50 * time.Millisecond})
 }
 
 func getVM(t *testing.T, c *azure.Client, name string) azure.VM {

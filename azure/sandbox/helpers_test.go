@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"amlattach/internal/sandboxtest"
 	"context"
 	"testing"
 	"time"
@@ -88,15 +89,7 @@ faults:
 
 func startWorld(t *testing.T, yaml string) *sandbox.Server {
 	t.Helper()
-	w, err := sandbox.ParseWorld([]byte(yaml), "test.yaml")
-	if err != nil {
-		t.Fatalf("ParseWorld: %v", err)
-	}
-	srv, err := sandbox.Start(w)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := sandboxtest.Start(t, []byte(yaml), "test.yaml")
 	return srv
 }
 

@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"amlattach/internal/sandboxtest"
 	"bytes"
 	"errors"
 	"net"
@@ -129,7 +130,7 @@ func TestDial(t *testing.T) {
 	}
 	c.Close()
 	// ssh.address sends the VM's public IP to a real server.
-	w, err := sandbox.ParseWorld([]byte(`
+	srv2 := sandboxtest.Start(t, []byte(`
 subscriptions:
   - id: s
     resourceGroups:
@@ -140,14 +141,6 @@ subscriptions:
             publicIP: 203.0.113.9
             ssh: {address: "`+ln.Addr().String()+`"}
 `), "t.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv2, err := sandbox.Start(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv2.Close()
 	done := make(chan net.Addr, 1)
 	go func() {
 		a, err := ln.Accept()

@@ -9,6 +9,7 @@
 package attach
 
 import (
+	"amlattach/internal/sandboxtest"
 	"context"
 	"fmt"
 	"slices"
@@ -18,7 +19,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"amlattach/azure"
-	"amlattach/azure/sandbox"
 )
 
 const (
@@ -47,16 +47,8 @@ faults:
 var attachSeconds = []float64{1.3, 2.7}
 
 func measure(b *testing.B, secs float64, poll time.Duration, name string) time.Duration {
-	w, err := sandbox.ParseWorld(fmt.Appendf(nil, world, secs), "attach world")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := sandbox.Start(w)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
-	c := azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(), PollInterval: poll,
+	srv := sandboxtest.Start(b, fmt.Appendf(nil, world, secs), "attach world")
+	c := sandboxtest.Client(srv, azure.Options{PollInterval: poll,
 		Retry: &policy.RetryOptions{MaxRetries: 2, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond}})
 	ctx := context.Background()
 	ws, err := c.GetWorkspace(ctx, azure.Workspace{SubscriptionID: sub, ResourceGroup: "rg", Name: "ws"})

@@ -8,6 +8,7 @@
 package browse
 
 import (
+	"amlattach/internal/sandboxtest"
 	"context"
 	"fmt"
 	"slices"
@@ -18,7 +19,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"amlattach/azure"
-	"amlattach/azure/sandbox"
 	"amlattach/bench/internal/bigworld"
 	"amlattach/flows"
 )
@@ -34,17 +34,8 @@ const (
 func start(b *testing.B, ms int) (flows.Deps, azure.Workspace) {
 	b.Helper()
 	spec := bigworld.Spec{Subscriptions: subs, VMs: vms, PageSize: pageSize, ARMLatencyMs: ms}
-	w, err := sandbox.ParseWorld(spec.YAML(), "big world")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := sandbox.Start(w)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { srv.Close() })
-	c := azure.New(azure.StaticCredential{}, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient(),
-		Retry: &policy.RetryOptions{MaxRetries: -1}})
+	srv := sandboxtest.Start(b, spec.YAML(), "big world")
+	c := sandboxtest.Client(srv, azure.Options{Retry: &policy.RetryOptions{MaxRetries: -1}})
 	sub, rg, name := spec.Workspace()
 	return flows.Deps{Azure: c, Timeout: 2 * time.Minute}, azure.Workspace{SubscriptionID: sub, ResourceGroup: rg, Name: name}
 }

@@ -12,6 +12,7 @@
 package roundtrips
 
 import (
+	"amlattach/internal/sandboxtest"
 	"context"
 	"errors"
 	"fmt"
@@ -80,15 +81,7 @@ type env struct {
 
 func startSandbox(b *testing.B, proxy string, ms int) *sandbox.Server {
 	b.Helper()
-	w, err := sandbox.ParseWorld([]byte(fmt.Sprintf(world, subID, publicIP, proxy, ms)), "bench world")
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := sandbox.Start(w)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s := sandboxtest.Start(b, []byte(fmt.Sprintf(world, subID, publicIP, proxy, ms)), "bench world")
 	return s
 }
 
@@ -112,8 +105,7 @@ func setup(b *testing.B) *env {
 }
 
 func client(s *sandbox.Server) *azure.Client {
-	return azure.New(azure.StaticCredential{}, azure.Options{Endpoint: s.Endpoint(), HTTPClient: s.HTTPClient(),
-		Retry: &policy.RetryOptions{MaxRetries: -1}})
+	return sandboxtest.Client(s, azure.Options{Retry: &policy.RetryOptions{MaxRetries: -1}})
 }
 
 // run is one amlattach preflight: its wall time, when each probe ended
