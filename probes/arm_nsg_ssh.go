@@ -133,6 +133,20 @@ func NSGSSH(ctx context.Context, r NetworkReader, vm azure.VM, port int) Result 
 	if nic.NSGID != "" {
 		nicNSG = startNSGRead(ctx, r, nic.NSGID)
 	}
+	// A verdict may come before every read has answered (the first group
+	// that fails decides); the probe still returns only once they all have,
+	// so no read outlives the preflight that started it.
+	defer func() {
+		for _, sr := range subnets {
+			<-sr.done
+			if sr.nsg != nil {
+				<-sr.nsg.done
+			}
+		}
+		if nicNSG != nil {
+			<-nicNSG.done
+		}
+	}()
 	type scoped struct {
 		where string
 		id    string
