@@ -1,7 +1,6 @@
 package azure_test
 
 import (
-	"amlattach/internal/sandboxtest"
 	"context"
 	"io"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"amlattach/azure"
+	"amlattach/internal/sandboxtest"
 )
 
 // Azure sends provisioningErrors as null for a compute without errors (the

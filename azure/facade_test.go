@@ -1,7 +1,6 @@
 package azure_test
 
 import (
-	"amlattach/internal/sandboxtest"
 	"context"
 	"errors"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"amlattach/azure"
+	"amlattach/internal/sandboxtest"
 )
 
 const sub = "00000000-0000-0000-0000-000000000001"

@@ -1,7 +1,6 @@
 package azure_test
 
 import (
-	"amlattach/internal/sandboxtest"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"amlattach/azure"
 	"amlattach/azure/sandbox"
+	"amlattach/internal/sandboxtest"
 )
 
 // The facade against a sandbox whose Resource Manager misbehaves: each test

@@ -1,7 +1,6 @@
 package azure_test
 
 import (
-	"amlattach/internal/sandboxtest"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +23,7 @@ import (
 
 	"amlattach/azure"
 	"amlattach/azure/sandbox"
+	"amlattach/internal/sandboxtest"
 )
 
 // The other attachable resources, read and attached through the facade

@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"amlattach/internal/sandboxtest"
 	"context"
 	"errors"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"amlattach/azure"
 	"amlattach/azure/sandbox"
+	"amlattach/internal/sandboxtest"
 )
 
 // Never attach twice: the workspace is read again right before the PUT,

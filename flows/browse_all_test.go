@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"amlattach/internal/sandboxtest"
 	"context"
 	"fmt"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"amlattach/azure"
 	"amlattach/azure/sandbox"
+	"amlattach/internal/sandboxtest"
 )
 
 // browseWorld has three subscriptions of 5 VMs each, pages of 2, and one

@@ -1,13 +1,13 @@
 package probes_test
 
 import (
-	"amlattach/internal/sandboxtest"
 	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"amlattach/azure"
+	"amlattach/internal/sandboxtest"
 	"amlattach/probes"
 )
 

@@ -1,7 +1,6 @@
 package sandbox_test
 
 import (
-	"amlattach/internal/sandboxtest"
 	"context"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"amlattach/azure/sandbox"
+	"amlattach/internal/sandboxtest"
 )
 
 const sub = "00000000-0000-0000-0000-0000000000aa"

@@ -1,7 +1,6 @@
 package sandbox_test
 
 import (
-	"amlattach/internal/sandboxtest"
 	"bytes"
 	"errors"
 	"net"
@@ -11,6 +10,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"amlattach/azure/sandbox"
+	"amlattach/internal/sandboxtest"
 )
 
 type simClient struct {

@@ -9,7 +9,6 @@
 package attach
 
 import (
-	"amlattach/internal/sandboxtest"
 	"context"
 	"fmt"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"amlattach/azure"
+	"amlattach/internal/sandboxtest"
 )
 
 const (

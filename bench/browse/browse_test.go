@@ -8,7 +8,6 @@
 package browse
 
 import (
-	"amlattach/internal/sandboxtest"
 	"context"
 	"fmt"
 	"slices"
@@ -21,6 +20,7 @@ import (
 	"amlattach/azure"
 	"amlattach/bench/internal/bigworld"
 	"amlattach/flows"
+	"amlattach/internal/sandboxtest"
 )
 
 const (

@@ -12,7 +12,6 @@
 package roundtrips
 
 import (
-	"amlattach/internal/sandboxtest"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +31,7 @@ import (
 	"amlattach/azure/sandbox"
 	"amlattach/bench/latproxy"
 	"amlattach/flows"
+	"amlattach/internal/sandboxtest"
 	"amlattach/internal/sshtest"
 	"amlattach/probes"
 )
