@@ -279,10 +279,10 @@ func nsgJSON(id, name, location string, rules []NSGRule) map[string]any {
 
 func (s *Server) listNetwork(typ string) handler {
 	return func(w http.ResponseWriter, r *http.Request, m *match) {
-		count := func(g *ResourceGroup) int { return len(s.nets[key(m.sub.ID, g.Name, typ)]) }
+		count := func(g *ResourceGroup) int { return len(s.groupNets(m.sub, g, typ)) }
 		build := func(g *ResourceGroup, from, to int) []any {
 			out := make([]any, 0, to-from)
-			for _, n := range s.nets[key(m.sub.ID, g.Name, typ)][from:to] {
+			for _, n := range s.groupNets(m.sub, g, typ)[from:to] {
 				out = append(out, n.body())
 			}
 			return out
@@ -292,7 +292,32 @@ func (s *Server) listNetwork(typ string) handler {
 }
 
 func (s *Server) findNet(m *match, typ, name string) *netRes {
+	s.netMu.Lock()
+	defer s.netMu.Unlock()
+	s.registerNetwork(m.sub, m.rg)
 	return s.netByName[key(m.sub.ID, m.rg.Name, typ, name)]
+}
+
+// groupNets are group g's network resources of type typ, in world order.
+func (s *Server) groupNets(sub *Subscription, g *ResourceGroup, typ string) []*netRes {
+	s.netMu.Lock()
+	defer s.netMu.Unlock()
+	s.registerNetwork(sub, g)
+	return s.nets[key(sub.ID, g.Name, typ)]
+}
+
+// registerNetwork registers the network resources of group g's VMs, once;
+// the caller holds netMu. The lists are only appended to here, so a slice
+// returned under the lock stays valid after it.
+func (s *Server) registerNetwork(sub *Subscription, g *ResourceGroup) {
+	k := key(sub.ID, g.Name)
+	if s.netGroups[k] {
+		return
+	}
+	s.netGroups[k] = true
+	for vi := range g.VirtualMachines {
+		s.addNetwork(s.vms[key(sub.ID, g.Name, g.VirtualMachines[vi].Name)])
+	}
 }
 
 func (s *Server) getNetwork(typ string) handler {
