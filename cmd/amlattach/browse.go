@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -65,7 +64,7 @@ func runBrowse(a *app, t string) error {
 		fmt.Fprintf(a.out, "No %s in subscription %s.\n", pluralLabel(t), e.ws.SubscriptionID)
 		return nil
 	}
-	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	tw := newTable(a.out)
 	fmt.Fprintln(tw, "NAME\tRESOURCE GROUP\tLOCATION\tATTACHED AS")
 	for _, c := range cands {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.ResourceGroup, c.Location, orDash(strings.Join(c.AttachedAs, ", ")))
@@ -105,7 +104,7 @@ func runBrowseAll(a *app, t string) error {
 		fmt.Fprintf(a.out, "No %s in any subscription you can see.\n", pluralLabel(t))
 		return berr
 	}
-	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	tw := newTable(a.out)
 	fmt.Fprintln(tw, "NAME\tSUBSCRIPTION\tRESOURCE GROUP\tLOCATION\tATTACHED AS")
 	for _, c := range cands {
 		sub := "-"

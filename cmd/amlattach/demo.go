@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -59,7 +58,7 @@ is Legacy-Passw0rd!); so is the HDInsight user sshuser's. The working Databricks
 
 func printScenarios(a *app) error {
 	fmt.Fprintln(a.out, "Scenarios of the built-in world (amlattach demo --scenario NAME):")
-	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	tw := newTable(a.out)
 	for _, s := range flows.DemoScenarios() {
 		fmt.Fprintf(tw, "  %s\t%s %s\t%s\n", s.Name, s.TargetType(), s.ResourceName(), s.Summary)
 	}

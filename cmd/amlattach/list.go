@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -45,7 +44,7 @@ func printComputes(a *app, e *env, cs []azure.Compute) {
 		return
 	}
 	groups := flows.GroupByResource(cs)
-	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	tw := newTable(a.out)
 	fmt.Fprintln(tw, "NAME\tTYPE\tSTATE\tCREATED\tRESOURCE")
 	for _, g := range groups {
 		for _, c := range g {

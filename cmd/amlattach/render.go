@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"amlattach/flows"
@@ -160,4 +162,26 @@ func (g *gate) open(first func()) {
 		g.next(e)
 	}
 	g.held = nil
+}
+
+// table aligns columns of text for the terminal. Its output is buffered
+// until Flush: a tabwriter writes each cell and each run of padding on its
+// own, which unbuffered is a system call each (360,000 of them for a list
+// of 40,000 VMs).
+type table struct {
+	*tabwriter.Writer
+	buf *bufio.Writer
+}
+
+func newTable(w io.Writer) *table {
+	b := bufio.NewWriterSize(w, 64<<10)
+	return &table{Writer: tabwriter.NewWriter(b, 0, 4, 2, ' ', 0), buf: b}
+}
+
+// Flush aligns and writes what the table holds.
+func (t *table) Flush() error {
+	if err := t.Writer.Flush(); err != nil {
+		return err
+	}
+	return t.buf.Flush()
 }
