@@ -281,7 +281,11 @@ func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 			if s.run != nil {
 				s.run.cancel()
 			}
-			return send(stopWatchingMsg{name: s.plan.Name})
+			op := "attach"
+			if s.phase == attDetaching {
+				op = "detach"
+			}
+			return send(stopWatchingMsg{name: s.plan.Name, op: op})
 		case key.Matches(msg, k.CancelDetach) && s.phase == attRunning && !s.replace:
 			return s.cancelAndDetach()
 		}

@@ -40,7 +40,10 @@ type (
 		results []probes.Result
 	}
 	// stopWatchingMsg: the user leaves while the attach goes on in Azure.
-	stopWatchingMsg struct{ name string }
+	stopWatchingMsg struct {
+		name string
+		op   string // what goes on: "attach" or "detach"
+	}
 	// finishedMsg: the wizard is over; outcome says how.
 	finishedMsg struct{ outcome Outcome }
 	// reattachDoneMsg: the user leaves a finished reattach for the list.

@@ -523,10 +523,7 @@ func (p *plainRun) attach(plan *flows.Plan, rs []probes.Result) (Outcome, error)
 func (p *plainRun) detachOurs(name, typ string, dup *flows.DuplicateAttachError, attachErr error) (Outcome, error) {
 	other := dup.Others[0].Name
 	ok, err := p.yes(fmt.Sprintf("Detach ours (%q) now? The %s stays attached as %s", name, resourceNoun(typ), other), false)
-	if err != nil {
-		return Outcome{}, err
-	}
-	if !ok {
+	if err != nil || !ok { // the input's end too: the attach happened, and ends as it did
 		return Outcome{Kind: OutcomeAttachFailed, Compute: name, Err: attachErr}, nil
 	}
 	start := time.Now()

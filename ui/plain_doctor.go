@@ -309,5 +309,9 @@ func (p *plainRun) reattach(comp flows.Compute, typ string) (Outcome, error) {
 	if errors.As(err, &fe) && fe.Fix != "" && rep != nil && rep.Compute != nil && len(rep.Compute.ProvisioningErrors) > 0 {
 		p.say("fix: %s", fe.Fix)
 	}
+	var dup *flows.DuplicateAttachError
+	if errors.As(err, &dup) {
+		return p.detachOurs(comp.Name, typ, dup, err)
+	}
 	return Outcome{Kind: OutcomeAttachFailed, Compute: comp.Name, Err: err}, nil
 }

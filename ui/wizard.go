@@ -321,7 +321,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.fromConfirm(msg)
 	case stopWatchingMsg:
 		m.outcome = &Outcome{Kind: OutcomeStoppedWatching, Compute: msg.name,
-			Err: &flows.Error{Kind: flows.KindInterrupted, Msg: fmt.Sprintf("stopped watching: the attach of %q goes on in Azure", msg.name), Fix: "check it with: amlattach list"}}
+			Err: &flows.Error{Kind: flows.KindInterrupted, Msg: fmt.Sprintf("stopped watching: the %s of %q goes on in Azure", msg.op, msg.name), Fix: "check it with: amlattach list"}}
 		return m.quit()
 	case finishedMsg:
 		o := msg.outcome

@@ -734,11 +734,15 @@ func TestAttachedTwiceOffersToDetachOurs(t *testing.T) {
 }
 
 func TestPlainAttachedTwiceOffersToDetachOurs(t *testing.T) {
-	for _, answer := range []string{"n", "y"} {
+	for _, answer := range []string{"n", "y", "(end of input)"} {
 		f := newFake()
 		o := testOptions(f)
 		o.Backend = twiceBackend{f}
-		in := strings.Join([]string{"", "4", "1", "", testToken, "y", answer}, "\n") + "\n"
+		lines := []string{"", "4", "1", "", testToken, "y", answer}
+		if answer == "(end of input)" { // the attach happened: it ends as it did, exit 3
+			lines = lines[:len(lines)-1]
+		}
+		in := strings.Join(lines, "\n") + "\n"
 		var out bytes.Buffer
 		got, err := RunPlain(context.Background(), o, PlainIO{In: strings.NewReader(in), Out: &out, NoEcho: func() func() { return func() {} }})
 		if err != nil {

@@ -160,6 +160,11 @@ func (r *redactor) startsSecret(b []byte) bool {
 func (r *redactor) flushHeld() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.flushHeldLocked()
+}
+
+// flushHeldLocked is flushHeld for a caller that holds mu.
+func (r *redactor) flushHeldLocked() {
 	if r.held > 0 {
 		out, _, _ := r.scrub(r.tail, len(r.tail)-r.held, true)
 		_, _ = r.w.Write(out)
@@ -169,9 +174,9 @@ func (r *redactor) flushHeld() {
 
 // Close passes on what is held back; later writes are passed on whole.
 func (r *redactor) Close() error {
-	r.flushHeld()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.flushHeldLocked()
 	r.closed = true
 	if r.timer != nil {
 		r.timer.Stop()
