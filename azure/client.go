@@ -72,6 +72,7 @@ func New(cred azcore.TokenCredential, o Options) *Client {
 	}
 	refused := &atomic.Pointer[azcore.ResponseError]{}
 	co.PerCallPolicies = append(co.PerCallPolicies, signInWatch{refused}, tryBound{co.Retry})
+	co.PerRetryPolicies = append(co.PerRetryPolicies, recordTries{})
 	return &Client{cred: markingCredential{cred}, opts: co, poll: p, refused: refused}
 }
 
@@ -95,9 +96,11 @@ func IsSignInRefused(err error) bool {
 // tryBound gives each try of each request the step timeout that
 // WithStepTimeout put in its context, when there is one, through azcore's
 // own RetryOptions.TryTimeout: a listing of many pages is then bounded page
-// by page, not as a whole, and a try that times out is retried like any
-// other lost answer. It runs before the retry policy and hands it the
-// client's retry options with the bound added.
+// by page, not as a whole. It runs before the retry policy and hands it the
+// client's retry options with the bound added. The requests of an attach or
+// a detach are bounded as a whole by the same step timeout (stepContext),
+// as --timeout promises for every ARM call, so there a try that times out
+// ends the call instead of being tried again.
 type tryBound struct{ retry policy.RetryOptions }
 
 func (b tryBound) Do(req *policy.Request) (*http.Response, error) {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -181,6 +182,8 @@ func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.C
 	var first *http.Response
 	sent := time.Now()
 	sctx, scancel := stepContext(ctx)
+	tries := &tryLog{}
+	sctx = context.WithValue(sctx, tryLogKey{}, tries)
 	poller, err := cc.BeginCreateOrUpdate(policy.WithCaptureResponse(sctx, &first), w.ResourceGroup, w.Name, name, body, nil)
 	state := ""
 	if err == nil {
@@ -191,7 +194,7 @@ func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.C
 		if ctx.Err() != nil {
 			return Compute{}, ctx.Err()
 		}
-		if got, ok := c.ourAttach(ctx, w, name, body, sent, err); ok {
+		if got, ok := c.ourAttach(ctx, w, name, body, sent, tries.unsure(), err); ok {
 			return c.followCompute(ctx, w, cc, got, progress)
 		}
 		return Compute{}, fmt.Errorf("attach %s: %w", name, err)
@@ -254,16 +257,18 @@ func (c *Client) attach(ctx context.Context, w Workspace, name string, body ml.C
 }
 
 // ourAttach decides whether an attach PUT refused as a conflict (409, or
-// 400: which one Azure ML sends for a name in use is not documented, and
-// the checks below make either safe) was refused because of our own attach: a retry of a PUT that Azure carried
-// out while its answer was lost. It is, when the workspace now has a
-// compute of that name, of the same type, attached to the same resource,
-// and created no earlier than shortly before the PUT was sent (clocks
-// differ). The caller checked that the name was free before the PUT
-// (flows.Submit does), so no older compute can be taken for ours.
-func (c *Client) ourAttach(ctx context.Context, w Workspace, name string, body ml.ComputeResource, sent time.Time, err error) (Compute, bool) {
+// 400: which one Azure ML sends for a name in use is not documented) was
+// refused because of our own attach: a retry of a PUT that Azure carried
+// out while its answer was lost. Only a retry can be that (retried: an
+// earlier try of this PUT got no answer, or one that does not say whether
+// it was carried out); a refusal of the first try is someone else's
+// compute, made since the name was checked. It is ours when, besides, the
+// workspace now has a compute of that name, of the same type, attached to
+// the same resource, and created no earlier than shortly before the PUT was
+// sent (clocks differ; no creation time, not ours).
+func (c *Client) ourAttach(ctx context.Context, w Workspace, name string, body ml.ComputeResource, sent time.Time, retried bool, err error) (Compute, bool) {
 	var re *azcore.ResponseError
-	if !errors.As(err, &re) || (re.StatusCode != http.StatusConflict && re.StatusCode != http.StatusBadRequest) || body.Properties == nil {
+	if !retried || !errors.As(err, &re) || (re.StatusCode != http.StatusConflict && re.StatusCode != http.StatusBadRequest) || body.Properties == nil {
 		return Compute{}, false
 	}
 	want := body.Properties.GetCompute()
@@ -273,7 +278,7 @@ func (c *Client) ourAttach(ctx context.Context, w Workspace, name string, body m
 	switch {
 	case gerr != nil, want.ResourceID == nil || !SameResource(got.ResourceID, *want.ResourceID),
 		want.ComputeType == nil || !strings.EqualFold(got.Type, string(*want.ComputeType)),
-		!got.CreatedOn.IsZero() && got.CreatedOn.Before(sent.Add(-maxClockSkew)):
+		got.CreatedOn.IsZero() || got.CreatedOn.Before(sent.Add(-maxClockSkew)):
 		return Compute{}, false
 	}
 	return got, true
@@ -622,4 +627,35 @@ func retryAfter(resp *http.Response, now time.Time) time.Duration {
 		return at.Sub(now)
 	}
 	return 0
+}
+
+type tryLogKey struct{}
+
+// tryLog records, for one request and all its tries, whether a try ended
+// without a definite answer: a transport error (a lost answer, a try that
+// timed out), 408, or a server error. Such a try may have been carried out.
+type tryLog struct {
+	mu   sync.Mutex
+	seen bool
+}
+
+func (l *tryLog) unsure() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.seen
+}
+
+// recordTries is a per-try policy: it tells the request's tryLog, when its
+// context carries one, how each try ended.
+type recordTries struct{}
+
+func (recordTries) Do(req *policy.Request) (*http.Response, error) {
+	resp, err := req.Next()
+	if l, ok := req.Raw().Context().Value(tryLogKey{}).(*tryLog); ok &&
+		(err != nil || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= http.StatusInternalServerError) {
+		l.mu.Lock()
+		l.seen = true
+		l.mu.Unlock()
+	}
+	return resp, err
 }

@@ -3,7 +3,10 @@ package flows
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,5 +110,55 @@ func TestSubmitReportsAnAttachmentThatAppearedMeanwhile(t *testing.T) {
 	}
 	if st := srv.ComputeStates(); len(st) != 2 {
 		t.Fatalf("computes: %v", st)
+	}
+}
+
+// beforePut runs hook once, just before the first PUT of compute name
+// leaves: another client's attach in the window between the check before
+// the PUT and the PUT itself.
+type beforePut struct {
+	base http.RoundTripper
+	name string
+	once sync.Once
+	hook func()
+	puts atomic.Int32
+}
+
+func (b *beforePut) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/computes/"+b.name) {
+		b.puts.Add(1)
+		b.once.Do(b.hook)
+	}
+	return b.base.RoundTrip(r)
+}
+
+// A PUT refused on its first and only try was never carried out for us:
+// the compute that took the name is someone else's, even when it attaches
+// the same VM, and must not be followed (or blamed) as ours.
+func TestRefusedFirstTryIsNotOurAttach(t *testing.T) {
+	for _, who := range []azure.VMCredentials{{Username: "azureuser", Password: "Twice-Passw0rd!"}, {Username: "bob", Password: "Bobs-Passw0rd!"}} {
+		t.Run(who.Username, func(t *testing.T) {
+			srv := sandboxtest.Start(t, []byte(twiceWorld), "twice.yaml")
+			ws := azure.Workspace{SubscriptionID: "00000000-0000-0000-0000-0000000000dd", ResourceGroup: "rg", Name: "ws", Location: "eastus"}
+			other := sandboxtest.Client(srv, azure.Options{PollInterval: 20 * time.Millisecond})
+			rt := &beforePut{base: srv.HTTPClient().Transport, name: "mine"}
+			rt.hook = func() {
+				if _, err := other.Attach(context.Background(), ws, "mine", azure.VMSpec{ResourceID: twiceVM, SSHPort: 22, Creds: who}, nil); err != nil {
+					t.Logf("the other attach: %v", err)
+				}
+			}
+			ours := sandboxtest.Client(srv, azure.Options{HTTPClient: &http.Client{Transport: rt}, PollInterval: 20 * time.Millisecond, Retry: &policy.RetryOptions{MaxRetries: -1}})
+			d := Deps{Azure: ours, Dial: srv.Dial, HTTP: srv.HTTPClient(), Timeout: 10 * time.Second}
+			rep, err := Submit(context.Background(), d, ws, twicePlan(t, "mine"), nil, nil)
+			if rt.puts.Load() != 1 {
+				t.Fatalf("%d PUTs sent, want 1", rt.puts.Load())
+			}
+			if err == nil {
+				t.Fatalf("a PUT refused on its only try was reported attached: %+v", rep.Compute)
+			}
+			if strings.Contains(err.Error(), "bob") {
+				t.Fatalf("the other user's attach was reported as ours: %v", err)
+			}
+		})
 	}
 }

@@ -26,8 +26,10 @@ func ShellQuote(s string) string {
 			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 		}
 	}
-	if q == s && strings.Contains(s, "!") {
-		return "'" + s + "'"
+	if strings.Contains(s, "!") && !strings.HasPrefix(q, "'") && !strings.HasPrefix(q, "$'") {
+		// Left bare, or in double quotes (which Quote chooses for a word
+		// with a single quote): both let an interactive shell expand !.
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	}
 	return q
 }

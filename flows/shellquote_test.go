@@ -20,6 +20,7 @@ func TestShellQuote(t *testing.T) {
 		{"~/.ssh/id_rsa", "'~/.ssh/id_rsa'"},
 		{"if", "'if'"},
 		{"wow!", "'wow!'"},
+		{"key's!x.pem", `'key'\''s!x.pem'`},
 		{"line\nnext", `$'line\nnext'`},
 		{"tab\there", `$'tab\there'`},
 		{"a\x00b", "ab"},
@@ -36,7 +37,7 @@ func TestShellQuote(t *testing.T) {
 // it must be one word that expands (braces, splitting and all) to the string given (NUL bytes aside).
 func TestShellQuoteRoundTrips(t *testing.T) {
 	for _, s := range []string{"", "plain", "a b", "it's", `"dq"`, "back\\slash", "$(rm -rf /)", "`id`", "a;b&&c||d", "x > y", "*?[a]",
-		"{a,b}", "~root", "#not a comment", "new\nline", "bell\a", "\xff\xfe", "ünïcödé", "wow!", "a=b", "nul\x00byte", "'", "''"} {
+		"{a,b}", "~root", "#not a comment", "new\nline", "bell\a", "\xff\xfe", "ünïcödé", "wow!", "it's!x", "a=b", "nul\x00byte", "'", "''"} {
 		q := ShellQuote(s)
 		f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader("echo "+q), "")
 		if err != nil {

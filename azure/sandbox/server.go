@@ -36,8 +36,8 @@ type Server struct {
 	ln       net.Listener
 	routes   []route
 
-	vms       map[string]*vmEntry  // by lower(sub/rg/name)
-	byIP      map[string]*vmEntry  // by public IP
+	vms  map[string]*vmEntry // by lower(sub/rg/name)
+	byIP map[string]*vmEntry // by public IP
 	// The generated network resources, registered a resource group at a
 	// time on the first request that needs them (see groupNets): a world of
 	// 40,000 VMs starts without building 240,000 of them.

@@ -28,9 +28,13 @@ func Start(tb testing.TB, world []byte, name string) *sandbox.Server {
 }
 
 // Client is the Azure facade against srv, with o's other settings (a poll
-// every 50 ms unless o sets one).
+// every 50 ms unless o sets one; srv's HTTP client, which trusts its
+// certificate, unless o gives one, such as a transport wrapped around it).
 func Client(srv *sandbox.Server, o azure.Options) *azure.Client {
-	o.Endpoint, o.HTTPClient = srv.Endpoint(), srv.HTTPClient()
+	o.Endpoint = srv.Endpoint()
+	if o.HTTPClient == nil {
+		o.HTTPClient = srv.HTTPClient()
+	}
 	if o.PollInterval == 0 {
 		o.PollInterval = 50 * time.Millisecond
 	}
