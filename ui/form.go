@@ -177,7 +177,7 @@ type formScreen struct {
 func newFormScreen(c *Common, o Options) *formScreen {
 	s := &formScreen{c: c, knownHosts: o.KnownHosts, getenv: o.Getenv}
 	if l := o.SandboxLogin; o.Sandbox && l.User != "" {
-		s.sandboxLogin = fmt.Sprintf("the simulated VMs take user %s, password %s", l.User, l.Password)
+		s.sandboxLogin = fmt.Sprintf("demo login of the simulated VMs: user %s, password %s", l.User, l.Password)
 	}
 	return s
 }

@@ -342,7 +342,7 @@ func TestSandboxLoginToldOnTheLoginPart(t *testing.T) {
 	o := testOptions(newFake())
 	o.SandboxLogin = Login{User: "azureuser", Password: flows.DemoPassword}
 	d := toDetailsWith(t, o)
-	d.want("sandbox the simulated VMs take user azureuser, password " + flows.DemoPassword)
+	d.want("sandbox demo login of the simulated VMs: user azureuser, password " + flows.DemoPassword)
 
 	d = toDetails(t, newFake(), 99, 30) // a world of one's own: no login known
 	d.wantNot("simulated VMs take")
