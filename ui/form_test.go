@@ -345,11 +345,11 @@ func TestSandboxLoginToldOnTheLoginPart(t *testing.T) {
 	d.want("sandbox demo login of the simulated VMs: user azureuser, password " + flows.DemoPassword)
 
 	d = toDetails(t, newFake(), 99, 30) // a world of one's own: no login known
-	d.wantNot("simulated VMs take")
+	d.wantNot("demo login of the simulated VMs")
 
 	o.Sandbox = false // real Azure: never
 	d = toDetailsWith(t, o)
-	d.wantNot("simulated VMs take", flows.DemoPassword)
+	d.wantNot("demo login of the simulated VMs", flows.DemoPassword)
 }
 
 // A failure of the login goes to the most specific field that can fix it:
