@@ -131,3 +131,18 @@ func TestPermissionProbeDoctorChecksListKeys(t *testing.T) {
 		t.Fatalf("doctor with a password given: listKeys is not needed\n%+v\n%s", p, r)
 	}
 }
+
+// The example world of a Reader: the documented command fails ws.permission.
+func TestPermissionExampleWorld(t *testing.T) {
+	dir := t.TempDir()
+	r := runCLI(t, nil, "probe", "vm", "-o", "json", "--world", "../../examples/read-only-world.yaml", "--name", "my-dsvm",
+		"--resource-name", "my-dsvm", "--username", "azureuser", "--password-file", "../../examples/my-dsvm.password",
+		"--known-hosts", filepath.Join(dir, "kh"), "--accept-new-host-key")
+	rep := report(t, r)
+	if p := probeOf(t, rep.Probes, probes.IDWsPermission); r.code != 1 || p.Status != "fail" || !strings.Contains(p.Detail, "training-ws") {
+		t.Fatalf("want ws.permission to fail in the Reader's world\n%+v\n%s", p, r)
+	}
+	if probeOf(t, rep.Probes, probes.IDSSHAuth).Status != "pass" {
+		t.Fatalf("the rest of the preflight should pass: only the permission is missing\n%s", r)
+	}
+}
