@@ -65,7 +65,7 @@ func TestDemoScenariosPlain(t *testing.T) {
 		"closed-nsg":              {"FAIL  NSG allows Azure ML on SSH", "AzureMachineLearning", "PASS  SSH port reachable"},
 		"no-public-ip":            {"FAIL  Public IP address", "SKIP  SSH login"},
 		"already-attached":        {"FAIL  Not attached already", "old-dsvm"},
-		"databricks-offline":      {"FAIL  Access token works", "the token was NOT checked", "5 pass, 1 fail"},
+		"databricks-offline":      {"FAIL  Access token works", "the token was NOT checked", "6 pass, 1 fail"},
 		"aks-small":               {"FAIL  Capacity for the purpose", "found 1 node with 2 vCPUs"},
 		"kubernetes-no-extension": {"FAIL  Azure ML extension", "az k8s-extension create"},
 		"synapse-failed-pool":     {"FAIL  Spark pool is ready", "provisioning state Failed"},
