@@ -140,6 +140,7 @@ func Doctor(ctx context.Context, d Deps, ws azure.Workspace, in DoctorInput, add
 	if plan == nil {
 		return g, nil
 	}
+	plan.readsKeys = needsKeys
 	g.Results = ProbeExisting(ctx, d, ws, plan, emit)
 	g.remedies(typ, plan)
 	if err := ctx.Err(); err != nil {

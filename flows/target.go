@@ -32,6 +32,9 @@ type Plan struct {
 	// ID with the workspace's subscription (and group, when none was given).
 	byName bool
 	steps  func(d Deps, ws azure.Workspace, p *Plan) ([]Step, func())
+	// readsKeys says the run reads the compute's stored secrets (doctor):
+	// ws.permission then checks listKeys too.
+	readsKeys bool
 }
 
 // Secrets lists the plan's secret strings, so that outputs can be scrubbed
@@ -56,16 +59,37 @@ func (p *Plan) Bind(ws azure.Workspace) {
 	p.byName = false
 }
 
-// Steps builds the plan's probes against ws; cleanup releases what they hold.
+// Steps builds the plan's probes against ws, ws.permission first;
+// cleanup releases what they hold.
 func (p *Plan) Steps(d Deps, ws azure.Workspace) ([]Step, func()) {
 	p.Bind(ws)
-	return p.steps(d, ws, p)
+	return p.allSteps(d, ws)
+}
+
+// allSteps is ws.permission, then the type's own probes.
+func (p *Plan) allSteps(d Deps, ws azure.Workspace) ([]Step, func()) {
+	steps, cleanup := p.steps(d, ws, p)
+	return append([]Step{permissionStep(d, ws, p.readsKeys)}, steps...), cleanup
+}
+
+// permissionStep is ws.permission: it needs nothing, so that a caller who
+// may not attach learns it first. readsKeys adds listKeys to what it checks.
+func permissionStep(d Deps, ws azure.Workspace, readsKeys bool) Step {
+	actions := []string{probes.ActionComputeWrite}
+	if readsKeys {
+		actions = append(actions, probes.ActionComputeListKeys)
+	}
+	return Step{ID: probes.IDWsPermission, Run: func(ctx context.Context) probes.Result {
+		c, cancel := d.withTimeout(ctx)
+		defer cancel()
+		return probes.WsPermission(c, d.Azure, ws, actions)
+	}}
 }
 
 // ProbeIDs lists the plan's probe IDs in order (for screens that show the
 // probes before they run).
 func (p *Plan) ProbeIDs() []string {
-	steps, cleanup := p.steps(Deps{}, azure.Workspace{}, p)
+	steps, cleanup := p.allSteps(Deps{}, azure.Workspace{})
 	defer cleanup()
 	ids := make([]string, len(steps))
 	for i, s := range steps {

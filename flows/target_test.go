@@ -180,18 +180,18 @@ func TestPlansListTheirProbesInOrder(t *testing.T) {
 		return TargetRef{ResourceID: "/subscriptions/" + testSub + "/resourceGroups/g/providers/" + kind + "/" + name}
 	}
 	k, _ := ValidateKubernetes(KubernetesInput{Ref: ref(ConnectedKind, "arc")})
-	if got := k.ProbeIDs(); !reflect.DeepEqual(got, []string{probes.IDWsName, probes.IDWsDuplicate, probes.IDArmResource, probes.IDK8sConnected, probes.IDK8sExtension, probes.IDK8sNamespace}) {
+	if got := k.ProbeIDs(); !reflect.DeepEqual(got, []string{probes.IDWsPermission, probes.IDWsName, probes.IDWsDuplicate, probes.IDArmResource, probes.IDK8sConnected, probes.IDK8sExtension, probes.IDK8sNamespace}) {
 		t.Fatalf("arc plan %v", got)
 	}
 	a, _ := ValidateKubernetes(KubernetesInput{Ref: ref(AKSKind, "aks")})
-	if got := a.ProbeIDs(); got[3] != probes.IDAKSRunning {
+	if got := a.ProbeIDs(); got[4] != probes.IDAKSRunning {
 		t.Fatalf("AKS kubernetes plan %v", got)
 	}
 	h, err := ValidateHDInsight(HDInsightInput{Ref: ref(HDInsightKind, "spark-hdi"), SSH: VMInput{Username: "sshuser", Password: "pw", KnownHosts: "kh"}}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{probes.IDWsName, probes.IDWsDuplicate, probes.IDArmResource, probes.IDHDIState, probes.IDHDIKind, probes.IDHDISSH, probes.IDNetTCP, probes.IDSSHHostKey, probes.IDSSHAuth, probes.IDHostOS}
+	want := []string{probes.IDWsPermission, probes.IDWsName, probes.IDWsDuplicate, probes.IDArmResource, probes.IDHDIState, probes.IDHDIKind, probes.IDHDISSH, probes.IDNetTCP, probes.IDSSHHostKey, probes.IDSSHAuth, probes.IDHostOS}
 	if got := h.ProbeIDs(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("hdinsight plan %v", got)
 	}

@@ -243,13 +243,7 @@ func (w Wizard) Replace(ctx context.Context, ws Workspace, p *Plan, retry string
 // VMProbeIDs are the VM preflight's probe IDs in plan order, so that a
 // checklist can show every row before the first result arrives.
 func VMProbeIDs() []string {
-	steps, cleanup := VMSteps(Deps{}, azure.Workspace{}, &VMPlan{})
-	defer cleanup()
-	ids := make([]string, len(steps))
-	for i, s := range steps {
-		ids[i] = s.ID
-	}
-	return ids
+	return (&VMPlan{}).Target().ProbeIDs()
 }
 
 // IDCheck is the verdict on a resource ID as the user types it.

@@ -213,7 +213,7 @@ func TestDemoScenariosMatchTheWorld(t *testing.T) {
 	if _, err := FindDemoScenario("nope"); ExitCode(err) != 2 {
 		t.Errorf("an unknown scenario: %v", err)
 	}
-	if VMProbeIDs()[0] != probes.IDWsName || len(VMProbeIDs()) != 14 {
+	if VMProbeIDs()[0] != probes.IDWsPermission || len(VMProbeIDs()) != 15 {
 		t.Errorf("probe IDs %v", VMProbeIDs())
 	}
 	var _ azure.Workspace = Workspace{}

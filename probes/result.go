@@ -17,20 +17,21 @@ const (
 
 // Stable probe IDs: tests and scripts match on them (DESIGN §4).
 const (
-	IDWsName      = "ws.name"
-	IDWsDuplicate = "ws.duplicate"
-	IDArmResource = "arm.resource"
-	IDVMRunning   = "arm.vm.running"
-	IDVMImage     = "arm.vm.image"
-	IDVMPublicIP  = "arm.vm.public_ip"
-	IDNSGSSH      = "arm.nsg.ssh"
-	IDNetTCP      = "net.tcp"
-	IDSSHHostKey  = "ssh.hostkey"
-	IDSSHAuth     = "ssh.auth"
-	IDHostOS      = "host.os"
-	IDHostDocker  = "host.docker"
-	IDHostGPU     = "host.gpu"
-	IDHostDisk    = "host.disk"
+	IDWsPermission = "ws.permission"
+	IDWsName       = "ws.name"
+	IDWsDuplicate  = "ws.duplicate"
+	IDArmResource  = "arm.resource"
+	IDVMRunning    = "arm.vm.running"
+	IDVMImage      = "arm.vm.image"
+	IDVMPublicIP   = "arm.vm.public_ip"
+	IDNSGSSH       = "arm.nsg.ssh"
+	IDNetTCP       = "net.tcp"
+	IDSSHHostKey   = "ssh.hostkey"
+	IDSSHAuth      = "ssh.auth"
+	IDHostOS       = "host.os"
+	IDHostDocker   = "host.docker"
+	IDHostGPU      = "host.gpu"
+	IDHostDisk     = "host.disk"
 
 	// HDInsight (then net.tcp, ssh.hostkey, ssh.auth, host.os).
 	IDHDIState = "arm.hdinsight.state"
@@ -66,20 +67,21 @@ const (
 
 // Titles are the human names of the probes.
 var titles = map[string]string{
-	IDWsName:      "Compute name",
-	IDWsDuplicate: "Not attached already",
-	IDArmResource: "Resource exists",
-	IDVMRunning:   "VM is running",
-	IDVMImage:     "VM image is Ubuntu",
-	IDVMPublicIP:  "Public IP address",
-	IDNSGSSH:      "NSG allows Azure ML on SSH",
-	IDNetTCP:      "SSH port reachable",
-	IDSSHHostKey:  "SSH host key",
-	IDSSHAuth:     "SSH login",
-	IDHostOS:      "Host OS is Ubuntu",
-	IDHostDocker:  "Docker",
-	IDHostGPU:     "GPU",
-	IDHostDisk:    "Free disk space",
+	IDWsPermission: "Workspace permissions",
+	IDWsName:       "Compute name",
+	IDWsDuplicate:  "Not attached already",
+	IDArmResource:  "Resource exists",
+	IDVMRunning:    "VM is running",
+	IDVMImage:      "VM image is Ubuntu",
+	IDVMPublicIP:   "Public IP address",
+	IDNSGSSH:       "NSG allows Azure ML on SSH",
+	IDNetTCP:       "SSH port reachable",
+	IDSSHHostKey:   "SSH host key",
+	IDSSHAuth:      "SSH login",
+	IDHostOS:       "Host OS is Ubuntu",
+	IDHostDocker:   "Docker",
+	IDHostGPU:      "GPU",
+	IDHostDisk:     "Free disk space",
 
 	IDHDIState:        "Cluster is running",
 	IDHDIKind:         "Cluster kind is Spark",

@@ -267,7 +267,7 @@ func TestPreflightFillsInAndExpandsFailures(t *testing.T) {
 		Remedy: "start the daemon and enable it at boot: sudo systemctl enable --now docker"}
 	d := toPreflight(t, f)
 	d.want("Preflight of gpu-dsvm as \"gpu-dsvm\"", "✓ pass  Compute name", "✗ FAIL  Docker", "fix: start the daemon",
-		"14 probes: 13 pass, 1 fail", "Not ready")
+		"15 probes: 14 pass, 1 fail", "Not ready")
 	if len(f.probed) != 1 || f.probed[0].Type != "vm" || !secretOf(f.probed[0], "Demo-Passw0rd!") {
 		t.Fatalf("the preflight ran with %+v", f.probed)
 	}

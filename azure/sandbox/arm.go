@@ -63,7 +63,7 @@ func (s *Server) armRoutes() []route {
 		comp = "/providers/Microsoft.Compute"
 		netw = "/providers/Microsoft.Network"
 	)
-	rts := []route{
+	rts := append(s.permissionRoutes(mk),
 		mk("subscriptions", apiSubscriptions, get(s.listSubscriptions)),
 		mk(sub, apiSubscriptions, get(s.getSubscription)),
 		mk(sub+"/resourcegroups", apiResources, get(s.listResourceGroups)),
@@ -85,7 +85,7 @@ func (s *Server) armRoutes() []route {
 		mk(rg+comp+"/virtualMachines", apiCompute, get(s.listVMs)),
 		mk(rg+comp+"/virtualMachines/{}", apiCompute, get(s.getVM)),
 		mk(rg+comp+"/virtualMachines/{}/instanceView", apiCompute, get(s.getInstanceView)),
-	}
+	)
 	for _, t := range []string{"networkInterfaces", "publicIPAddresses", "networkSecurityGroups", "virtualNetworks"} {
 		rts = append(rts,
 			mk(sub+netw+"/"+t, apiNetwork, get(s.listNetwork(t))),
@@ -103,7 +103,7 @@ func (s *Server) armRoutes() []route {
 // knownNamespaces are the resource providers the sandbox simulates.
 var knownNamespaces = []string{"Microsoft.MachineLearningServices", "Microsoft.Compute", "Microsoft.Network", "Microsoft.Resources",
 	"Microsoft.HDInsight", "Microsoft.Batch", "Microsoft.Databricks", "Microsoft.DataLakeAnalytics", "Microsoft.ContainerService",
-	"Microsoft.Kubernetes", "Microsoft.KubernetesConfiguration", "Microsoft.Synapse"}
+	"Microsoft.Kubernetes", "Microsoft.KubernetesConfiguration", "Microsoft.Synapse", "Microsoft.Authorization"}
 
 // armHandler serves Resource Manager requests; it keeps ServeHTTP off
 // Server's exported API.

@@ -29,7 +29,10 @@ type Subscription struct {
 	// Providers maps a resource provider namespace to its registration
 	// state (Registered, NotRegistered, ...); a namespace not listed is Registered.
 	Providers map[string]string `yaml:"providers"`
-	Line      int               `yaml:"-"`
+	// Permissions is what the caller may do in the subscription (nil:
+	// everything); a resource group's own replaces it there.
+	Permissions *Permissions `yaml:"permissions"`
+	Line        int          `yaml:"-"`
 }
 
 // ResourceGroup is a resource group with the resources the sandbox knows.
@@ -46,7 +49,10 @@ type ResourceGroup struct {
 	AKSClusters               []AKSCluster          `yaml:"aksClusters"`
 	ConnectedClusters         []ConnectedCluster    `yaml:"connectedClusters"`
 	SynapseWorkspaces         []SynapseWorkspace    `yaml:"synapseWorkspaces"`
-	Line                      int                   `yaml:"-"`
+	// Permissions is what the caller may do in the group (nil: the
+	// subscription's).
+	Permissions *Permissions `yaml:"permissions"`
+	Line        int          `yaml:"-"`
 }
 
 // Workspace is an Azure ML workspace.

@@ -215,15 +215,15 @@ func TestProbeVMAgainstRealSSHD(t *testing.T) {
 		r := record(runCLI(t, nil, append([]string{"probe", "vm", "-o", "json"}, f.args("debian-vm", f.srv.Plain.Name, "--password-file", f.pwFile)...)...))
 		rep := report(t, r)
 		wantStatuses(t, rep, map[string]string{
-			"ws.name": "pass", "ws.duplicate": "pass", "arm.resource": "pass", "arm.vm.running": "pass",
+			"ws.permission": "pass", "ws.name": "pass", "ws.duplicate": "pass", "arm.resource": "pass", "arm.vm.running": "pass",
 			"arm.vm.image": "fail", "arm.vm.public_ip": "pass", "arm.nsg.ssh": "pass", "net.tcp": "pass",
 			"ssh.hostkey": "pass", "ssh.auth": "pass", "host.os": "fail",
 		})
 		if r.code != 1 || rep.OK {
 			t.Fatalf("want exit 1 and ok=false\n%s", r)
 		}
-		if len(rep.Probes) != 14 {
-			t.Errorf("want the 14 VM probes, got %d", len(rep.Probes))
+		if len(rep.Probes) != 15 {
+			t.Errorf("want the 15 VM probes, got %d", len(rep.Probes))
 		}
 	})
 

@@ -158,7 +158,7 @@ func TestPlainListsProbesInPlanOrder(t *testing.T) {
 	// doctor of old-dsvm (accepting its host key), then leave.
 	r := runWithInput(t, strings.Join([]string{"", "11", "1", "y", "q", "q"}, "\n")+"\n", "--world", "demo", "--plain")
 	got := plainTitles(r.stderr, `Doctor of "old-dsvm"`)
-	want := titles(probes.IDWsDuplicate, probes.IDArmResource, probes.IDVMRunning, probes.IDVMImage, probes.IDVMPublicIP, probes.IDNSGSSH,
+	want := titles(probes.IDWsPermission, probes.IDWsDuplicate, probes.IDArmResource, probes.IDVMRunning, probes.IDVMImage, probes.IDVMPublicIP, probes.IDNSGSSH,
 		probes.IDNetTCP, probes.IDSSHHostKey, probes.IDSSHAuth, probes.IDHostOS, probes.IDHostDocker, probes.IDHostGPU, probes.IDHostDisk)
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("plain doctor order\n got %q\nwant %q\n%s", got, want, r)
@@ -166,7 +166,7 @@ func TestPlainListsProbesInPlanOrder(t *testing.T) {
 	// the preflight of the demo's clean VM: accept the host key, decline the attach.
 	r = runWithInput(t, "y\nn\n", "demo", "--plain", "--scenario", "clean-attach")
 	got = plainTitles(r.stderr, "Preflight of")
-	if len(got) < 10 || got[0] != probes.Title(probes.IDWsName) || got[1] != probes.Title(probes.IDWsDuplicate) || got[2] != probes.Title(probes.IDArmResource) {
+	if len(got) < 11 || got[0] != probes.Title(probes.IDWsPermission) || got[1] != probes.Title(probes.IDWsName) || got[2] != probes.Title(probes.IDWsDuplicate) || got[3] != probes.Title(probes.IDArmResource) {
 		t.Fatalf("plain preflight order %q\n%s", got, r)
 	}
 }

@@ -59,13 +59,13 @@ func TestDemoListNamesEveryScenario(t *testing.T) {
 // The demo world's scenarios fail where they should, told in plain lines.
 func TestDemoScenariosPlain(t *testing.T) {
 	cases := map[string][]string{
-		"clean-attach":            {"PASS  GPU", "14 probes: 14 pass."},
+		"clean-attach":            {"PASS  GPU", "15 probes: 15 pass."},
 		"not-ubuntu":              {"FAIL  VM image is Ubuntu", "FAIL  Host OS is Ubuntu"},
 		"no-daemon":               {"FAIL  Docker", "sudo systemctl enable --now docker"},
 		"closed-nsg":              {"FAIL  NSG allows Azure ML on SSH", "AzureMachineLearning", "PASS  SSH port reachable"},
 		"no-public-ip":            {"FAIL  Public IP address", "SKIP  SSH login"},
 		"already-attached":        {"FAIL  Not attached already", "old-dsvm"},
-		"databricks-offline":      {"FAIL  Access token works", "the token was NOT checked", "5 pass, 1 fail"},
+		"databricks-offline":      {"FAIL  Access token works", "the token was NOT checked", "6 pass, 1 fail"},
 		"aks-small":               {"FAIL  Capacity for the purpose", "found 1 node with 2 vCPUs"},
 		"kubernetes-no-extension": {"FAIL  Azure ML extension", "az k8s-extension create"},
 		"synapse-failed-pool":     {"FAIL  Spark pool is ready", "provisioning state Failed"},
@@ -91,10 +91,10 @@ func TestDemoScenariosPlain(t *testing.T) {
 // The other types' scenarios attach from --plain, secrets masked.
 func TestDemoScenariosOtherTypesAttach(t *testing.T) {
 	cases := map[string][]string{
-		"hdinsight":  {"New host key for spark-hdi-ssh.azurehdinsight.net:22", "10 probes: 10 pass.", "administratorAccount.password: ********", `Attached: compute "spark-hdi"`},
-		"databricks": {"6 probes: 6 pass.", "databricksAccessToken: ********", `Attached: compute "dbx-ws"`},
-		"aks":        {"7 probes: 7 pass.", `Attached: compute "aks-prod"`},
-		"synapse":    {"4 probes: 4 pass.", `Attached: compute "sparkpool"`},
+		"hdinsight":  {"New host key for spark-hdi-ssh.azurehdinsight.net:22", "11 probes: 11 pass.", "administratorAccount.password: ********", `Attached: compute "spark-hdi"`},
+		"databricks": {"7 probes: 7 pass.", "databricksAccessToken: ********", `Attached: compute "dbx-ws"`},
+		"aks":        {"8 probes: 8 pass.", `Attached: compute "aks-prod"`},
+		"synapse":    {"5 probes: 5 pass.", `Attached: compute "sparkpool"`},
 		"adla":       {"WARN  Service retirement", `Attached: compute "adlademo"`},
 	}
 	for name, want := range cases {
@@ -124,7 +124,7 @@ func TestPlainWizardAttaches(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r)
 	}
-	for _, w := range []string{"Virtual machine (Data Science VM) (vm): ", "New host key for 20.1.2.5:22: ED25519 SHA256:", "14 probes: 14 pass.",
+	for _, w := range []string{"Virtual machine (Data Science VM) (vm): ", "New host key for 20.1.2.5:22: ED25519 SHA256:", "15 probes: 15 pass.",
 		"administratorAccount.password: ********", "each new attachment breaks the earlier ones", "attach submitted: Creating",
 		`Attached: compute "gpu-dsvm" is Succeeded`, `compute="gpu-dsvm"`} {
 		if !strings.Contains(r.stderr, w) {
@@ -147,7 +147,7 @@ func TestPlainWizardEditsTheFieldAtFault(t *testing.T) {
 	in := "y\ne\nDemo-Passw0rd!\nn\n"
 	r := runWithInput(t, in, "demo", "--plain", "--scenario", "wrong-password")
 	if !strings.Contains(r.stderr, "FAIL  SSH login") || !strings.Contains(r.stderr, "e edits the password") ||
-		!strings.Contains(r.stderr, "14 probes: 13 pass, 1 skip.") || !strings.Contains(r.stderr, "Nothing was sent to Azure.") {
+		!strings.Contains(r.stderr, "15 probes: 14 pass, 1 skip.") || !strings.Contains(r.stderr, "Nothing was sent to Azure.") {
 		t.Fatalf("no fail, edit and pass\n%s", r)
 	}
 	if r.code != 130 {
