@@ -129,8 +129,11 @@ func (s *Server) serveARM(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
+			// The client gave up. Abort the exchange rather than return,
+			// which would send an empty 200: a client still reading would
+			// take that for an answer with nothing in it.
 			t.Stop()
-			return
+			panic(http.ErrAbortHandler)
 		}
 	}
 	if s.injectFault(w, r, s.serveARMRequest) {
