@@ -131,6 +131,10 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 		}
 		fmt.Fprintln(a.out, line)
 	}
+	if rep.After == rep.Before {
+		fmt.Fprintln(a.out, "Nothing was changed.")
+		return nil
+	}
 	verdict := "the preflight passes"
 	if !rep.After.OK {
 		verdict = "a probe still fails"
