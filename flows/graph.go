@@ -35,6 +35,7 @@ type Event struct {
 	Result probes.Result // for probe events (ID and Title set when started)
 	State  string        // for attach progress: Creating, Succeeded, ...
 	Phase  string        // submitted, polling, done
+	Fix    string        // for FixProgress: the fix's ID
 	At     time.Time
 }
 

@@ -24,6 +24,8 @@ type ProbeJSON struct {
 	Detail     string `json:"detail"`
 	Remedy     string `json:"remedy,omitempty"`
 	DurationMs int64  `json:"durationMs"`
+	// Fix is the change amlattach can make to clear the probe (DESIGN §8).
+	Fix *FixJSON `json:"fix,omitempty"`
 }
 
 // ComputeJSON is a compute as reports and list show it.

@@ -85,6 +85,8 @@ func (s *Server) armRoutes() []route {
 		mk(rg+comp+"/virtualMachines", apiCompute, get(s.listVMs)),
 		mk(rg+comp+"/virtualMachines/{}", apiCompute, get(s.getVM)),
 		mk(rg+comp+"/virtualMachines/{}/instanceView", apiCompute, get(s.getInstanceView)),
+		mk(rg+comp+"/virtualMachines/{}/start", apiCompute, map[string]handler{http.MethodPost: s.startVM}),
+		mk(sub+comp+"/locations/{}/operations/{}", apiCompute, get(s.vmOperationStatus)),
 	)
 	for _, t := range []string{"networkInterfaces", "publicIPAddresses", "networkSecurityGroups", "virtualNetworks"} {
 		rts = append(rts,

@@ -585,7 +585,7 @@ func (s *Server) attachOutcome(c *computeState) (*ProvisioningError, string) {
 	}
 	unreachable := &ProvisioningError{Code: "InternalServerError", Message: unreachableMsg}
 	vm := e.vm
-	if vm.PowerState != "running" || vm.PublicIP == "" {
+	if e.powerState() != "running" || vm.PublicIP == "" {
 		return unreachable, ""
 	}
 	if ok, _ := nsgAllowsAML(vm.SubnetNSGRules, c.sshPort); !ok {

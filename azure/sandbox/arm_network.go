@@ -86,7 +86,7 @@ func (s *Server) addNetwork(e *vmEntry) {
 				// VM is deallocated, and Azure then leaves ipAddress out.
 				sku = "Basic"
 				props["publicIPAllocationMethod"] = "Dynamic"
-				if vm.PowerState == "deallocated" {
+				if e.powerState() == "deallocated" {
 					delete(props, "ipAddress")
 				}
 			}

@@ -25,6 +25,8 @@ func (s *Server) permissionRoutes(mk func(pattern, api string, methods map[strin
 		mk("subscriptions/{}"+perms, apiAuthorization, get),
 		mk("subscriptions/{}/resourceGroups/{}"+perms, apiAuthorization, get),
 		mk("subscriptions/{}/resourceGroups/{}/providers/Microsoft.MachineLearningServices/workspaces/{}"+perms, apiAuthorization, get),
+		mk("subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachines/{}"+perms, apiAuthorization,
+			map[string]handler{http.MethodGet: s.listVMPermissions}),
 	}
 }
 
@@ -41,13 +43,31 @@ func (s *Server) listPermissions(w http.ResponseWriter, r *http.Request, m *matc
 			return
 		}
 	}
-	p := Permissions{Actions: []string{"*"}}
+	s.writePermissions(w, r, m)
+}
+
+// listVMPermissions is listPermissions at a VM's scope: the VM must exist.
+func (s *Server) listVMPermissions(w http.ResponseWriter, r *http.Request, m *match) {
+	if s.vmEntry(w, m) != nil {
+		s.writePermissions(w, r, m)
+	}
+}
+
+// permissionsAt is what the world lets the caller do where m points: the
+// resource group's permissions when it sets them, else the subscription's,
+// else everything (["*"]), as for an Owner.
+func permissionsAt(m *match) Permissions {
 	switch {
 	case m.rg != nil && m.rg.Permissions != nil:
-		p = *m.rg.Permissions
+		return *m.rg.Permissions
 	case m.sub.Permissions != nil:
-		p = *m.sub.Permissions
+		return *m.sub.Permissions
 	}
+	return Permissions{Actions: []string{"*"}}
+}
+
+func (s *Server) writePermissions(w http.ResponseWriter, r *http.Request, m *match) {
+	p := permissionsAt(m)
 	s.writePage(w, r, []any{map[string]any{
 		"actions":        orEmpty(p.Actions),
 		"notActions":     orEmpty(p.NotActions),

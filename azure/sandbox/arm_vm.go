@@ -198,14 +198,14 @@ func (s *Server) instanceView(e *vmEntry) map[string]any {
 		map[string]any{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded", "time": t},
 	}
 	if !vm.HidePowerState {
-		statuses = append(statuses, map[string]any{"code": "PowerState/" + vm.PowerState, "level": "Info", "displayStatus": "VM " + vm.PowerState})
+		statuses = append(statuses, map[string]any{"code": "PowerState/" + e.powerState(), "level": "Info", "displayStatus": "VM " + e.powerState()})
 	}
 	iv := map[string]any{
 		"computerName":     vm.Name,
 		"hyperVGeneration": "V2",
 		"statuses":         statuses,
 	}
-	if vm.PowerState == "running" {
+	if e.powerState() == "running" {
 		// The VM agent reports the OS only while the VM runs.
 		name, version := vmOS(vm)
 		if name != "" {

@@ -61,6 +61,7 @@ type Server struct {
 	mu         sync.Mutex
 	workspaces map[string]*wsState // by lower(sub/rg/ws)
 	ops        map[string]*operation
+	vmOps      map[string]*vmStartOp
 	opSeq      int
 }
 
@@ -73,6 +74,8 @@ type vmEntry struct {
 	vm  *VM
 	sim *simHost
 	hdi *HDInsightCluster
+	// power is the power state once a start changed it (see powerState).
+	power vmPower
 }
 
 func (e *vmEntry) id() string {
@@ -95,6 +98,7 @@ func Start(w *World) (*Server, error) {
 		netGroups: map[string]bool{}, nets: map[string][]*netRes{}, netByName: map[string]*netRes{},
 		hdis: map[string]*vmEntry{}, dbx: map[string]*dbxEntry{},
 		workspaces: map[string]*wsState{}, ops: map[string]*operation{},
+		vmOps: map[string]*vmStartOp{},
 	}
 	s.started = s.now()
 	s.routes = s.armRoutes()
@@ -246,7 +250,7 @@ func (s *Server) dialVM(ctx context.Context, network, addr string, e *vmEntry) (
 	}
 	var target string
 	switch {
-	case e.vm.PowerState != "running":
+	case e.powerState() != "running":
 		return nil, &net.OpError{Op: "dial", Net: network, Addr: staticAddr(addr), Err: timeoutError{}}
 	case e.vm.SSH.Address != "":
 		target = e.vm.SSH.Address

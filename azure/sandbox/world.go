@@ -222,6 +222,9 @@ type Faults struct {
 	// ForbidListKeys makes listKeys answer 403, as for a caller without the
 	// computes/listKeys/action permission.
 	ForbidListKeys bool `yaml:"forbidListKeys"`
+	// VMStartSeconds is how long a VM start stays in progress (the VM
+	// "starting") before the VM runs.
+	VMStartSeconds float64 `yaml:"vmStartSeconds" check:"nonneg"`
 
 	// The faults below make Resource Manager unreliable; see docs/world.md.
 	// Requests are numbered from 1 in the order they arrive.

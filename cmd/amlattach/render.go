@@ -54,6 +54,13 @@ func (p *probePrinter) show(e flows.Event) {
 		if !p.a.json() {
 			writeProbeLine(p.a.out, e.Result)
 		}
+	case flows.FixProgress:
+		p.a.debugf("fix %s %s: %s", e.Fix, e.Phase, e.State)
+		if e.Phase == "polling" && e.State == p.lastState {
+			return
+		}
+		p.lastState = e.State
+		fmt.Fprintf(p.a.errw, "fix %s: %s\n", e.Fix, e.State)
 	case flows.DetachProgress:
 		p.a.debugf("detach %s: %s", e.Phase, e.State)
 		if e.State != p.lastState {

@@ -128,9 +128,19 @@ func runPlan(a *app, p *flows.Plan, attach bool, f *refFlags) error {
 		if e.ws, err = workspace(); err != nil {
 			return err
 		}
-		rep := flows.NewReport(p.Type, p.Name, p.ID.String(), rs)
+		fixes := flows.FixesFor(ctx, e.deps, p, rs)
+		rep := flows.NewReport(p.Type, p.Name, p.ID.String(), rs).WithFixes(fixes)
 		if err := r.finish(rep); err != nil {
 			return err
+		}
+		if !a.json() {
+			for _, f := range fixes {
+				if f.Offered() {
+					fmt.Fprintf(a.out, "fix available: %s: %s (amlattach fix %s with the same flags; it asks first)\n", f.ID, f.Summary, p.Type)
+				} else {
+					fmt.Fprintf(a.out, "fix %s not offered: %s\n", f.ID, f.Needs)
+				}
+			}
 		}
 		if a.ctx.Err() != nil {
 			return &flows.Error{Kind: flows.KindInterrupted, Msg: "interrupted"}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"amlattach/flows"
+)
+
+// fixFlags are the flags of `fix TYPE` beside the probe flags (DESIGN §8).
+type fixFlags struct {
+	yes, dryRun bool
+	only        []string
+}
+
+func (f *fixFlags) register(c *cobra.Command) {
+	fl := c.Flags()
+	fl.BoolVar(&f.yes, "yes", false, "apply the fixes without asking (consent given in advance)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "list the fixes and what they would change; send nothing")
+	fl.StringArrayVar(&f.only, "only", nil, "apply only this fix ID (repeatable), e.g. --only vm.start")
+}
+
+func newFixCmd(a *app) *cobra.Command {
+	c := &cobra.Command{Use: "fix TYPE", Short: "Preflight, then apply the fixes the failing probes offer (asks first), then preflight again",
+		Long: `Run the preflight of TYPE; list the fixes its failing probes offer, each with what it changes,
+the Azure permission it needs, its risk and how to undo it; ask (y/N) unless --yes; apply them;
+then run the preflight again. Without a terminal and without --yes nothing is changed (exit 2).
+
+Exit codes: 0 the preflight passes afterwards; 1 a probe still fails (a fix your roles do not
+grant is not sent, and counts here); 2 no consent or bad input; 3 Azure refused a fix or it failed.`,
+		Args: cobra.NoArgs}
+	var f vmFlags
+	var ff fixFlags
+	vm := &cobra.Command{Use: "vm", Short: "Fix what the preflight of a VM finds (vm.start)", Args: cobra.NoArgs,
+		Example: "  amlattach fix vm --resource-id /subscriptions/…/virtualMachines/dsvm1 --username azureuser --password-file pw.txt --dry-run",
+		RunE: func(*cobra.Command, []string) error {
+			in, err := f.input(a)
+			if err != nil {
+				return err
+			}
+			plan, err := flows.ValidateVM(in, false)
+			if err != nil {
+				return err
+			}
+			return runFix(a, plan.Target(), &ff)
+		}}
+	f.register(vm, false)
+	ff.register(vm)
+	c.AddCommand(vm)
+	return c
+}
+
+// runFix is `fix TYPE` once its input is valid.
+func runFix(a *app, p *flows.Plan, f *fixFlags) error {
+	a.addSecrets(p.Secrets()...)
+	if err := flows.CheckFixIDs(f.only); err != nil {
+		return err
+	}
+	e, err := a.setup(true)
+	if err != nil {
+		return err
+	}
+	p.Bind(e.ws)
+	r := newProbePrinter(a)
+	preflights := 0
+	emit := func(ev flows.Event) {
+		if ev.Kind == flows.ProbesPlanned && !a.json() {
+			preflights++
+			if preflights == 1 {
+				fmt.Fprintf(a.out, "Preflight of %s %s as %q in workspace %s\n", typeLabel(p.Type), resourceLabel(p), p.Name, e.ws.Name)
+			} else {
+				fmt.Fprintln(a.out, "Preflight again, after the fixes")
+			}
+		}
+		r.event(ev)
+	}
+	opts := flows.FixOptions{Only: f.only, DryRun: f.dryRun, Confirm: func(fs []flows.Fix) (bool, error) { return a.confirmFixes(fs, f.yes) }}
+	rep, err := flows.ApplyFixes(a.ctx, e.deps, e.ws, p, opts, emit)
+	if rep != nil {
+		if ferr := a.printFixReport(rep); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	if err == nil {
+		err = flows.SignInLost(e.deps, "fix")
+	}
+	return err
+}
+
+// confirmFixes lists the fixes about to be applied and asks for consent,
+// unless it was given with --yes; with no terminal to ask on it refuses
+// (exit 2) and nothing is changed.
+func (a *app) confirmFixes(fs []flows.Fix, yes bool) (bool, error) {
+	w := a.errw
+	if !a.json() {
+		w = a.out
+	}
+	fmt.Fprintln(w, "Fixes to apply:")
+	for _, f := range fs {
+		for _, l := range f.Lines() {
+			fmt.Fprintln(w, "  "+l)
+		}
+	}
+	if yes {
+		return true, nil
+	}
+	if !a.io.InTTY {
+		return false, &flows.Error{Kind: flows.KindInput, Field: "--yes", Msg: "no terminal to ask for consent; nothing was changed", Fix: "pass --yes to apply the fixes listed, or --dry-run to only list them"}
+	}
+	return a.askYes("Apply these fixes? [y/N] "), nil
+}
+
+// printFixReport prints the outcome of each fix (text) or the one JSON
+// document (json).
+func (a *app) printFixReport(rep *flows.FixReport) error {
+	if a.json() {
+		enc := json.NewEncoder(a.out)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(rep)
+	}
+	if len(rep.Offers) == 0 {
+		fmt.Fprintln(a.out, "No fix is offered for what the preflight found.")
+	}
+	for _, f := range rep.Fixes {
+		line := fmt.Sprintf("fix %s (%s): %s: %s", f.ID, f.Probe, f.Status, f.Summary)
+		if f.Error != "" {
+			line += ": " + f.Error
+		}
+		fmt.Fprintln(a.out, line)
+	}
+	if rep.After == rep.Before {
+		fmt.Fprintln(a.out, "Nothing was changed.")
+		return nil
+	}
+	verdict := "the preflight passes"
+	if !rep.After.OK {
+		verdict = "a probe still fails"
+	}
+	fmt.Fprintf(a.out, "After the fixes: %s.\n", verdict)
+	return nil
+}

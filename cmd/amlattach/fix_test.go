@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"amlattach/azure"
+	"amlattach/azure/sandbox"
+	"amlattach/flows"
+	"amlattach/probes"
+)
+
+// fixDemo starts one demo sandbox for every command of a test (so that a
+// start is seen by the next command), with change applied to the world
+// first, and returns the flags that aim `probe vm`/`fix vm` at stopped-vm.
+func fixDemo(t *testing.T, change func(*sandbox.World)) []string {
+	t.Helper()
+	w := sandbox.DemoWorld()
+	if change != nil {
+		change(w)
+	}
+	sb, err := sandbox.Start(w)
+	must(t, err)
+	sharedSandbox = sb
+	t.Cleanup(func() { sharedSandbox = nil; sb.Close() })
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	must(t, os.WriteFile(pw, []byte("Demo-Passw0rd!\n"), 0o600))
+	return []string{"vm", "--world", "demo", "--resource-name", "stopped-vm", "--username", "azureuser", "--password-file", pw,
+		"--known-hosts", filepath.Join(dir, "kh"), "--accept-new-host-key", "--timeout", "5s"}
+}
+
+func fixReport(t *testing.T, r result) flows.FixReport {
+	t.Helper()
+	var rep flows.FixReport
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rep); err != nil {
+		t.Fatalf("stdout is not one fix document: %v\n%s", err, r)
+	}
+	return rep
+}
+
+func fixOutcome(t *testing.T, rep flows.FixReport, id string) flows.FixOutcome {
+	t.Helper()
+	for _, f := range rep.Fixes {
+		if f.ID == id {
+			return f
+		}
+	}
+	t.Fatalf("no fix %s among %+v", id, rep.Fixes)
+	return flows.FixOutcome{}
+}
+
+// The demo's deallocated VM, through the real SDK against one sandbox:
+// probe offers vm.start; fix without consent and --dry-run send nothing;
+// fix --yes starts it (the POST only then, in the trace) and the preflight
+// passes; a rerun changes nothing.
+func TestFixStartsTheStoppedDemoVMOnlyWithConsent(t *testing.T) {
+	args := fixDemo(t, nil)
+	running := func() string {
+		t.Helper()
+		r := runCLI(t, nil, append([]string{"probe"}, append(args, "-o", "json")...)...)
+		p := probeOf(t, report(t, r).Probes, probes.IDVMRunning)
+		return p.Status
+	}
+
+	r := runCLI(t, nil, append([]string{"probe"}, append(args, "-o", "json")...)...)
+	p := probeOf(t, report(t, r).Probes, probes.IDVMRunning)
+	if r.code != 1 || p.Status != "fail" || p.Fix == nil || p.Fix.ID != flows.FixVMStart || p.Fix.Permission != azure.ActionVMStart ||
+		!strings.Contains(p.Fix.Undo, "az vm deallocate -g ml-rg -n stopped-vm") || len(p.Fix.Changes) == 0 || p.Fix.Needs != "" {
+		t.Fatalf("probe: want arm.vm.running failing with the vm.start fix, got %+v\n%s", p.Fix, r)
+	}
+	if q := probeOf(t, report(t, r).Probes, probes.IDVMImage); q.Fix != nil {
+		t.Fatalf("a passing probe carries a fix: %+v", q.Fix)
+	}
+
+	dir := t.TempDir()
+	trace := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		must(t, err)
+		return string(b)
+	}
+	// No terminal, no --yes: exit 2, nothing sent.
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--debug", filepath.Join(dir, "noconsent.log"))...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "--yes") {
+		t.Fatalf("fix without consent: want exit 2 naming --yes\n%s", r)
+	}
+	if strings.Contains(trace("noconsent.log"), "/start?") || running() != "fail" {
+		t.Fatalf("fix without consent sent the start")
+	}
+	// --dry-run: planned, nothing sent.
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--dry-run", "--debug", filepath.Join(dir, "dry.log"))...)...)
+	if rep := fixReport(t, r); r.code != 1 || fixOutcome(t, rep, flows.FixVMStart).Status != flows.FixPlanned || rep.OK {
+		t.Fatalf("dry run: want exit 1 with vm.start planned\n%s", r)
+	}
+	if strings.Contains(trace("dry.log"), "/start?") || running() != "fail" {
+		t.Fatalf("--dry-run sent the start")
+	}
+	// --yes: applied, the preflight after passes.
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes", "--debug", filepath.Join(dir, "yes.log"))...)...)
+	rep := fixReport(t, r)
+	if r.code != 0 || !rep.OK || fixOutcome(t, rep, flows.FixVMStart).Status != flows.FixApplied || probeOf(t, rep.After.Probes, probes.IDVMRunning).Status != "pass" ||
+		probeOf(t, rep.Before.Probes, probes.IDVMRunning).Status != "fail" {
+		t.Fatalf("fix --yes: want exit 0, vm.start applied and arm.vm.running passing after\n%s", r)
+	}
+	if !strings.Contains(trace("yes.log"), "POST ") || !strings.Contains(trace("yes.log"), "/virtualMachines/stopped-vm/start?") {
+		t.Fatalf("the consented fix left no POST in the trace:\n%s", trace("yes.log"))
+	}
+	if running() != "pass" {
+		t.Fatal("the VM does not run after the fix")
+	}
+	// A rerun with --only: nothing to fix, nothing sent.
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes", "--only", "vm.start")...)...)
+	if rep := fixReport(t, r); r.code != 0 || len(rep.Fixes) != 0 || !rep.OK {
+		t.Fatalf("rerun: want exit 0 and no fix\n%s", r)
+	}
+	if r := runCLI(t, nil, append([]string{"fix"}, append(args, "--only", "vm.stop")...)...); r.code != 2 || !strings.Contains(r.stderr, "--only") {
+		t.Fatalf("an unknown --only: want exit 2 naming --only\n%s", r)
+	}
+}
+
+// A caller whose roles do not grant the start action: the fix is shown as
+// needing it and not sent, even with --yes (exit 1: the probe still fails,
+// Azure refused nothing); the VM stays deallocated.
+func TestFixWithoutStartPermissionSendsNothing(t *testing.T) {
+	args := fixDemo(t, func(w *sandbox.World) {
+		for i := range w.Subscriptions[0].ResourceGroups {
+			w.Subscriptions[0].ResourceGroups[i].Permissions = &sandbox.Permissions{Actions: []string{"*"}, NotActions: []string{"Microsoft.Compute/virtualMachines/*/action"}}
+		}
+	})
+	r := runCLI(t, nil, append([]string{"probe"}, append(args, "-o", "json")...)...)
+	p := probeOf(t, report(t, r).Probes, probes.IDVMRunning)
+	if p.Fix == nil || !strings.Contains(p.Fix.Needs, azure.ActionVMStart) {
+		t.Fatalf("probe: want vm.start needing %s, got %+v\n%s", azure.ActionVMStart, p.Fix, r)
+	}
+	dir := t.TempDir()
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes", "--debug", filepath.Join(dir, "d.log"))...)...)
+	rep := fixReport(t, r)
+	if f := fixOutcome(t, rep, flows.FixVMStart); r.code != 1 || f.Status != flows.FixRefused || !strings.Contains(f.Error, azure.ActionVMStart) {
+		t.Fatalf("fix --yes without the permission: want exit 1, vm.start refused naming the action\n%s", r)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "d.log"))
+	must(t, err)
+	if strings.Contains(string(b), "/start?") {
+		t.Fatal("a fix the caller's roles do not grant was sent")
+	}
+}
