@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"amlattach/azure"
@@ -213,19 +214,10 @@ type FixOptions struct {
 	Confirm func([]Fix) (bool, error)
 }
 
-func hasString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // CheckFixIDs refuses --only values that name no fix.
 func CheckFixIDs(only []string) error {
 	for _, id := range only {
-		if !hasString(knownFixes(), id) {
+		if !slices.Contains(knownFixes(), id) {
 			return inputErr("--only", "give one of: "+strings.Join(knownFixes(), ", "), "no fix is called %q", id)
 		}
 	}
@@ -253,7 +245,7 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 	out := &FixReport{Before: before, After: before, Fixes: []FixOutcome{}, Offers: offers}
 	var chosen []Fix
 	for _, f := range offers {
-		if len(o.Only) > 0 && !hasString(o.Only, f.ID) {
+		if len(o.Only) > 0 && !slices.Contains(o.Only, f.ID) {
 			continue
 		}
 		if !f.Offered() {
