@@ -433,8 +433,18 @@ func (h holdingBackend) Submit(ctx context.Context, ws flows.Workspace, p *flows
 func toRunningAttach(t *testing.T) (*driver, *fakeBackend) {
 	t.Helper()
 	f := newFake()
+	d := toAttach(t, f, holdingBackend{f})
+	d.want("Attaching \"gpu-dsvm\"", "submitted: Azure accepted the request", "poll 1 said Creating")
+	return d, f
+}
+
+// toAttach drives the wizard over be (which wraps f) to the attach of
+// gpu-dsvm with a password: workspace, type, the VM, details, preflight,
+// confirm.
+func toAttach(t *testing.T, f *fakeBackend, be Backend) *driver {
+	t.Helper()
 	o := testOptions(f)
-	o.Backend = holdingBackend{f}
+	o.Backend = be
 	d := newDriver(t, o, 99, 30)
 	d.keys("enter", "enter", "/")
 	d.typeText("gpu")
@@ -442,8 +452,7 @@ func toRunningAttach(t *testing.T) (*driver, *fakeBackend) {
 	d.typeText("pw")
 	d.keys("enter", "enter", "enter")
 	d.wantStep(stepAttach)
-	d.want("Attaching \"gpu-dsvm\"", "submitted: Azure accepted the request", "poll 1 said Creating")
-	return d, f
+	return d
 }
 
 func TestCtrlCDuringAttachAsks(t *testing.T) {
@@ -708,15 +717,7 @@ func (b twiceBackend) Submit(ctx context.Context, ws flows.Workspace, p *flows.P
 
 func TestAttachedTwiceOffersToDetachOurs(t *testing.T) {
 	f := newFake()
-	o := testOptions(f)
-	o.Backend = twiceBackend{f}
-	d := newDriver(t, o, 99, 30)
-	d.keys("enter", "enter", "/")
-	d.typeText("gpu")
-	d.keys("enter", "enter")
-	d.typeText("pw")
-	d.keys("enter", "enter", "enter")
-	d.wantStep(stepAttach)
+	d := toAttach(t, f, twiceBackend{f})
 	d.want("attached twice or more", `d detaches "gpu-dsvm" now`, "as team-b-vm", "d detach ours")
 	if f.detached {
 		t.Fatal("detached before the user asked")
