@@ -17,8 +17,53 @@ const (
 	FixVMStart = "vm.start"
 )
 
-// knownFixes are the fix IDs --only accepts.
-func knownFixes() []string { return []string{FixVMStart} }
+// fixBuilder builds the fix for one failed or warned probe result, or
+// returns nil when it has none for it (another type, nothing safe to do).
+// It may read (the resource as it is now); it never writes.
+type fixBuilder struct {
+	ids   []string // the fix IDs it may return
+	build func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix
+}
+
+// fixBuilders are every fix amlattach knows, each in its own file; a file
+// adds its builder in an init function with registerFix.
+var fixBuilders []fixBuilder
+
+// registerFix adds a builder; called from init functions only.
+func registerFix(ids []string, build func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix) {
+	fixBuilders = append(fixBuilders, fixBuilder{ids: ids, build: build})
+}
+
+func init() {
+	registerFix([]string{FixVMStart}, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
+		if r.ID != probes.IDVMRunning || !strings.EqualFold(p.ID.Kind(), "Microsoft.Compute/virtualMachines") {
+			return nil
+		}
+		return vmStartFix(ctx, d, p.ID)
+	})
+}
+
+// knownFixes are the fix IDs --only accepts, sorted.
+func knownFixes() []string {
+	var out []string
+	for _, b := range fixBuilders {
+		out = append(out, b.ids...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Change is one thing a fix changed (or, planned, would change): the
+// resource, and its state before and after, secrets masked.
+type Change struct {
+	Resource string `json:"resource"`
+	Before   string `json:"before"`
+	After    string `json:"after"`
+}
+
+func (c Change) String() string {
+	return fmt.Sprintf("%s: %s -> %s", c.Resource, c.Before, c.After)
+}
 
 // FixProgress reports a fix being applied, as AttachProgress does an attach.
 const FixProgress EventKind = "fix.progress"
@@ -49,11 +94,16 @@ type Fix struct {
 	Scope      string
 	Risk       string
 	Undo       string
+	// Script is the whole script a fix runs on the host (host.docker-setup),
+	// shown before consent; empty for fixes made through requests alone.
+	Script string
 	// Needs is set when the caller's permissions at Scope do not grant
 	// Permission: the fix is then shown, not offered.
 	Needs string
 
-	apply func(ctx context.Context, d Deps, emit Emit) (FixStatus, error)
+	// apply makes the change, reading before it writes; it returns what it
+	// changed (nothing when the fix was already in place: FixUnchanged).
+	apply func(ctx context.Context, d Deps, emit Emit) (FixStatus, []Change, error)
 }
 
 // Offered reports whether the fix may be applied (the caller's roles grant
@@ -65,6 +115,12 @@ func (f Fix) Lines() []string {
 	out := []string{fmt.Sprintf("%s (for %s): %s", f.ID, f.Probe, f.Summary)}
 	for _, c := range f.Changes {
 		out = append(out, "  change: "+c)
+	}
+	if f.Script != "" {
+		out = append(out, "  script (run as root on the VM):")
+		for _, l := range strings.Split(strings.TrimRight(f.Script, "\n"), "\n") {
+			out = append(out, "    | "+l)
+		}
 	}
 	out = append(out, "  permission: "+f.Permission, "  risk: "+f.Risk, "  undo: "+f.Undo)
 	if f.Needs != "" {
@@ -81,6 +137,7 @@ type FixJSON struct {
 	Permission string   `json:"permission"`
 	Risk       string   `json:"risk,omitempty"`
 	Undo       string   `json:"undo"`
+	Script     string   `json:"script,omitempty"`
 	// Needs says what the caller lacks when the fix is not offered.
 	Needs string `json:"needs,omitempty"`
 }
@@ -91,7 +148,7 @@ func (r *Report) WithFixes(fixes []Fix) *Report {
 		for i := range r.Probes {
 			if r.Probes[i].ID == f.Probe {
 				r.Probes[i].Fix = &FixJSON{ID: f.ID, Summary: f.Summary, Changes: append([]string{}, f.Changes...), Permission: f.Permission,
-					Risk: f.Risk, Undo: f.Undo, Needs: f.Needs}
+					Risk: f.Risk, Undo: f.Undo, Script: f.Script, Needs: f.Needs}
 			}
 		}
 	}
@@ -107,17 +164,17 @@ func FixesFor(ctx context.Context, d Deps, p *Plan, rs []probes.Result) []Fix {
 		if r.Status != probes.Fail && r.Status != probes.Warn {
 			continue
 		}
-		var f *Fix
-		switch {
-		case r.ID == probes.IDVMRunning && strings.EqualFold(p.ID.Kind(), "Microsoft.Compute/virtualMachines"):
-			f = vmStartFix(ctx, d, p.ID)
+		for _, b := range fixBuilders {
+			f := b.build(ctx, d, p, r)
+			if f == nil {
+				continue
+			}
+			f.Probe = r.ID
+			if f.Needs == "" {
+				f.Needs = missingPermission(ctx, d, f.Scope, f.Permission)
+			}
+			out = append(out, *f)
 		}
-		if f == nil {
-			continue
-		}
-		f.Probe = r.ID
-		f.Needs = missingPermission(ctx, d, f.Scope, f.Permission)
-		out = append(out, *f)
 	}
 	return out
 }
@@ -161,16 +218,20 @@ func vmStartFix(ctx context.Context, d Deps, id azure.ResourceID) *Fix {
 		Permission: azure.ActionVMStart, Scope: id.String(),
 		Risk: "billing for the VM's compute resumes as soon as it runs, until it is deallocated again; a dynamic public IP may come back with a new address",
 		Undo: fmt.Sprintf("az vm deallocate -g %s -n %s (amlattach has no undo of its own)", id.ResourceGroup, id.Name),
-		apply: func(ctx context.Context, d Deps, emit Emit) (FixStatus, error) {
+		apply: func(ctx context.Context, d Deps, emit Emit) (FixStatus, []Change, error) {
 			// Read before write: a VM that runs already is left alone.
 			c, cancel := d.withTimeout(ctx)
 			vm, err := d.Azure.GetVM(c, id)
 			cancel()
 			if err != nil {
-				return FixFailed, err
+				return FixFailed, nil, err
 			}
 			if vm.PowerState == "running" {
-				return FixUnchanged, nil
+				return FixUnchanged, nil, nil
+			}
+			before := vm.PowerState
+			if before == "" {
+				before = "not running"
 			}
 			oc, ocancel := d.OperationContext(ctx)
 			defer ocancel()
@@ -180,9 +241,9 @@ func vmStartFix(ctx context.Context, d Deps, id azure.ResourceID) *Fix {
 				}
 			})
 			if err != nil {
-				return FixFailed, err
+				return FixFailed, nil, err
 			}
-			return FixApplied, nil
+			return FixApplied, []Change{{Resource: "VM " + id.String(), Before: "power state " + before, After: "power state running"}}, nil
 		},
 	}
 }
@@ -193,7 +254,9 @@ type FixOutcome struct {
 	Probe   string    `json:"probe"`
 	Status  FixStatus `json:"status"`
 	Summary string    `json:"summary"`
-	Error   string    `json:"error,omitempty"`
+	// Changed is what the fix changed, before -> after (empty unless applied).
+	Changed []Change `json:"changed,omitempty"`
+	Error   string   `json:"error,omitempty"`
 }
 
 // FixReport is the document `fix -o json` prints (DESIGN §8).
@@ -272,8 +335,8 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 	}
 	sentFailed := false
 	for _, f := range chosen {
-		st, err := f.apply(ctx, d, emit)
-		oc := FixOutcome{ID: f.ID, Probe: f.Probe, Status: st, Summary: f.Summary}
+		st, changed, err := f.apply(ctx, d, emit)
+		oc := FixOutcome{ID: f.ID, Probe: f.Probe, Status: st, Summary: f.Summary, Changed: changed}
 		if err != nil {
 			oc.Error = fixError(f, err)
 			if ae, ok := azure.AsAzureError(err); ok && (ae.Status == http.StatusForbidden || ae.Code == "AuthorizationFailed") {

@@ -44,7 +44,7 @@ func TestVMStartRefusedByAzureNamesThePermission(t *testing.T) {
 	if needs := missingPermission(ctx, d, f.Scope, f.Permission); !strings.Contains(needs, azure.ActionVMStart) {
 		t.Fatalf("the permissions at the VM deny the start, yet needs is %q", needs)
 	}
-	st, err := f.apply(ctx, d, nil)
+	st, _, err := f.apply(ctx, d, nil)
 	ae, ok := azure.AsAzureError(err)
 	if st != FixFailed || !ok || ae.Code != "AuthorizationFailed" {
 		t.Fatalf("want the 403 back, got %s %v", st, err)
@@ -66,7 +66,7 @@ func TestVMStartRefusedByAzureNamesThePermission(t *testing.T) {
 		t.Fatal(err)
 	}
 	sent := false
-	if st, err := vmStartFix(ctx, d, running).apply(ctx, d, func(Event) { sent = true }); st != FixUnchanged || err != nil || sent {
+	if st, ch, err := vmStartFix(ctx, d, running).apply(ctx, d, func(Event) { sent = true }); st != FixUnchanged || err != nil || sent || len(ch) > 0 {
 		t.Fatalf("a running VM: want unchanged with nothing sent, got %s %v (progress: %v)", st, err, sent)
 	}
 }

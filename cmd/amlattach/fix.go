@@ -130,6 +130,9 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 			line += ": " + f.Error
 		}
 		fmt.Fprintln(a.out, line)
+		for _, c := range f.Changed {
+			fmt.Fprintln(a.out, "  changed: "+c.String())
+		}
 	}
 	if rep.After == rep.Before {
 		fmt.Fprintln(a.out, "Nothing was changed.")

@@ -107,6 +107,9 @@ func TestFixStartsTheStoppedDemoVMOnlyWithConsent(t *testing.T) {
 		probeOf(t, rep.Before.Probes, probes.IDVMRunning).Status != "fail" {
 		t.Fatalf("fix --yes: want exit 0, vm.start applied and arm.vm.running passing after\n%s", r)
 	}
+	if ch := fixOutcome(t, rep, flows.FixVMStart).Changed; len(ch) != 1 || ch[0].After != "power state running" || !strings.Contains(ch[0].Before, "deallocated") {
+		t.Fatalf("the applied fix does not record its change: %+v", ch)
+	}
 	if !strings.Contains(trace("yes.log"), "POST ") || !strings.Contains(trace("yes.log"), "/virtualMachines/stopped-vm/start?") {
 		t.Fatalf("the consented fix left no POST in the trace:\n%s", trace("yes.log"))
 	}
