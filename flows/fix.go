@@ -21,6 +21,7 @@ const (
 // returns nil when it has none for it (another type, nothing safe to do).
 // It may read (the resource as it is now); it never writes.
 type fixBuilder struct {
+	probe string   // the probe whose failures it fixes
 	ids   []string // the fix IDs it may return
 	build func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix
 }
@@ -29,14 +30,15 @@ type fixBuilder struct {
 // adds its builder in an init function with registerFix.
 var fixBuilders []fixBuilder
 
-// registerFix adds a builder; called from init functions only.
-func registerFix(ids []string, build func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix) {
-	fixBuilders = append(fixBuilders, fixBuilder{ids: ids, build: build})
+// registerFix adds a builder for the failed or warned results of probe;
+// called from init functions only.
+func registerFix(probe string, ids []string, build func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix) {
+	fixBuilders = append(fixBuilders, fixBuilder{probe: probe, ids: ids, build: build})
 }
 
 func init() {
-	registerFix([]string{FixVMStart}, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
-		if r.ID != probes.IDVMRunning || !strings.EqualFold(p.ID.Kind(), "Microsoft.Compute/virtualMachines") {
+	registerFix(probes.IDVMRunning, []string{FixVMStart}, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
+		if !strings.EqualFold(p.ID.Kind(), "Microsoft.Compute/virtualMachines") {
 			return nil
 		}
 		return vmStartFix(ctx, d, p.ID)
@@ -165,6 +167,9 @@ func FixesFor(ctx context.Context, d Deps, p *Plan, rs []probes.Result) []Fix {
 			continue
 		}
 		for _, b := range fixBuilders {
+			if b.probe != r.ID {
+				continue
+			}
 			f := b.build(ctx, d, p, r)
 			if f == nil {
 				continue
@@ -246,6 +251,29 @@ func vmStartFix(ctx context.Context, d Deps, id azure.ResourceID) *Fix {
 			return FixApplied, []Change{{Resource: "VM " + id.String(), Before: "power state " + before, After: "power state running"}}, nil
 		},
 	}
+}
+
+// ApplyFix applies one fix the user consented to (the wizard's f, one at a
+// time) and says how it went; nothing is sent for a fix that is not offered.
+func ApplyFix(ctx context.Context, d Deps, f Fix, emit Emit) FixOutcome {
+	oc := FixOutcome{ID: f.ID, Probe: f.Probe, Summary: f.Summary}
+	if !f.Offered() {
+		oc.Status, oc.Error = FixRefused, "not sent: "+f.Needs
+		return oc
+	}
+	if f.apply == nil {
+		oc.Status, oc.Error = FixFailed, "this fix cannot be applied from here"
+		return oc
+	}
+	st, changed, err := f.apply(ctx, d, emit)
+	oc.Status, oc.Changed = st, changed
+	if err != nil {
+		oc.Error = fixError(f, err)
+		if ae, ok := azure.AsAzureError(err); ok && (ae.Status == http.StatusForbidden || ae.Code == "AuthorizationFailed") {
+			oc.Status = FixRefused
+		}
+	}
+	return oc
 }
 
 // FixOutcome is one fix in `fix -o json`.
@@ -335,13 +363,8 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 	}
 	sentFailed := false
 	for _, f := range chosen {
-		st, changed, err := f.apply(ctx, d, emit)
-		oc := FixOutcome{ID: f.ID, Probe: f.Probe, Status: st, Summary: f.Summary, Changed: changed}
-		if err != nil {
-			oc.Error = fixError(f, err)
-			if ae, ok := azure.AsAzureError(err); ok && (ae.Status == http.StatusForbidden || ae.Code == "AuthorizationFailed") {
-				oc.Status = FixRefused
-			}
+		oc := ApplyFix(ctx, d, f, emit)
+		if oc.Error != "" {
 			sentFailed = true
 		}
 		out.Fixes = append(out.Fixes, oc)
@@ -349,11 +372,17 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 			return out, &Error{Kind: KindInterrupted, Msg: "interrupted while applying " + f.ID, Err: ctx.Err()}
 		}
 	}
-	// The whole preflight runs again: a fix changes the resource under
-	// every probe that needs it.
-	after := Probe(ctx, d, ws, p, emit)
+	after := RerunAfterFixes(ctx, d, ws, p, rs, out.Fixes, emit)
 	out.After = NewReport(p.Type, p.Name, p.ID.String(), after).WithFixes(FixesFor(ctx, d, p, after))
 	return out, out.verdict(sentFailed)
+}
+
+// RerunAfterFixes runs the preflight again after fixes (before: the results
+// they were made from) and returns the new results in plan order.
+// For now the whole preflight runs again: a fix changes the resource under
+// every probe that reads it.
+func RerunAfterFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, before []probes.Result, fixes []FixOutcome, emit Emit) []probes.Result {
+	return Probe(ctx, d, ws, p, emit)
 }
 
 // verdict sets OK from the last preflight and says how the run ends.
