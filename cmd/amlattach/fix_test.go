@@ -116,10 +116,20 @@ func TestFixStartsTheStoppedDemoVMOnlyWithConsent(t *testing.T) {
 	if running() != "pass" {
 		t.Fatal("the VM does not run after the fix")
 	}
-	// A rerun with --only: nothing to fix, nothing sent.
-	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes", "--only", "vm.start")...)...)
-	if rep := fixReport(t, r); r.code != 0 || len(rep.Fixes) != 0 || !rep.OK {
-		t.Fatalf("rerun: want exit 0 and no fix\n%s", r)
+	// A rerun with --only: the fix is in place (unchanged), nothing sent.
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes", "--only", "vm.start", "--debug", filepath.Join(dir, "again.log"))...)...)
+	if rep := fixReport(t, r); r.code != 0 || len(rep.Fixes) != 1 || rep.Fixes[0].ID != flows.FixVMStart || rep.Fixes[0].Status != flows.FixUnchanged ||
+		!strings.Contains(rep.Fixes[0].Summary, "already in place") || !rep.OK || len(rep.Fixes[0].Changed) != 0 {
+		t.Fatalf("rerun: want exit 0 and vm.start unchanged\n%s", r)
+	}
+	if strings.Contains(trace("again.log"), "/start?") {
+		t.Fatal("a fix in place already was sent again")
+	}
+	// The same in text: one line for what is in place, and the verdict.
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "--yes")...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Already in place, nothing sent: vm.start (arm.vm.running).") ||
+		!strings.Contains(r.stdout, "The preflight passes: nothing needed fixing.") || strings.Contains(r.stdout, "Fixes to apply") {
+		t.Fatalf("rerun (text): want the in-place line and the passing verdict\n%s", r)
 	}
 	if r := runCLI(t, nil, append([]string{"fix"}, append(args, "--only", "vm.stop")...)...); r.code != 2 || !strings.Contains(r.stderr, "--only") {
 		t.Fatalf("an unknown --only: want exit 2 naming --only\n%s", r)
