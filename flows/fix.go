@@ -213,11 +213,18 @@ func missingPermission(ctx context.Context, d Deps, scope, action string) string
 
 // roleFor names a built-in role that grants action.
 func roleFor(action string) string {
-	if action == azure.ActionVMStart {
+	switch {
+	case action == azure.ActionVMStart:
 		return "Virtual Machine Contributor"
+	case strings.HasPrefix(strings.ToLower(action), "microsoft.network/"):
+		return "Network Contributor"
 	}
 	return "Contributor"
 }
+
+// linkedRefusal is the action and linked scope a LinkedAuthorizationFailed
+// message names: the caller may write the resource, not join what it links.
+var linkedRefusal = regexp.MustCompile(`does not have permission to perform action '([^']+)' on the linked scope\(s\) '([^']+)'`)
 
 // vmStartFix starts a stopped or deallocated VM.
 func vmStartFix(ctx context.Context, d Deps, id azure.ResourceID) *Fix {
@@ -572,7 +579,10 @@ func fixError(f Fix, err error) string {
 	var follow *azure.FollowError
 	if ae, ok := azure.AsAzureError(err); ok {
 		msg := fmt.Sprintf("Azure answered HTTP %d %s: %s", ae.Status, ae.Code, ae.Message)
-		if ae.Status == http.StatusForbidden || ae.Code == "AuthorizationFailed" {
+		switch m := linkedRefusal.FindStringSubmatch(ae.Message); {
+		case m != nil:
+			msg += fmt.Sprintf("; you need %s at %s (e.g. the role %s there); nothing was changed", m[1], m[2], roleFor(m[1]))
+		case ae.Status == http.StatusForbidden || ae.Code == "AuthorizationFailed":
 			msg += fmt.Sprintf("; you need %s at %s (e.g. the role %s); nothing was changed", f.Permission, f.Scope, roleFor(f.Permission))
 		}
 		return msg

@@ -3,8 +3,10 @@ package flows
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"amlattach/azure"
 	"amlattach/internal/sandboxtest"
@@ -324,5 +327,27 @@ func TestFixRecordHoldsNoSecret(t *testing.T) {
 	}
 	if !strings.Contains(rec, "changed: VM vm1") {
 		t.Fatalf("record: %s", rec)
+	}
+}
+
+// A write Azure refused for a resource it links to (a NIC's NSG) names the
+// join action and the linked resource, not the write the caller may make.
+func TestFixErrorNamesTheLinkedPermission(t *testing.T) {
+	nsg := "/subscriptions/s/resourceGroups/netops/providers/Microsoft.Network/networkSecurityGroups/nsg1"
+	body := `{"error": {"code": "LinkedAuthorizationFailed", "message": "The client 'c' with object id 'c' has permission to perform action 'Microsoft.Network/networkInterfaces/write' on scope '/subscriptions/s/resourceGroups/apps/providers/Microsoft.Network/networkInterfaces/nic1'; however, it does not have permission to perform action 'Microsoft.Network/networkSecurityGroups/join/action' on the linked scope(s) '` + nsg + `' or the linked scope(s) are invalid."}}`
+	resp := &http.Response{StatusCode: http.StatusForbidden, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)),
+		Request: &http.Request{Method: http.MethodPut, URL: &url.URL{Scheme: "https", Host: "management.azure.com", Path: "/x"}}}
+	err := runtime.NewResponseError(resp)
+	f := Fix{ID: "nsg.create", Permission: "Microsoft.Network/networkSecurityGroups/write", Scope: "/subscriptions/s/resourceGroups/apps"}
+	msg := fixError(f, err)
+	if !strings.Contains(msg, "you need Microsoft.Network/networkSecurityGroups/join/action at "+nsg+" (e.g. the role Network Contributor there)") ||
+		strings.Contains(msg, "you need Microsoft.Network/networkSecurityGroups/write") {
+		t.Fatalf("the error does not name the linked permission: %s", msg)
+	}
+	oc := ApplyFix(context.Background(), Deps{}, Fix{ID: "nsg.create", Permission: f.Permission, apply: func(context.Context, Deps, Emit) (FixStatus, []Change, error) {
+		return FixFailed, nil, runtime.NewResponseError(&http.Response{StatusCode: http.StatusForbidden, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)), Request: resp.Request})
+	}}, nil)
+	if oc.Status != FixRefused {
+		t.Fatalf("a linked refusal is a refusal: %+v", oc)
 	}
 }
