@@ -129,7 +129,9 @@ type IPFlowVerdict struct {
 }
 
 // Allowed reports whether the verdict is Allow.
-func (v IPFlowVerdict) Allowed() bool { return strings.EqualFold(v.Access, string(network.AccessAllow)) }
+func (v IPFlowVerdict) Allowed() bool {
+	return strings.EqualFold(v.Access, string(network.AccessAllow))
+}
 
 // VerifyIPFlow asks the Network Watcher w whether Azure lets the packet f
 // in (POST …/networkWatchers/{nw}/ipFlowVerify, a long-running operation
