@@ -57,7 +57,7 @@ func askWatcher(ctx context.Context, r NetworkReader, w WatcherReader, vm azure.
 		return watcherOutcome{notChecked: "no Azure client to ask it"}
 	}
 	if vm.PowerState != "" && vm.PowerState != "running" {
-		return watcherOutcome{notChecked: fmt.Sprintf("it checks only a running VM, and %s is %s", vm.Name, vm.PowerState)}
+		return watcherOutcome{notChecked: fmt.Sprintf("it checks only a running VM (%s is %s)", vm.Name, vm.PowerState)}
 	}
 	vmID, err := azure.ParseResourceID(vm.ID)
 	if err != nil || len(vm.NICIDs) == 0 {
@@ -207,7 +207,7 @@ func nsgRuleName(name string) bool {
 // when they differ.
 func mergeWatcher(ours Result, w watcherOutcome, port int) Result {
 	if w.notChecked != "" {
-		ours.Detail += "; Network Watcher: not checked, " + w.notChecked
+		ours.Detail += "; Network Watcher could not check the path: " + w.notChecked
 		return ours
 	}
 	by := ""
