@@ -140,6 +140,12 @@ func TestServiceTagDetails(t *testing.T) {
 	if global.Region != "" || len(global.Prefixes) < 2*len(entries)-2 {
 		t.Fatalf("global entry: %+v (of %d entries)", global, len(entries))
 	}
+	// Pages of 5: the SDK's pager follows nextLink to the same entries.
+	paged, _ := watcherClient(t, fmt.Sprintf(watcherWorld, sub)+"faults: {pageSize: 5}\n")
+	again, err := paged.ServiceTag(context.Background(), sub, "eastus", "AzureMachineLearning")
+	if err != nil || len(again) != len(entries) || len(entries) <= 5 {
+		t.Fatalf("paged: %d entries (%v), unpaged %d", len(again), err, len(entries))
+	}
 	other, err := c.ServiceTag(context.Background(), sub, "eastus", "Storage")
 	if err != nil || len(other) != 0 {
 		t.Fatalf("a tag the sandbox does not know: %+v %v", other, err)
