@@ -39,6 +39,10 @@ type Diagnosis struct {
 	// Remedy is the one thing to do, when doctor knows it.
 	Remedy string
 	At     time.Time
+	// Plan is what the probes ran with (nil when they could not run): the
+	// fixes for its failures are built from it, and a fix that installs a
+	// new login leaves it there (FixedLogin) for the reattach.
+	Plan *Plan `json:"-"`
 }
 
 // OK says the compute looks healthy: stored state Succeeded, its probes ran
@@ -141,6 +145,7 @@ func Doctor(ctx context.Context, d Deps, ws azure.Workspace, in DoctorInput, add
 		return g, nil
 	}
 	plan.readsKeys = needsKeys
+	g.Plan = plan
 	g.Results = ProbeExisting(ctx, d, ws, plan, emit)
 	g.remedies(typ, plan)
 	if err := ctx.Err(); err != nil {
