@@ -354,26 +354,26 @@ func (s *fixScreen) itemLines(i int) []string {
 	default:
 		head = s.statusGlyph(it) + " " + st.Bold.Render(head)
 	}
-	out := wrapIndent(head, w, 6)
-	indent := ""
+	indent := "  "
 	if s.all && s.phase == fixAsk {
-		indent = "    "
+		indent = "      "
 	}
+	out := hang(head, w, len(indent))
 	for _, l := range lines[1:] {
 		if !it.fix.Offered() && strings.HasPrefix(l, "  not offered: ") {
-			out = append(out, wrapIndent(indent+st.Bad("not offered: "+strings.TrimPrefix(l, "  not offered: ")), w, 8)...)
+			out = append(out, hang(indent+st.Bad("not offered: "+strings.TrimPrefix(l, "  not offered: ")), w, len(indent)+4)...)
 			continue
 		}
 		if s.phase != fixAsk && !strings.HasPrefix(l, "  change: ") {
 			continue // while applying: what changes, and the progress
 		}
-		out = append(out, wrapIndent(indent+l, w, len(indent)+4)...)
+		out = append(out, hang(indent+strings.TrimLeft(l, " "), w, len(indent)+4)...)
 	}
 	for _, l := range it.log {
-		out = append(out, wrapIndent("    "+st.Subtle.Render(l), w, 6)...)
+		out = append(out, hang(indent+st.Subtle.Render(l), w, len(indent)+4)...)
 	}
 	if it.done {
-		out = append(out, outcomeLines(s.c, it.out, w)...)
+		out = append(out, outcomeLines(s.c, it.out, w, len(indent))...)
 	}
 	return append(out, "")
 }
@@ -409,19 +409,21 @@ func outcomeGlyph(c *Common, st flows.FixStatus) string {
 
 // outcomeLines say how a fix ended: what it changed, before -> after; that
 // it was in place already; or why it did not go through.
-func outcomeLines(c *Common, o flows.FixOutcome, w int) []string {
+// indent is where they start.
+func outcomeLines(c *Common, o flows.FixOutcome, w, indent int) []string {
 	st := c.Styles
+	pad := strings.Repeat(" ", indent)
 	var out []string
 	switch o.Status {
 	case flows.FixApplied:
 		for _, ch := range o.Changed {
-			out = append(out, wrapIndent("    changed "+ch.String(), w, 6)...)
+			out = append(out, hang(pad+"changed "+ch.String(), w, indent+4)...)
 		}
 	case flows.FixUnchanged:
-		out = append(out, wrapIndent("    already in place: nothing was changed", w, 6)...)
+		out = append(out, hang(pad+"already in place: nothing was changed", w, indent+4)...)
 	}
 	if o.Error != "" {
-		out = append(out, wrapIndent("    "+st.Bad(o.Error), w, 6)...)
+		out = append(out, hang(pad+st.Bad(o.Error), w, indent+4)...)
 	}
 	return out
 }

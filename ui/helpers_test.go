@@ -367,8 +367,11 @@ func (f *fakeBackend) ApplyFix(ctx context.Context, fx flows.Fix, emit flows.Emi
 	f.mu.Lock()
 	delete(f.results, fx.Probe)
 	f.mu.Unlock()
-	return flows.FixOutcome{ID: fx.ID, Probe: fx.Probe, Status: flows.FixApplied, Summary: fx.Summary,
-		Changed: []flows.Change{{Resource: "VM gpu-dsvm", Before: "power state deallocated", After: "power state running"}}}
+	ch := flows.Change{Resource: "the resource of " + fx.ID, Before: "as the probe found it", After: "fixed"}
+	if fx.ID == flows.FixVMStart {
+		ch = flows.Change{Resource: "VM gpu-dsvm", Before: "power state deallocated", After: "power state running"}
+	}
+	return flows.FixOutcome{ID: fx.ID, Probe: fx.Probe, Status: flows.FixApplied, Summary: fx.Summary, Changed: []flows.Change{ch}}
 }
 
 // RerunAfterFixes runs the probes of before again (all of them: the fake

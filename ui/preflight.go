@@ -291,7 +291,11 @@ func (s *preflightScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		s.spin.stop()
-		s.scroll.ShowLine(s.firstFailureLine(), s.page(), s.height)
+		if len(s.outcomes) > 0 {
+			s.scroll.Top() // how the fixes went, above the rerun
+		} else {
+			s.scroll.ShowLine(s.firstFailureLine(), s.page(), s.height)
+		}
 		return s, nil
 	case tea.KeyMsg:
 		return s, s.handleKey(msg)
@@ -470,8 +474,8 @@ func fixOutcomeBlock(c *Common, outs []flows.FixOutcome, width int) []string {
 	st := c.Styles
 	lines := []string{st.Bold.Render("Fixes") + " (their probes, and those after them, run again below):"}
 	for _, o := range outs {
-		lines = append(lines, wrapIndent(outcomeGlyph(c, o.Status)+"  "+o.ID+": "+o.Summary, width, 8)...)
-		lines = append(lines, outcomeLines(c, o, width)...)
+		lines = append(lines, hang(outcomeGlyph(c, o.Status)+"  "+o.ID+": "+o.Summary, width, 8)...)
+		lines = append(lines, outcomeLines(c, o, width, 8)...)
 	}
 	return append(lines, "")
 }
