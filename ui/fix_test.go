@@ -18,8 +18,8 @@ func vmStartFix() flows.Fix {
 	return flows.Fix{ID: flows.FixVMStart, Summary: "start the VM gpu-dsvm",
 		Changes:    []string{"VM gpu-dsvm (resource group ml-rg): power state deallocated -> running", "request: POST " + testVM + "/start (long-running; followed to its end)"},
 		Permission: startAction, Scope: testVM,
-		Risk:       "billing for the VM's compute resumes as soon as it runs",
-		Undo:       "az vm deallocate -g ml-rg -n gpu-dsvm (amlattach has no undo of its own)"}
+		Risk: "billing for the VM's compute resumes as soon as it runs",
+		Undo: "az vm deallocate -g ml-rg -n gpu-dsvm (amlattach has no undo of its own)"}
 }
 
 // stoppedFake is a world whose VM is deallocated, with vm.start offered.

@@ -160,7 +160,7 @@ type preflightScreen struct {
 	// fixes applied since the last full run ended.
 	fixes    []flows.Fix
 	outcomes []flows.FixOutcome
-	spin    spin
+	spin     spin
 	scrollView
 }
 
