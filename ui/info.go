@@ -30,6 +30,7 @@ func stepInfo(s stepID) (title string, paras []string) {
 			"Doctor reads the compute, the settings Azure ML stored for it and (through listKeys) its password, key or token, then runs its type's probes with them. Nothing is changed.",
 			"When listKeys is refused (it needs the listKeys permission on the workspace), give the credentials and doctor runs again with them.",
 			"r reattaches with new settings (a rotated password, a new key or token, other TLS settings): the preflight runs first and nothing is detached if it fails. d detaches: Azure ML forgets the compute; the resource itself is untouched. w writes a Markdown report for a ticket.",
+			"When a probe's failure has a fix, f shows it and applies it once you confirm; the probes then run again.",
 		}
 	case stepFix:
 		return "Fixes", []string{
