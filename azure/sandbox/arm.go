@@ -199,6 +199,9 @@ func (s *Server) serveARMRequest(w http.ResponseWriter, r *http.Request) {
 		caps = caps[1:]
 	}
 	m.vars = caps
+	if !s.authorize(w, r, segs, m) {
+		return
+	}
 	h(w, r, m)
 }
 
