@@ -20,7 +20,13 @@ func (w Wizard) Fixes(ctx context.Context, ws Workspace, p *Plan, rs []probes.Re
 // ApplyFix applies one fix the user consented to on the fix screen,
 // streaming FixProgress events; bound to the wizard's Deps.
 func (w Wizard) ApplyFix(ctx context.Context, f Fix, emit Emit) FixOutcome {
-	return ApplyFix(ctx, w.D, f, emit)
+	oc := ApplyFix(ctx, w.D, f, emit)
+	if w.Trace != nil {
+		for _, l := range oc.Record() {
+			w.Trace(l)
+		}
+	}
+	return oc
 }
 
 // RerunAfterFixes runs the probes again after fixes, bound to the

@@ -235,6 +235,7 @@ func (s *doctorScreen) Rerun(outs []flows.FixOutcome) tea.Cmd {
 	if s.diag == nil || s.diag.Plan == nil {
 		return nil
 	}
+	s.diag.RecordFixes(outs...) // for the report (w)
 	s.Cancel()
 	s.gen++
 	r, ctx := newRun(s.ctx, s.gen)

@@ -253,6 +253,9 @@ func TestDoctorFixReruns(t *testing.T) {
 	d.wantStep(stepDoctor)
 	d.want("✓ applied  vm.start", "✓ pass  VM is running", "The compute looks healthy")
 	d.wantNot("f fixes this")
+	if doc := string(d.m.doctor.reportDoc()); !strings.Contains(doc, "## Fixes applied") || !strings.Contains(doc, "power state deallocated -> power state running") {
+		t.Fatalf("the report lacks the fix:\n%s", doc)
+	}
 }
 
 // knownHostsFile is an empty known_hosts file of the test's own.

@@ -133,6 +133,7 @@ func (p *plainRun) doctor(comp flows.Compute, done *[]string) (Outcome, bool, er
 				for _, o := range outs {
 					*done = append(*done, fmt.Sprintf("Fix %s on %q: %s.", o.ID, comp.Name, o.Status))
 				}
+				g.RecordFixes(outs...) // for the report (w)
 				g.SetResults(after)
 				verdict := "has problems"
 				if g.OK() {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -69,8 +70,10 @@ func TestPlainDoctorStartsTheDeallocatedVM(t *testing.T) {
 		t.Fatalf("stopped-att is not listed:\n%s", probe)
 	}
 	// the workspace, troubleshoot, the compute, f, yes to the fix, yes to
-	// the VM's new host key (the rerun logs in), then leave
-	r := runPlainCLI(t, []string{"", strconv.Itoa(len(flows.Targets()) + 1), n, "f", "y", "y", "q"}, "--world", "demo")
+	// the VM's new host key (the rerun logs in), a report, then leave
+	dir := t.TempDir()
+	trace, report := filepath.Join(dir, "trace.log"), filepath.Join(dir, "doctor.md")
+	r := runPlainCLI(t, []string{"", strconv.Itoa(len(flows.Targets()) + 1), n, "f", "y", "y", "w", report, "q"}, "--world", "demo", "--debug", trace)
 	text := r.stderr
 	for _, want := range []string{`Doctor of "stopped-att"`, "FAIL  VM is running", "f shows the fix (vm.start) and applies it after a yes",
 		"Apply vm.start now? (y/N)", "✓ vm.start applied", "PASS  VM is running: stopped-vm is running", "New host key for 20.1.2.7:22",
@@ -81,5 +84,15 @@ func TestPlainDoctorStartsTheDeallocatedVM(t *testing.T) {
 	}
 	if strings.Contains(r.stdout+r.stderr, "Demo-Passw0rd!") {
 		t.Fatalf("the stored password is shown:\n%s", r)
+	}
+	// The record of the change: in the --debug trace and in the report.
+	for file, want := range map[string]string{trace: "fix vm.start (for arm.vm.running): applied", report: "## Fixes applied"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), want) || !strings.Contains(string(b), "power state deallocated -> power state running") || strings.Contains(string(b), "Demo-Passw0rd!") {
+			t.Fatalf("%s lacks the fix's record (or shows the password):\n%s", file, b)
+		}
 	}
 }
