@@ -133,7 +133,12 @@ func (s *Server) runJob(ctx context.Context, j *jobState) {
 	if j.timeout > 0 {
 		rctx, rcancel = context.WithTimeout(ctx, j.timeout)
 	}
+	ran := time.Now()
 	code, jerr := host.run(rctx, jobLog{s, j})
+	// A run is seen Running for a step at least, however quick its command.
+	if jerr == nil && rctx.Err() == nil {
+		wait(step - time.Since(ran))
+	}
 	timedOut := rctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
 	rcancel()
 	switch {
