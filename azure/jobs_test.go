@@ -186,3 +186,51 @@ func TestCancelJob(t *testing.T) {
 		t.Fatalf("list: %v %+v", err, jobs)
 	}
 }
+
+// Kubernetes computes follow the Azure ML extension: training enabled runs
+// the job in a pod; disabled fails it with E45004.
+func TestKubernetesJobFollowsTheExtension(t *testing.T) {
+	world := fmt.Sprintf(`subscriptions:
+  - id: %[1]s
+    resourceGroups:
+      - name: ml
+        location: eastus
+        workspaces:
+          - name: ws
+            computes:
+              - {name: k8s-on, type: Kubernetes, resourceId: /subscriptions/%[1]s/resourceGroups/ml/providers/Microsoft.ContainerService/managedClusters/on}
+              - {name: k8s-off, type: Kubernetes, resourceId: /subscriptions/%[1]s/resourceGroups/ml/providers/Microsoft.ContainerService/managedClusters/off}
+        aksClusters:
+          - name: "on"
+            extensions: [{name: azureml, extensionType: microsoft.azureml.kubernetes}]
+          - name: "off"
+            extensions: [{name: azureml, extensionType: microsoft.azureml.kubernetes, enableTraining: false}]
+faults: {jobStepSeconds: 0.05}
+`, sub)
+	srv := sandboxtest.Start(t, []byte(world), "k8s")
+	c := sandboxtest.Client(srv, azure.Options{})
+	ws := azure.Workspace{SubscriptionID: sub, ResourceGroup: "ml", Name: "ws"}
+	ctx := context.Background()
+	api, err := c.RunHistoryEndpoint(ctx, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ compute, status, want string }{{"k8s-on", "Completed", ""}, {"k8s-off", "Failed", "E45004"}} {
+		spec := jobSpec(ws, tc.compute, "echo in-a-pod")
+		if _, err := c.SubmitJob(ctx, ws, spec); err != nil {
+			t.Fatal(err)
+		}
+		if j := waitJob(t, c, ws, spec.Name); j.Status != tc.status {
+			t.Fatalf("%s: %s", tc.compute, j.Status)
+		}
+		rd, err := c.GetRunDetails(ctx, api, ws, spec.Name)
+		if err != nil || !strings.Contains(rd.ErrorMessage, tc.want) || (tc.want == "") != (rd.ErrorMessage == "") {
+			t.Fatalf("%s: %v %+v", tc.compute, err, rd)
+		}
+		if tc.want == "" {
+			if text, _, err := c.ReadLog(ctx, rd.LogFiles["user_logs/std_log.txt"]); err != nil || text != "in-a-pod\n" {
+				t.Fatalf("pod log %q %v", text, err)
+			}
+		}
+	}
+}
