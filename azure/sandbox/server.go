@@ -63,6 +63,8 @@ type Server struct {
 	ops        map[string]*operation
 	vmOps      map[string]*vmStartOp
 	opSeq      int
+
+	exts vmExtensions // VM extensions and their operations (own lock)
 }
 
 // vmEntry is a world VM with where it lives, or the SSH side of an
@@ -76,6 +78,8 @@ type vmEntry struct {
 	hdi *HDInsightCluster
 	// power is the power state once a start changed it (see powerState).
 	power vmPower
+	// agent is what the VM agent changed on a simulated host (see simUser).
+	agent vmAgentState
 }
 
 func (e *vmEntry) id() string {

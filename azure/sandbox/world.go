@@ -139,7 +139,12 @@ type VM struct {
 	// SubnetNSGRules is the same for an NSG on the VM's subnet.
 	SubnetNSGRules *[]NSGRule `yaml:"subnetNsgRules"`
 	SSH            SSH        `yaml:"ssh"`
-	Line           int        `yaml:"-"`
+	// VMAgent is the VM agent's state: notReady makes extensions fail as
+	// Azure fails them when the agent does not report.
+	VMAgent string `yaml:"vmAgent" default:"ready" oneof:"ready|notReady"`
+	// Extensions are the VM's extensions when the sandbox starts.
+	Extensions []VMExtensionSpec `yaml:"extensions"`
+	Line       int               `yaml:"-"`
 }
 
 // Image is a marketplace image reference, or a custom image by ID.
@@ -225,6 +230,9 @@ type Faults struct {
 	// VMStartSeconds is how long a VM start stays in progress (the VM
 	// "starting") before the VM runs.
 	VMStartSeconds float64 `yaml:"vmStartSeconds" check:"nonneg"`
+	// VMExtensionSeconds is how long an extension PUT stays in progress
+	// before the VM agent has acted on it.
+	VMExtensionSeconds float64 `yaml:"vmExtensionSeconds" check:"nonneg"`
 
 	// The faults below make Resource Manager unreliable; see docs/world.md.
 	// Requests are numbered from 1 in the order they arrive.
