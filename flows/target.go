@@ -35,6 +35,11 @@ type Plan struct {
 	// readsKeys says the run reads the compute's stored secrets (doctor):
 	// ws.permission then checks listKeys too.
 	readsKeys bool
+	// vm is the VM plan behind a vm Plan (nil for the other types): a fix
+	// may change its login (ssh.install-key).
+	vm *VMPlan
+	// newKeyFile is the key file a fix switched the login to.
+	newKeyFile string
 }
 
 // Secrets lists the plan's secret strings, so that outputs can be scrubbed
