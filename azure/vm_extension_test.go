@@ -52,7 +52,7 @@ faults: {vmExtensionSeconds: 0.2}
 
 // recorder keeps every request and response body that went through it.
 type recorder struct {
-	next http.RoundTripper
+	next      http.RoundTripper
 	mu        sync.Mutex
 	log       bytes.Buffer
 	responses []string
