@@ -107,6 +107,15 @@ func TestFixInstallsAKeyWhenThePasswordIsWrong(t *testing.T) {
 		must(t, err)
 		return string(b)
 	}
+	// --dry-run: planned; no key made, no PUT.
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--dry-run", "--debug", filepath.Join(dir, "dry.log"))...)...)
+	if f := fixOutcome(t, fixReport(t, r), flows.FixSSHInstallKey); r.code != 1 || f.Status != flows.FixPlanned {
+		t.Fatalf("dry run: want exit 1 with ssh.install-key planned\n%s", r)
+	}
+	if _, err := os.Stat(keyFile); err == nil || strings.Contains(trace("dry.log"), "PUT ") {
+		t.Fatal("--dry-run made the key or sent the extension")
+	}
+
 	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes", "--debug", filepath.Join(dir, "yes.log"))...)...)
 	rep := fixReport(t, r)
 	f := fixOutcome(t, rep, flows.FixSSHInstallKey)
