@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -204,6 +205,16 @@ func TestInstallSSHKeyThroughTheSDK(t *testing.T) {
 	if err := sshLogin(srv, "20.8.0.3:22", "azureuser", signer); err == nil {
 		t.Fatal("the key logs in although the agent never ran")
 	}
+	// The instance views say so: the agent Not Ready, the extension failed;
+	// on vm1 the extension succeeded.
+	if iv := instanceView(t, srv, "open", "vm3"); iv.VMAgent.Statuses[0].DisplayStatus != "Not Ready" || iv.VMAgent.VMAgentVersion != "Unknown" ||
+		len(iv.Extensions) != 1 || iv.Extensions[0].Statuses[0].Code != "ProvisioningState/failed" {
+		t.Fatalf("vm3's instance view: %+v", iv)
+	}
+	if iv := instanceView(t, srv, "open", "vm1"); iv.VMAgent.Statuses[0].DisplayStatus != "Ready" ||
+		len(iv.Extensions) != 1 || iv.Extensions[0].Name != azure.VMAccessDefaultName || iv.Extensions[0].Statuses[0].Code != "ProvisioningState/succeeded" {
+		t.Fatalf("vm1's instance view: %+v", iv)
+	}
 
 	// Refused: a stopped VM, a caller without the permission.
 	_, err = c.InstallSSHKey(ctx, azure.SSHKeyRequest{VM: vmID("open", "vm4"), Location: "eastus", Extension: azure.VMAccessDefaultName,
@@ -219,4 +230,39 @@ func TestInstallSSHKeyThroughTheSDK(t *testing.T) {
 	if strings.Contains(fmt.Sprint(err), body) {
 		t.Fatal("the error holds the key")
 	}
+}
+
+type statusJSON struct {
+	Code, DisplayStatus string
+}
+
+type instanceViewJSON struct {
+	VMAgent struct {
+		VMAgentVersion string
+		Statuses       []statusJSON
+	}
+	Extensions []struct {
+		Name     string
+		Statuses []statusJSON
+	}
+}
+
+// instanceView reads a VM's instance view as Compute sends it.
+func instanceView(t *testing.T, srv *sandbox.Server, group, vm string) instanceViewJSON {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, srv.Endpoint()+vmID(group, vm).String()+"/instanceView?api-version=2026-04-01", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer x")
+	resp, err := srv.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var iv instanceViewJSON
+	if err := json.NewDecoder(resp.Body).Decode(&iv); err != nil || len(iv.VMAgent.Statuses) == 0 {
+		t.Fatalf("instance view of %s: %v %+v", vm, err, iv)
+	}
+	return iv
 }
