@@ -182,6 +182,11 @@ func installKey(ctx context.Context, d Deps, p *Plan, path string, emit Emit) (F
 			emit(Event{Kind: FixProgress, Fix: FixSSHInstallKey, Phase: pr.Phase, State: pr.State, At: d.now()})
 		}
 	})
+	var xe *azure.ExtensionError
+	if errors.As(err, &xe) && xe.Code == "VMAgentStatusCommunicationError" {
+		err = fmt.Errorf("%w (the VM agent does not report: see its state with az vm get-instance-view -g %s -n %s --query instanceView.vmAgent, restart it on the VM with sudo systemctl restart walinuxagent, then run the fix again)",
+			err, id.ResourceGroup, id.Name)
+	}
 	if err != nil {
 		return FixFailed, nil, discardKey(path, created, err)
 	}
