@@ -29,8 +29,10 @@ const FixSSHInstallKey = "ssh.install-key"
 const sshKeyBits = 3072
 
 func init() {
-	registerFix(probes.IDSSHAuth, []string{FixSSHInstallKey}, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
-		if p.vm == nil || !probes.KeyLoginHelps(r) {
+	// VM plans only: an HDInsight login is the cluster's, not a VM agent's.
+	isVM := func(p *Plan) bool { return p.vm != nil }
+	registerFixFor(probes.IDSSHAuth, []string{FixSSHInstallKey}, isVM, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
+		if !probes.KeyLoginHelps(r) {
 			return nil
 		}
 		return sshKeyFix(ctx, d, p)

@@ -26,10 +26,9 @@ import (
 // the agent added on a simulated host, in each vmEntry's agent.
 
 const (
-	actionVMExtensionWrite = "Microsoft.Compute/virtualMachines/extensions/write"
-	vmExtensionType        = "Microsoft.Compute/virtualMachines/extensions"
-	vmAccessPublisher      = "Microsoft.OSTCExtensions"
-	vmAccessType           = "VMAccessForLinux"
+	vmExtensionType   = "Microsoft.Compute/virtualMachines/extensions"
+	vmAccessPublisher = "Microsoft.OSTCExtensions"
+	vmAccessType      = "VMAccessForLinux"
 )
 
 // VMExtensionSpec is an extension a world VM has when the sandbox starts.
@@ -274,14 +273,6 @@ func (s *Server) getVMExtension(w http.ResponseWriter, r *http.Request, m *match
 	writeJSON(w, http.StatusOK, body)
 }
 
-// authorizationFailed is Resource Manager's 403 for a caller whose roles do
-// not grant action at scope.
-func authorizationFailed(w http.ResponseWriter, action, scope string) {
-	armError(w, http.StatusForbidden, "AuthorizationFailed", fmt.Sprintf(
-		"The client '00000000-0000-0000-0000-0000000000aa' with object id '00000000-0000-0000-0000-0000000000aa' does not have authorization to perform action '%s' over scope '%s' or the scope is invalid. If access was recently granted, please refresh your credentials.",
-		action, scope))
-}
-
 // putVMExtension serves PUT …/extensions/{name}: 201 (new) or 200 (an
 // update) with the extension Creating or Updating, and Azure-AsyncOperation
 // to follow; the agent acts when the operation ends (faults.vmExtensionSeconds).
@@ -291,10 +282,8 @@ func (s *Server) putVMExtension(w http.ResponseWriter, r *http.Request, m *match
 		return
 	}
 	name := m.vars[1]
-	if !allows(m, actionVMExtensionWrite) {
-		authorizationFailed(w, actionVMExtensionWrite, e.id()+"/extensions/"+name)
-		return
-	}
+	// The caller's permission (extensions/write) was checked before this
+	// handler, with every write (arm_authorize.go).
 	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		armError(w, http.StatusBadRequest, "InvalidRequestContent", "The request content could not be read.")

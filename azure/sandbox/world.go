@@ -32,7 +32,12 @@ type Subscription struct {
 	// Permissions is what the caller may do in the subscription (nil:
 	// everything); a resource group's own replaces it there.
 	Permissions *Permissions `yaml:"permissions"`
-	Line        int          `yaml:"-"`
+	// NoNetworkWatcherIn lists the regions without a Network Watcher ("*":
+	// none anywhere, as when the subscription opted out of automatic
+	// creation); elsewhere each region of a VM has NetworkWatcher_<region>
+	// in NetworkWatcherRG (see arm_watcher.go).
+	NoNetworkWatcherIn []string `yaml:"noNetworkWatcherIn"`
+	Line               int      `yaml:"-"`
 }
 
 // ResourceGroup is a resource group with the resources the sandbox knows.
@@ -138,7 +143,10 @@ type VM struct {
 	NSGRules *[]NSGRule `yaml:"nsgRules"`
 	// SubnetNSGRules is the same for an NSG on the VM's subnet.
 	SubnetNSGRules *[]NSGRule `yaml:"subnetNsgRules"`
-	SSH            SSH        `yaml:"ssh"`
+	// AdminRules are network manager security admin rules on the VM's
+	// virtual network: only IP flow verify sees them (see arm_watcher.go).
+	AdminRules []AdminRule `yaml:"adminRules"`
+	SSH        SSH         `yaml:"ssh"`
 	// VMAgent is the VM agent's state: notReady makes extensions fail as
 	// Azure fails them when the agent does not report.
 	VMAgent string `yaml:"vmAgent" default:"ready" oneof:"ready|notReady"`
@@ -233,6 +241,9 @@ type Faults struct {
 	// VMExtensionSeconds is how long an extension PUT stays in progress
 	// before the VM agent has acted on it.
 	VMExtensionSeconds float64 `yaml:"vmExtensionSeconds" check:"nonneg"`
+	// IPFlowVerifySeconds is how long a Network Watcher IP flow verify
+	// stays in progress before its verdict is given.
+	IPFlowVerifySeconds float64 `yaml:"ipFlowVerifySeconds" check:"nonneg"`
 
 	// The faults below make Resource Manager unreliable; see docs/world.md.
 	// Requests are numbered from 1 in the order they arrive.

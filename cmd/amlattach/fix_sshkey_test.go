@@ -162,7 +162,7 @@ func TestFixInstallsAKeyWhenThePasswordIsWrong(t *testing.T) {
 
 	// Text, with the old password: the key logs in already, nothing is sent.
 	r2 := runCLI(t, nil, append([]string{"fix"}, append(args, "--yes", "--debug", filepath.Join(dir, "again.log"))...)...)
-	if r2.code != 0 || !strings.Contains(r2.stdout, "fix ssh.install-key (ssh.auth): unchanged") ||
+	if r2.code != 0 || !strings.Contains(r2.stdout, "Already in place, nothing sent: ssh.install-key (ssh.auth)") ||
 		!strings.Contains(r2.stdout, "Attach with the new key:\n  amlattach attach vm") || !strings.Contains(r2.stdout, "--ssh-key "+keyFile) {
 		t.Fatalf("second fix with the old password: want exit 0, unchanged, the attach command\n%s", r2)
 	}
@@ -191,8 +191,14 @@ func TestFixInstallsAKeyWhenThePasswordIsWrong(t *testing.T) {
 		return runCLI(t, nil, append(append([]string{verb}, a...), extra...)...)
 	}
 	r3 := withKey("fix", "-o", "json", "--yes")
-	if rep := fixReport(t, r3); r3.code != 0 || len(rep.Offers) != 0 || len(rep.Fixes) != 0 || rep.Next != "" {
-		t.Fatalf("fix with the key: want exit 0 and no fix\n%s", r3)
+	rep3 := fixReport(t, r3)
+	if r3.code != 0 || len(rep3.Offers) != 0 || rep3.Next != "" || fixOutcome(t, rep3, flows.FixSSHInstallKey).Status != flows.FixUnchanged {
+		t.Fatalf("fix with the key: want exit 0, no fix offered, ssh.install-key in place\n%s", r3)
+	}
+	for _, f := range rep3.Fixes {
+		if f.Status != flows.FixUnchanged {
+			t.Fatalf("fix with the key: %s %s", f.ID, f.Status)
+		}
 	}
 	// The attach with the key: Azure ML (the sandbox) logs in with it too.
 	r4 := withKey("attach", "-o", "json", "--yes")
