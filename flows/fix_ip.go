@@ -153,7 +153,7 @@ func ipCreateFix(ctx context.Context, d Deps, vm azure.VM, nicID azure.ResourceI
 		},
 		Permission: strings.Join(actions, ", "), Scope: scope,
 		Needs: firstMissing(ctx, d, scope, actions...),
-		Risk: fmt.Sprintf("the VM becomes reachable from the internet at the new address, filtered by its network security groups (%s); the address becomes the VM's outbound address too; a Standard static public IP is billed while it exists, also while the VM is deallocated (about USD 0.005 an hour, some 3.65 a month)", exposure),
+		Risk:  fmt.Sprintf("the VM becomes reachable from the internet at the new address, filtered by its network security groups (%s); the address becomes the VM's outbound address too; a Standard static public IP is billed while it exists, also while the VM is deallocated (about USD 0.005 an hour, some 3.65 a month)", exposure),
 		Undo: fmt.Sprintf("az network nic ip-config update -g %s --nic-name %s -n %s --remove publicIpAddress && az network public-ip delete -g %s -n %s",
 			nicID.ResourceGroup, nic.Name, ic.Name, nicID.ResourceGroup, name),
 	}

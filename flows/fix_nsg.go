@@ -236,8 +236,8 @@ func nsgCreateFix(ctx context.Context, d Deps, path *vmPath, port int) *Fix {
 		},
 		Permission: strings.Join(actions, ", "), Scope: scope,
 		Needs: firstMissing(ctx, d, scope, actions...),
-		Risk: fmt.Sprintf("the public IP %s lets TCP %d in from Azure Machine Learning's addresses only (service tag %s); all other inbound traffic stays blocked; an NSG costs nothing", pid.Name, port, probes.AzureMLTag),
-		Undo: fmt.Sprintf("az network nic update -g %s -n %s --remove networkSecurityGroup && az network nsg delete -g %s -n %s", nicID.ResourceGroup, path.nic.Name, nicID.ResourceGroup, name),
+		Risk:  fmt.Sprintf("the public IP %s lets TCP %d in from Azure Machine Learning's addresses only (service tag %s); all other inbound traffic stays blocked; an NSG costs nothing", pid.Name, port, probes.AzureMLTag),
+		Undo:  fmt.Sprintf("az network nic update -g %s -n %s --remove networkSecurityGroup && az network nsg delete -g %s -n %s", nicID.ResourceGroup, path.nic.Name, nicID.ResourceGroup, name),
 	}
 	f.apply = func(ctx context.Context, d Deps, emit Emit) (FixStatus, []Change, error) {
 		progress := fixProgress(d, FixNSGCreate, emit)
