@@ -157,7 +157,7 @@ func TestNSGSSHWithoutAnNSGThroughTheSDK(t *testing.T) {
 	c := armClient(t, "")
 	ctx := context.Background()
 	wantResult(t, "standard, no NSG", probes.NSGSSH(ctx, c, getVM(t, c, "ok"), 22), probes.Fail,
-		"ok-ip is Standard SKU", "closed to inbound", "az network nsg create -g rg -n ok-nic-nsg", "--source-address-prefixes AzureMachineLearning")
+		"ok-ip is Standard SKU", "closed to inbound", "az network nsg create -g rg -n ok-nsg", "--source-address-prefixes AzureMachineLearning")
 	wantResult(t, "basic, no NSG", probes.NSGSSH(ctx, c, getVM(t, c, "basicopen"), 22), probes.Pass, "Basic public IP basicopen-ip")
 	wantResult(t, "no IP, no NSG", probes.NSGSSH(ctx, c, getVM(t, c, "noip"), 22), probes.Pass, "no public IP")
 	wantResult(t, "NSG allows", probes.NSGSSH(ctx, c, getVM(t, c, "withnsg"), 22), probes.Pass, "rule AML")
