@@ -41,17 +41,16 @@ func IsPreconditionFailed(err error) bool {
 }
 
 // ConflictError is a write refused twice with 412: the resource kept
-// changing between our read and our write.
+// changing between our read and our write. It does not unwrap to Azure's
+// answer: its own message says what happened and what to do.
 type ConflictError struct {
 	Resource string
-	Err      error
+	Err      error // the second 412
 }
 
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("%s changed between our read and our write, twice (HTTP 412 PreconditionFailed); nothing of ours was written to it: run the fix again when it settles", e.Resource)
 }
-
-func (e *ConflictError) Unwrap() error { return e.Err }
 
 // conditional is ctx with a conditional header for one request.
 func conditional(ctx context.Context, name, value string) context.Context {

@@ -127,7 +127,7 @@ func TestAddSecurityRuleRereadsOnceOn412(t *testing.T) {
 	calls := 0
 	_, added, err = c.AddSecurityRule(ctx, nsg, func(azure.NSG) (*azure.NewRule, error) { calls++; return amlRule(290), nil }, nil)
 	var ce *azure.ConflictError
-	if !errors.As(err, &ce) || added != nil || calls != 2 || !azure.IsPreconditionFailed(err) || !strings.Contains(err.Error(), "nothing of ours was written") {
+	if !errors.As(err, &ce) || added != nil || calls != 2 || !azure.IsPreconditionFailed(ce.Err) || !strings.Contains(err.Error(), "nothing of ours was written") {
 		t.Fatalf("two 412s: want a ConflictError after two reads, got %v (%d reads)", err, calls)
 	}
 	g, _ := c.GetNSG(ctx, nsg)
