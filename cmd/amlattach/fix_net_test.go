@@ -223,6 +223,10 @@ func TestFixNSGCreateOnTheNoNSGDemoVM(t *testing.T) {
 	if !strings.EqualFold(nic.NSGID, g.ID) || g.Tags["createdBy"] != "amlattach" || !probes.EvaluateNSG(g, 22).Allowed {
 		t.Fatalf("after: NIC %+v, NSG %+v", nic, g)
 	}
+	r = runCLI(t, nil, append([]string{"attach"}, append(args, "--yes", "-o", "json")...)...)
+	if r.code != 0 {
+		t.Fatalf("attach after the fix\n%s", r)
+	}
 
 	args, _ = netDemo(t, "no-nsg-vm", func(w *sandbox.World) {
 		w.Subscriptions[0].ResourceGroups[0].Permissions = &sandbox.Permissions{Actions: []string{"*"}, NotActions: []string{azure.ActionNSGJoin}}
@@ -231,6 +235,12 @@ func TestFixNSGCreateOnTheNoNSGDemoVM(t *testing.T) {
 	f = fixOutcome(t, fixReport(t, r), flows.FixNSGCreate)
 	if r.code != 1 || f.Status != flows.FixRefused || !strings.Contains(f.Error, azure.ActionNSGJoin) || strings.Contains(trace, "PUT ") {
 		t.Fatalf("without join: want exit 1, refused naming %s, nothing sent\n%s", azure.ActionNSGJoin, r)
+	}
+	// Nothing changed, so Azure ML still cannot reach it: an attach forced
+	// past the probe ends Failed, as the attach after the fix above did not.
+	r = runCLI(t, nil, append([]string{"attach"}, append(args, "--yes", "--force", "-o", "json")...)...)
+	if r.code != 3 || !strings.Contains(r.stdout+r.stderr, "Connection failed to establish") {
+		t.Fatalf("a forced attach without the fix: want exit 3, unreachable\n%s", r)
 	}
 }
 
