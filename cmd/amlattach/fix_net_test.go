@@ -131,8 +131,14 @@ func TestFixNSGAllowAMLSSHOnTheClosedNSGDemoVM(t *testing.T) {
 
 	// A second fix: nothing to fix, nothing sent.
 	r, trace = traceOf(t, dir, "again.log", append([]string{"fix"}, append(args, "-o", "json", "--yes")...)...)
-	if rep := fixReport(t, r); r.code != 0 || len(rep.Fixes) != 0 || !rep.OK || strings.Contains(trace, "PUT ") {
-		t.Fatalf("a second fix: want exit 0, no fix and no PUT\n%s", r)
+	rep2 := fixReport(t, r)
+	for _, f := range rep2.Fixes {
+		if f.Status != flows.FixUnchanged {
+			t.Fatalf("a second fix: want every fix unchanged, got %+v\n%s", f, r)
+		}
+	}
+	if r.code != 0 || fixOutcome(t, rep2, flows.FixNSGAllowAMLSSH).Status != flows.FixUnchanged || !rep2.OK || strings.Contains(trace, "PUT ") {
+		t.Fatalf("a second fix: want exit 0, nsg.allow-aml-ssh unchanged and no PUT\n%s", r)
 	}
 	// The attach goes through: the sandbox decides it on the NSG as it is now.
 	r = runCLI(t, nil, append([]string{"attach"}, append(args, "--yes", "-o", "json")...)...)
