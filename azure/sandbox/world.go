@@ -225,6 +225,12 @@ type Faults struct {
 	// VMStartSeconds is how long a VM start stays in progress (the VM
 	// "starting") before the VM runs.
 	VMStartSeconds float64 `yaml:"vmStartSeconds" check:"nonneg"`
+	// ProviderRegisterSeconds is how long a resource provider stays
+	// Registering after a registration is asked for.
+	ProviderRegisterSeconds float64 `yaml:"providerRegisterSeconds" check:"nonneg"`
+	// ExtensionInstallSeconds is how long a cluster extension created with
+	// a PUT stays Creating before it is Succeeded.
+	ExtensionInstallSeconds float64 `yaml:"extensionInstallSeconds" check:"nonneg"`
 
 	// The faults below make Resource Manager unreliable; see docs/world.md.
 	// Requests are numbered from 1 in the order they arrive.
