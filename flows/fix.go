@@ -79,6 +79,7 @@ const (
 	FixRefused   FixStatus = "refused"   // Azure refused it, or the caller's roles do not grant it
 	FixFailed    FixStatus = "failed"    // sent, and it did not work
 	FixPlanned   FixStatus = "planned"   // --dry-run: nothing was sent
+	FixAdvice    FixStatus = "advice"    // advice only: amlattach does not make this change (Fix.Advice says why)
 )
 
 // Fix is a change amlattach can make itself to clear a failed probe: what
@@ -102,6 +103,10 @@ type Fix struct {
 	// Needs is set when the caller's permissions at Scope do not grant
 	// Permission: the fix is then shown, not offered.
 	Needs string
+	// Advice is set when amlattach will not make the change itself (no
+	// safe way, or resources it does not create): why, in one line. The
+	// fix is then shown as advice, never offered or applied.
+	Advice string
 
 	// apply makes the change, reading before it writes; it returns what it
 	// changed (nothing when the fix was already in place: FixUnchanged).
@@ -110,7 +115,15 @@ type Fix struct {
 
 // Offered reports whether the fix may be applied (the caller's roles grant
 // its permission, or they could not be read and Azure will decide).
-func (f Fix) Offered() bool { return f.Needs == "" }
+func (f Fix) Offered() bool { return f.Needs == "" && f.Advice == "" }
+
+// NotOffered says why the fix is not offered ("" when it is).
+func (f Fix) NotOffered() string {
+	if f.Advice != "" {
+		return "amlattach will not do this itself: " + f.Advice
+	}
+	return f.Needs
+}
 
 // Lines describe the fix for a confirmation or a listing.
 func (f Fix) Lines() []string {
@@ -124,9 +137,13 @@ func (f Fix) Lines() []string {
 			out = append(out, "    | "+l)
 		}
 	}
-	out = append(out, "  permission: "+f.Permission, "  risk: "+f.Risk, "  undo: "+f.Undo)
-	if f.Needs != "" {
-		out = append(out, "  not offered: "+f.Needs)
+	for _, l := range [][2]string{{"permission", f.Permission}, {"risk", f.Risk}, {"undo", f.Undo}} {
+		if l[1] != "" {
+			out = append(out, "  "+l[0]+": "+l[1])
+		}
+	}
+	if why := f.NotOffered(); why != "" {
+		out = append(out, "  not offered: "+why)
 	}
 	return out
 }
@@ -142,6 +159,8 @@ type FixJSON struct {
 	Script     string   `json:"script,omitempty"`
 	// Needs says what the caller lacks when the fix is not offered.
 	Needs string `json:"needs,omitempty"`
+	// Advice says why amlattach will not make this change itself.
+	Advice string `json:"advice,omitempty"`
 }
 
 // WithFixes puts each fix on the probe it clears.
@@ -150,7 +169,7 @@ func (r *Report) WithFixes(fixes []Fix) *Report {
 		for i := range r.Probes {
 			if r.Probes[i].ID == f.Probe {
 				r.Probes[i].Fix = &FixJSON{ID: f.ID, Summary: f.Summary, Changes: append([]string{}, f.Changes...), Permission: f.Permission,
-					Risk: f.Risk, Undo: f.Undo, Script: f.Script, Needs: f.Needs}
+					Risk: f.Risk, Undo: f.Undo, Script: f.Script, Needs: f.Needs, Advice: f.Advice}
 			}
 		}
 	}
@@ -175,7 +194,7 @@ func FixesFor(ctx context.Context, d Deps, p *Plan, rs []probes.Result) []Fix {
 				continue
 			}
 			f.Probe = r.ID
-			if f.Needs == "" {
+			if f.Needs == "" && f.Advice == "" && f.Permission != "" {
 				f.Needs = missingPermission(ctx, d, f.Scope, f.Permission)
 			}
 			out = append(out, *f)
@@ -199,8 +218,11 @@ func missingPermission(ctx context.Context, d Deps, scope, action string) string
 
 // roleFor names a built-in role that grants action.
 func roleFor(action string) string {
-	if action == azure.ActionVMStart {
+	switch {
+	case action == azure.ActionVMStart:
 		return "Virtual Machine Contributor"
+	case action == azure.ActionExtensionWrite:
+		return "Kubernetes Extension Contributor"
 	}
 	return "Contributor"
 }
@@ -257,6 +279,10 @@ func vmStartFix(ctx context.Context, d Deps, id azure.ResourceID) *Fix {
 // time) and says how it went; nothing is sent for a fix that is not offered.
 func ApplyFix(ctx context.Context, d Deps, f Fix, emit Emit) FixOutcome {
 	oc := FixOutcome{ID: f.ID, Probe: f.Probe, Summary: f.Summary}
+	if f.Advice != "" {
+		oc.Status, oc.Advice = FixAdvice, f.Advice
+		return oc
+	}
 	if !f.Offered() {
 		oc.Status, oc.Error = FixRefused, "not sent: "+f.Needs
 		return oc
@@ -285,6 +311,8 @@ type FixOutcome struct {
 	// Changed is what the fix changed, before -> after (empty unless applied).
 	Changed []Change `json:"changed,omitempty"`
 	Error   string   `json:"error,omitempty"`
+	// Advice says why amlattach did not make the change (status advice).
+	Advice string `json:"advice,omitempty"`
 }
 
 // FixReport is the document `fix -o json` prints (DESIGN §8).
@@ -332,11 +360,15 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 		return nil, err
 	}
 	offers := FixesFor(ctx, d, p, rs)
-	before := NewReport(p.Type, p.Name, p.ID.String(), rs).WithFixes(offers)
+	before := NewReport(p.Type, p.Name, p.reportID(), rs).WithFixes(offers)
 	out := &FixReport{Before: before, After: before, Fixes: []FixOutcome{}, Offers: offers}
 	var chosen []Fix
 	for _, f := range offers {
 		if len(o.Only) > 0 && !slices.Contains(o.Only, f.ID) {
+			continue
+		}
+		if f.Advice != "" {
+			out.Fixes = append(out.Fixes, FixOutcome{ID: f.ID, Probe: f.Probe, Status: FixAdvice, Summary: f.Summary, Advice: f.Advice})
 			continue
 		}
 		if !f.Offered() {
@@ -373,7 +405,7 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 		}
 	}
 	after := RerunAfterFixes(ctx, d, ws, p, rs, out.Fixes, emit)
-	out.After = NewReport(p.Type, p.Name, p.ID.String(), after).WithFixes(FixesFor(ctx, d, p, after))
+	out.After = NewReport(p.Type, p.Name, p.reportID(), after).WithFixes(FixesFor(ctx, d, p, after))
 	return out, out.verdict(sentFailed)
 }
 

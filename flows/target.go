@@ -35,6 +35,17 @@ type Plan struct {
 	// readsKeys says the run reads the compute's stored secrets (doctor):
 	// ws.permission then checks listKeys too.
 	readsKeys bool
+	// standalone plans attach nothing (aci): their steps are the whole
+	// preflight, without ws.permission, and they name no resource.
+	standalone bool
+}
+
+// reportID is the resource ID a report names ("" for a standalone plan).
+func (p *Plan) reportID() string {
+	if p.standalone {
+		return ""
+	}
+	return p.ID.String()
 }
 
 // Secrets lists the plan's secret strings, so that outputs can be scrubbed
@@ -69,6 +80,9 @@ func (p *Plan) Steps(d Deps, ws azure.Workspace) ([]Step, func()) {
 // allSteps is ws.permission, then the type's own probes.
 func (p *Plan) allSteps(d Deps, ws azure.Workspace) ([]Step, func()) {
 	steps, cleanup := p.steps(d, ws, p)
+	if p.standalone {
+		return steps, cleanup
+	}
 	return append([]Step{permissionStep(d, ws, p.readsKeys)}, steps...), cleanup
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"amlattach/azure"
 	"amlattach/flows"
 )
 
@@ -49,6 +50,13 @@ grant is not sent, and counts here); 2 no consent or bad input; 3 Azure refused 
 	f.register(vm, false)
 	ff.register(vm)
 	c.AddCommand(vm)
+	c.AddCommand(a.targetCommands(verbFix)...)
+	var af fixFlags
+	aci := &cobra.Command{Use: "aci", Short: "Register Microsoft.ContainerInstance in the workspace's subscription when it is not (provider.register)", Args: cobra.NoArgs,
+		Example: "  amlattach fix aci --dry-run",
+		RunE:    func(*cobra.Command, []string) error { return runFix(a, flows.ACIPlan(), &af) }}
+	af.register(aci)
+	c.AddCommand(aci)
 	return c
 }
 
@@ -69,7 +77,7 @@ func runFix(a *app, p *flows.Plan, f *fixFlags) error {
 		if ev.Kind == flows.ProbesPlanned && !a.json() {
 			preflights++
 			if preflights == 1 {
-				fmt.Fprintf(a.out, "Preflight of %s %s as %q in workspace %s\n", typeLabel(p.Type), resourceLabel(p), p.Name, e.ws.Name)
+				fmt.Fprintln(a.out, preflightTitle(p, e.ws))
 			} else {
 				fmt.Fprintln(a.out, "Preflight again, after the fixes")
 			}
@@ -129,6 +137,9 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 		if f.Error != "" {
 			line += ": " + f.Error
 		}
+		if f.Advice != "" {
+			line += ": amlattach will not do this itself: " + f.Advice
+		}
 		fmt.Fprintln(a.out, line)
 		for _, c := range f.Changed {
 			fmt.Fprintln(a.out, "  changed: "+c.String())
@@ -144,4 +155,12 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 	}
 	fmt.Fprintf(a.out, "After the fixes: %s.\n", verdict)
 	return nil
+}
+
+// preflightTitle heads the preflight of a fix.
+func preflightTitle(p *flows.Plan, ws azure.Workspace) string {
+	if p.Type == "aci" {
+		return fmt.Sprintf("Preflight of Azure Container Instances in subscription %s (workspace %s)", p.ID.SubscriptionID, ws.Name)
+	}
+	return fmt.Sprintf("Preflight of %s %s as %q in workspace %s", typeLabel(p.Type), resourceLabel(p), p.Name, ws.Name)
 }
