@@ -170,8 +170,8 @@ func arcExtensionAdvice(ctx context.Context, d Deps, cluster azure.ResourceID) *
 				" --scope cluster --release-train stable --config enableTraining=True enableInference=False",
 		},
 		Permission: azure.ActionExtensionWrite, Scope: cluster.String(),
-		Risk:       "installs the Azure ML agents as pods in the namespace azureml on the cluster, and an Azure Relay namespace (billed) in the resource group",
-		Undo:       "az k8s-extension delete --name " + k8sExtensionName + " " + target + " --yes, then delete the Relay namespace it created",
-		Advice:     "on an Arc cluster the extension also needs an Azure Relay namespace and hybrid connection, which amlattach does not create (the az command above does)",
+		Risk:   "installs the Azure ML agents as pods in the namespace azureml on the cluster, and an Azure Relay namespace (billed) in the resource group",
+		Undo:   "az k8s-extension delete --name " + k8sExtensionName + " " + target + " --yes, then delete the Relay namespace it created",
+		Advice: "on an Arc cluster the extension also needs an Azure Relay namespace and hybrid connection, which amlattach does not create (the az command above does)",
 	}
 }

@@ -37,7 +37,7 @@ type extInstall struct {
 }
 
 func (e *extInstall) state(now time.Time) string {
-	if now.Before(e.due) {
+	if now.Before(e.due) || !now.After(e.start) { // the PUT's own answer says Creating
 		return "Creating"
 	}
 	return "Succeeded"
