@@ -119,8 +119,12 @@ func k8sExtensionFix(ctx context.Context, d Deps, cluster azure.ResourceID) *Fix
 		Risk: "installs the Azure ML agents as pods in the namespace azureml (some on every node): they use the cluster's CPU and memory, and the jobs you send then use its nodes",
 		Undo: "az k8s-extension delete --name " + k8sExtensionName + " " + target + " --yes",
 	}
-	if named != nil {
+	switch {
+	case named != nil:
 		f.Advice = fmt.Sprintf("an extension named %s (%s) is on the cluster already, and amlattach does not overwrite what it did not make; install the Azure ML extension under another name with az k8s-extension create", named.Name, named.ExtensionType)
+		return f
+	case cl.PowerState != "" && !strings.EqualFold(cl.PowerState, "Running"):
+		f.Advice = fmt.Sprintf("the cluster is %s: an extension installs only on a running cluster; start it (az aks start -g %s -n %s), then run fix again", cl.PowerState, cluster.ResourceGroup, cluster.Name)
 		return f
 	}
 	f.apply = func(ctx context.Context, d Deps, emit Emit) (FixStatus, []Change, error) {

@@ -55,6 +55,7 @@ const k8sFixWorld = `subscriptions:
           - {name: aks1}
           - name: aks2
             extensions: [{name: azureml, extensionType: microsoft.flux}]
+          - {name: aks3, powerState: Stopped}
 faults: {extensionInstallSeconds: 0.1}
 `
 
@@ -88,5 +89,9 @@ func TestK8sExtensionFixReadsBeforeItWrites(t *testing.T) {
 	f = k8sExtensionFix(ctx, d, id)
 	if f == nil || f.Offered() || !strings.Contains(f.Advice, "does not overwrite") || f.apply != nil {
 		t.Fatalf("over another extension named azureml: %+v", f)
+	}
+	id.Name = "aks3"
+	if f = k8sExtensionFix(ctx, d, id); f == nil || f.Offered() || !strings.Contains(f.Advice, "az aks start") || f.apply != nil {
+		t.Fatalf("on a stopped cluster: %+v", f)
 	}
 }

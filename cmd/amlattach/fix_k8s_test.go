@@ -252,3 +252,32 @@ func TestAdviceOnlyFixesSayWhy(t *testing.T) {
 		t.Fatalf("adla: want the retired warning's advice\n%s", r)
 	}
 }
+
+// Every broken AKS, Kubernetes and ACI entry of the demo world offers a fix
+// for each failing probe, or says as advice why amlattach will not make it.
+func TestDemoBrokenClustersAreFixableOrSayWhy(t *testing.T) {
+	k8sDemo(t, nil)
+	cases := [][]string{
+		{"aks", "--resource-name", "aks-small"},
+		{"aks", "--resource-name", "aks-old"},
+		{"kubernetes", "--resource-id", demoGroup + "Microsoft.ContainerService/managedClusters/aks-noext"},
+		{"kubernetes", "--resource-id", demoGroup + "Microsoft.Kubernetes/connectedClusters/arc-offline"},
+		{"aci"},
+	}
+	for _, c := range cases {
+		r := runCLI(t, nil, append(append([]string{"probe"}, c...), "--world", "demo", "-o", "json")...)
+		failed := 0
+		for _, p := range report(t, r).Probes {
+			if p.Status != "fail" {
+				continue
+			}
+			failed++
+			if p.Fix == nil || p.Fix.Advice == "" && (p.Fix.Permission == "" || p.Fix.Undo == "") {
+				t.Errorf("%v: %s fails with neither a fix nor advice: %+v", c, p.ID, p.Fix)
+			}
+		}
+		if r.code != 1 || failed == 0 {
+			t.Errorf("%v: want a failing probe (exit 1)\n%s", c, r)
+		}
+	}
+}
