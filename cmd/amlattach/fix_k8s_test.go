@@ -146,8 +146,13 @@ func TestFixRegistersTheProvider(t *testing.T) {
 	trace := k8sDemo(t, func(w *sandbox.World) {
 		w.Subscriptions[0].Providers = map[string]string{"Microsoft.ContainerInstance": "NotRegistered", "Microsoft.KubernetesConfiguration": "NotRegistered"}
 	})
-	log := trace("aci.log")
-	r := runCLI(t, nil, "fix", "aci", "--world", "demo", "-o", "json", "--yes", "--debug", log)
+	log := trace("dry.log")
+	r := runCLI(t, nil, "fix", "aci", "--world", "demo", "-o", "json", "--dry-run", "--debug", log)
+	if rep := fixReport(t, r); r.code != 1 || fixOutcome(t, rep, flows.FixProviderRegister).Status != flows.FixPlanned || strings.Contains(readTrace(t, log), "/register?") {
+		t.Fatalf("fix aci --dry-run: want exit 1, provider.register planned and nothing sent\n%s", r)
+	}
+	log = trace("aci.log")
+	r = runCLI(t, nil, "fix", "aci", "--world", "demo", "-o", "json", "--yes", "--debug", log)
 	rep := fixReport(t, r)
 	if f := fixOutcome(t, rep, flows.FixProviderRegister); r.code != 0 || !rep.OK || f.Status != flows.FixApplied ||
 		probeOf(t, rep.Before.Probes, probes.IDACIProvider).Status != "fail" || probeOf(t, rep.After.Probes, probes.IDACIProvider).Status != "pass" {
