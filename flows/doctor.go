@@ -38,7 +38,25 @@ type Diagnosis struct {
 	Results   []probes.Result
 	// Remedy is the one thing to do, when doctor knows it.
 	Remedy string
-	At     time.Time
+	// Fixes are the fixes applied (or tried) while troubleshooting, with
+	// what each changed; the face that applies one records it here
+	// (RecordFixes) for the report.
+	Fixes []FixOutcome
+	At    time.Time
+}
+
+// RecordFixes adds how fixes went to the diagnosis, for doctor --report.
+// Outcomes that sent nothing (planned, or in place already with nothing
+// changed) are left out: the record is of changes and attempts.
+func (g *Diagnosis) RecordFixes(ocs ...FixOutcome) {
+	for _, oc := range ocs {
+		if oc.Status == FixPlanned || (oc.Status == FixUnchanged && len(oc.Changed) == 0 && oc.Error == "") {
+			continue
+		}
+		oc.Changed = append([]Change(nil), oc.Changed...)
+		oc.scrub(nil)
+		g.Fixes = append(g.Fixes, oc)
+	}
 }
 
 // OK says the compute looks healthy: stored state Succeeded, its probes ran

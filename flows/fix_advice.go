@@ -36,7 +36,7 @@ var adviceCases = []adviceCase{
 
 func init() {
 	for _, a := range adviceCases {
-		registerFix(a.probe, []string{a.id}, func(_ context.Context, _ Deps, _ *Plan, r probes.Result) *Fix {
+		registerFixNotInPlace(a.probe, []string{a.id}, nil, func(_ context.Context, _ Deps, _ *Plan, r probes.Result) *Fix {
 			if r.Status != probes.Fail && !(a.warn && r.Status == probes.Warn) || a.field != "" && r.Field != a.field {
 				return nil
 			}

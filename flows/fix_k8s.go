@@ -18,7 +18,7 @@ const FixK8sExtension = "k8s.extension"
 const k8sExtensionName = "azureml"
 
 func init() {
-	registerFix(probes.IDK8sExtension, []string{FixK8sExtension}, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
+	registerFixFor(probes.IDK8sExtension, []string{FixK8sExtension}, isK8s, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
 		if r.Status != probes.Fail {
 			return nil
 		}
@@ -30,6 +30,11 @@ func init() {
 		}
 		return nil
 	})
+}
+
+// isK8s says the plan's resource is an AKS or Arc cluster (the kubernetes type).
+func isK8s(p *Plan) bool {
+	return strings.EqualFold(p.ID.Kind(), AKSKind) || strings.EqualFold(p.ID.Kind(), ConnectedKind)
 }
 
 // azureMLExtensionOn reads the cluster's extensions: the Azure ML one (nil

@@ -19,19 +19,22 @@ const FixProviderRegister = "provider.register"
 // provider is not registered. Each builder reads the registration state
 // itself rather than parse the probe's words.
 func init() {
-	registerFix(probes.IDACIProvider, []string{FixProviderRegister}, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
+	registerFixFor(probes.IDACIProvider, []string{FixProviderRegister}, isACI, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
 		return providerRegisterFix(ctx, d, p.ID.SubscriptionID, azure.ContainerInstanceRPNS)
 	})
-	registerFix(probes.IDK8sExtension, []string{FixProviderRegister}, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
+	registerFixNotInPlace(probes.IDK8sExtension, []string{FixProviderRegister}, isK8s, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
 		return providerRegisterFix(ctx, d, p.ID.SubscriptionID, k8sConfigurationNS)
 	})
-	registerFix(probes.IDArmResource, []string{FixProviderRegister}, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
+	registerFixNotInPlace(probes.IDArmResource, []string{FixProviderRegister}, nil, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
 		if p.ID.Provider == "" {
 			return nil
 		}
 		return providerRegisterFix(ctx, d, p.ID.SubscriptionID, p.ID.Provider)
 	})
 }
+
+// isACI says the plan is `probe aci`'s.
+func isACI(p *Plan) bool { return p.Type == "aci" }
 
 // k8sConfigurationNS is the namespace of cluster extensions.
 const k8sConfigurationNS = "Microsoft.KubernetesConfiguration"

@@ -99,6 +99,7 @@ func (s *Server) armRoutes() []route {
 		mk(rg+netw+"/virtualNetworks/{}/subnets", apiNetwork, get(s.listSubnets)),
 		mk(rg+netw+"/virtualNetworks/{}/subnets/{}", apiNetwork, get(s.getSubnet)),
 	)
+	rts = append(rts, s.watcherRoutes(mk)...)
 	rts = append(rts, s.fixRoutes(mk)...)
 	return append(rts, s.targetRoutes(mk)...)
 }
@@ -200,6 +201,9 @@ func (s *Server) serveARMRequest(w http.ResponseWriter, r *http.Request) {
 		caps = caps[1:]
 	}
 	m.vars = caps
+	if !s.authorize(w, r, segs, m) {
+		return
+	}
 	if s.unregistered(w, segs, m) {
 		return
 	}

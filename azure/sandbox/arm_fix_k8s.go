@@ -102,15 +102,10 @@ func (s *Server) getProvider(w http.ResponseWriter, _ *http.Request, m *match) {
 // registerProvider serves POST /subscriptions/{s}/providers/{ns}/register
 // as Resource Manager does: 200 with the provider, Registering until
 // faults.providerRegisterSeconds have passed (a registered one stays as it
-// is); 403 AuthorizationFailed when the caller's permissions in the
-// subscription do not grant {ns}/register/action.
+// is). A caller whose permissions in the subscription do not grant
+// {ns}/register/action is refused before (authorize).
 func (s *Server) registerProvider(w http.ResponseWriter, _ *http.Request, m *match) {
 	ns := m.vars[0]
-	action := ns + "/register/action"
-	if !allows(m, action) {
-		forbidden(w, action, "/subscriptions/"+m.sub.ID)
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	state, name := s.providerState(m.sub, ns)
@@ -124,13 +119,6 @@ func (s *Server) registerProvider(w http.ResponseWriter, _ *http.Request, m *mat
 		state = "Registering"
 	}
 	writeJSON(w, http.StatusOK, providerJSON(m.sub, name, state))
-}
-
-// forbidden is Resource Manager's 403 for an action the caller may not take.
-func forbidden(w http.ResponseWriter, action, scope string) {
-	armError(w, http.StatusForbidden, "AuthorizationFailed", fmt.Sprintf(
-		"The client '00000000-0000-0000-0000-0000000000aa' with object id '00000000-0000-0000-0000-0000000000aa' does not have authorization to perform action '%s' over scope '%s' or the scope is invalid. If access was recently granted, please refresh your credentials.",
-		action, scope))
 }
 
 // unregistered answers 409 MissingSubscriptionRegistration, as Resource
@@ -192,10 +180,11 @@ type extensionRequest struct {
 // putExtension serves the PUT of a cluster extension: 201 Created with the
 // extension (provisioningState Creating) and an Azure-AsyncOperation
 // header, as Microsoft.KubernetesConfiguration answers; the extension is
-// Succeeded after faults.extensionInstallSeconds. 403 AuthorizationFailed
-// when the caller's permissions in the group do not grant
-// Microsoft.KubernetesConfiguration/extensions/write; 409 Conflict over an
-// extension of that name that exists (the sandbox does not update one).
+// Succeeded after faults.extensionInstallSeconds; 409 Conflict over an
+// extension of that name that exists (the sandbox does not update one). A
+// caller whose permissions in the group do not grant
+// Microsoft.KubernetesConfiguration/extensions/write is refused before
+// (authorize).
 // Protected settings are accepted and never kept, echoed or logged.
 func (s *Server) putExtension(typ string) handler {
 	return func(w http.ResponseWriter, r *http.Request, m *match) {
@@ -205,11 +194,6 @@ func (s *Server) putExtension(typ string) handler {
 			return
 		}
 		clusterID := rgPrefix(m.sub, m.rg) + "/providers/" + typ + "/" + cluster
-		const action = "Microsoft.KubernetesConfiguration/extensions/write"
-		if !allows(m, action) {
-			forbidden(w, action, clusterID+"/providers/"+extensionType+"/"+m.vars[1])
-			return
-		}
 		raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		var req extensionRequest
 		if err != nil || json.Unmarshal(raw, &req) != nil {

@@ -32,7 +32,12 @@ type Subscription struct {
 	// Permissions is what the caller may do in the subscription (nil:
 	// everything); a resource group's own replaces it there.
 	Permissions *Permissions `yaml:"permissions"`
-	Line        int          `yaml:"-"`
+	// NoNetworkWatcherIn lists the regions without a Network Watcher ("*":
+	// none anywhere, as when the subscription opted out of automatic
+	// creation); elsewhere each region of a VM has NetworkWatcher_<region>
+	// in NetworkWatcherRG (see arm_watcher.go).
+	NoNetworkWatcherIn []string `yaml:"noNetworkWatcherIn"`
+	Line               int      `yaml:"-"`
 }
 
 // ResourceGroup is a resource group with the resources the sandbox knows.
@@ -138,8 +143,11 @@ type VM struct {
 	NSGRules *[]NSGRule `yaml:"nsgRules"`
 	// SubnetNSGRules is the same for an NSG on the VM's subnet.
 	SubnetNSGRules *[]NSGRule `yaml:"subnetNsgRules"`
-	SSH            SSH        `yaml:"ssh"`
-	Line           int        `yaml:"-"`
+	// AdminRules are network manager security admin rules on the VM's
+	// virtual network: only IP flow verify sees them (see arm_watcher.go).
+	AdminRules []AdminRule `yaml:"adminRules"`
+	SSH        SSH         `yaml:"ssh"`
+	Line       int         `yaml:"-"`
 }
 
 // Image is a marketplace image reference, or a custom image by ID.
@@ -225,6 +233,9 @@ type Faults struct {
 	// VMStartSeconds is how long a VM start stays in progress (the VM
 	// "starting") before the VM runs.
 	VMStartSeconds float64 `yaml:"vmStartSeconds" check:"nonneg"`
+	// IPFlowVerifySeconds is how long a Network Watcher IP flow verify
+	// stays in progress before its verdict is given.
+	IPFlowVerifySeconds float64 `yaml:"ipFlowVerifySeconds" check:"nonneg"`
 	// ProviderRegisterSeconds is how long a resource provider stays
 	// Registering after a registration is asked for.
 	ProviderRegisterSeconds float64 `yaml:"providerRegisterSeconds" check:"nonneg"`

@@ -212,6 +212,11 @@ func (a *app) printFixOffers(typ string, fixes []flows.Fix) {
 			fmt.Fprintf(a.out, "fix available: %s: %s (amlattach fix %s with the same flags; it asks first)\n", f.ID, f.Summary, typ)
 		} else {
 			fmt.Fprintf(a.out, "fix %s (%s) not offered: %s\n", f.ID, f.Summary, f.NotOffered())
+			if f.Advice != "" {
+				for _, c := range f.Changes {
+					fmt.Fprintln(a.out, "  "+c)
+				}
+			}
 		}
 	}
 }
