@@ -199,3 +199,55 @@ func TestNoProviderRegistrationBehindTheUsersBack(t *testing.T) {
 		t.Fatalf("want the one GET, got %v", rt.seen)
 	}
 }
+
+// A job on a Kubernetes compute whose cluster had no extension fails with
+// E45004; once InstallExtension put it there with training on, the same
+// job runs in a pod.
+func TestJobRunsOnceTheExtensionIsInstalled(t *testing.T) {
+	world := fmt.Sprintf(`subscriptions:
+  - id: %[1]s
+    resourceGroups:
+      - name: ml
+        location: eastus
+        workspaces:
+          - name: ws
+            computes:
+              - {name: k8s-new, type: Kubernetes, resourceId: /subscriptions/%[1]s/resourceGroups/ml/providers/Microsoft.ContainerService/managedClusters/fresh}
+        aksClusters:
+          - {name: fresh}
+faults: {jobStepSeconds: 0.05, extensionInstallSeconds: 0.1}
+`, sub)
+	srv := sandboxtest.Start(t, []byte(world), "k8s")
+	c := sandboxtest.Client(srv, azure.Options{})
+	ws := azure.Workspace{SubscriptionID: sub, ResourceGroup: "ml", Name: "ws"}
+	ctx := context.Background()
+	api, err := c.RunHistoryEndpoint(ctx, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string) (string, string) {
+		t.Helper()
+		spec := jobSpec(ws, "k8s-new", "echo in-a-pod")
+		spec.Name = name
+		if _, err := c.SubmitJob(ctx, ws, spec); err != nil {
+			t.Fatal(err)
+		}
+		j := waitJob(t, c, ws, spec.Name)
+		rd, err := c.GetRunDetails(ctx, api, ws, spec.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j.Status, rd.ErrorMessage
+	}
+	if st, msg := run("before-the-install"); st != "Failed" || !strings.Contains(msg, "E45004") {
+		t.Fatalf("before the install: %s %q", st, msg)
+	}
+	spec := azure.ExtensionSpec{ExtensionType: azure.AzureMLExtensionType, ReleaseTrain: "stable", AutoUpgradeMinorVersion: true, ReleaseNamespace: "azureml",
+		Settings: map[string]string{"enableTraining": "True", "enableInference": "False"}}
+	if _, err := c.InstallExtension(ctx, aksID(sub, "ml", "fresh"), "azureml", spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, msg := run("after-the-install"); st != "Completed" || msg != "" {
+		t.Fatalf("after the install: %s %q", st, msg)
+	}
+}

@@ -43,6 +43,10 @@ type Diagnosis struct {
 	// (RecordFixes) for the report.
 	Fixes []FixOutcome
 	At    time.Time
+	// Plan is what the probes ran with (nil when they could not run): the
+	// fixes for its failures are built from it, and a fix that installs a
+	// new login leaves it there (FixedLogin) for the reattach.
+	Plan *Plan `json:"-"`
 }
 
 // RecordFixes adds how fixes went to the diagnosis, for doctor --report.
@@ -159,6 +163,7 @@ func Doctor(ctx context.Context, d Deps, ws azure.Workspace, in DoctorInput, add
 		return g, nil
 	}
 	plan.readsKeys = needsKeys
+	g.Plan = plan
 	g.Results = ProbeExisting(ctx, d, ws, plan, emit)
 	g.remedies(typ, plan)
 	if err := ctx.Err(); err != nil {

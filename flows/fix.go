@@ -569,7 +569,7 @@ func rerunSet(steps []Step, from map[string]bool) map[string]bool {
 			if run[s.ID] {
 				continue
 			}
-			for _, n := range s.Needs {
+			for _, n := range append(append([]string{}, s.Needs...), s.Follows...) {
 				if run[n] {
 					run[s.ID], grew = true, true
 					break

@@ -141,8 +141,10 @@ func TestRerunAfterVMStartRunsOnlyWhatTheFixTouched(t *testing.T) {
 	slices.Sort(reused)
 	slices.Sort(fresh)
 	wantRun := []string{probes.IDArmResource, probes.IDVMRunning, probes.IDVMPublicIP, probes.IDNetTCP, probes.IDSSHHostKey, probes.IDSSHAuth,
-		probes.IDHostOS, probes.IDHostDocker, probes.IDHostGPU, probes.IDHostDisk}
-	wantKept := []string{probes.IDWsPermission, probes.IDWsName, probes.IDWsDuplicate, probes.IDVMImage, probes.IDNSGSSH}
+		probes.IDHostOS, probes.IDHostDocker, probes.IDHostGPU, probes.IDHostDisk,
+		// arm.nsg.ssh follows arm.vm.running: Network Watcher checks only a running VM.
+		probes.IDNSGSSH}
+	wantKept := []string{probes.IDWsPermission, probes.IDWsName, probes.IDWsDuplicate, probes.IDVMImage}
 	slices.Sort(wantRun)
 	slices.Sort(wantKept)
 	if !slices.Equal(fresh, wantRun) || !slices.Equal(reused, wantKept) {

@@ -13,7 +13,11 @@ import (
 type Step struct {
 	ID    string
 	Needs []string
-	Run   func(ctx context.Context) probes.Result
+	// Follows are probes whose outcome this step's result reflects without
+	// being gated by them (arm.nsg.ssh asks Network Watcher only of a
+	// running VM): a rerun of one of them reruns this step too.
+	Follows []string
+	Run     func(ctx context.Context) probes.Result
 }
 
 // EventKind names what happened.

@@ -35,6 +35,9 @@ type Plan struct {
 	// readsKeys says the run reads the compute's stored secrets (doctor):
 	// ws.permission then checks listKeys too.
 	readsKeys bool
+	// fixedLogin is the login a fix installed (SetFixedLogin).
+	fixedLogin *FixedLogin
+
 	// standalone plans attach nothing (aci): their steps are the whole
 	// preflight, without ws.permission, and they name no resource.
 	standalone bool

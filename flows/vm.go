@@ -234,7 +234,7 @@ func VMSteps(d Deps, ws azure.Workspace, p *VMPlan) ([]Step, func()) {
 			st.address = addr
 			return r
 		}},
-		{ID: probes.IDNSGSSH, Needs: []string{probes.IDArmResource}, Run: func(ctx context.Context) probes.Result {
+		{ID: probes.IDNSGSSH, Needs: []string{probes.IDArmResource}, Follows: []string{probes.IDVMRunning}, Run: func(ctx context.Context) probes.Result {
 			c, cancel := d.withTimeout(ctx)
 			defer cancel()
 			// Our reading of the NSGs, with Network Watcher's verdict

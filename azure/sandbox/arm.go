@@ -100,6 +100,7 @@ func (s *Server) armRoutes() []route {
 		mk(rg+netw+"/virtualNetworks/{}/subnets/{}", apiNetwork, get(s.getSubnet)),
 	)
 	rts = append(rts, s.watcherRoutes(mk)...)
+	rts = append(rts, s.jobRoutes(mk)...)
 	rts = append(rts, s.fixRoutes(mk)...)
 	return append(rts, s.targetRoutes(mk)...)
 }
@@ -118,6 +119,10 @@ type armHandler struct{ s *Server }
 func (h armHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if host := requestHost(r); strings.HasSuffix(host, databricksDomain) {
 		h.s.serveDatabricks(w, r, host)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, mlDataPrefix) {
+		h.s.serveMLData(w, r)
 		return
 	}
 	h.s.serveARM(w, r)

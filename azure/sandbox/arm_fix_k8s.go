@@ -306,6 +306,28 @@ func (s *Server) installedExtensions(clusterID string) []any {
 	return out
 }
 
+// extensionsNow are a cluster's extensions as they stand (what a job on it
+// sees): the world's, then those created with a PUT, with their state and
+// enableTraining setting as of now.
+func (s *Server) extensionsNow(clusterID string, world []Extension) []Extension {
+	out := append([]Extension(nil), world...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for _, e := range s.installs {
+		if !strings.EqualFold(e.clusterID, clusterID) {
+			continue
+		}
+		x := Extension{Name: e.name, ExtensionType: e.extType, ProvisioningState: e.state(now)}
+		if v, ok := e.settings["enableTraining"]; ok {
+			on := strings.EqualFold(v, "true")
+			x.EnableTraining = &on
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
 // installedExtension is one of them, or nil.
 func (s *Server) installedExtension(clusterID, name string) map[string]any {
 	s.mu.Lock()

@@ -51,6 +51,7 @@ type Server struct {
 	sims []*simHost
 
 	faults faultCounters
+	jobs   jobTable // the workspaces' jobs (arm_jobs.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -281,6 +282,7 @@ func (s *Server) Close() error {
 			}
 			s.ln.Close() // in case Serve had not started yet
 		}
+		s.jobs.stop()
 		for _, h := range s.sims {
 			h.close()
 		}

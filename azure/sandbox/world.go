@@ -17,6 +17,9 @@ type World struct {
 	// DefaultKubernetesVersions.
 	KubernetesVersions []string `yaml:"kubernetesVersions" check:"k8sversions"`
 	Faults             Faults   `yaml:"faults"`
+	// Environments are the job environments the workspaces know besides the
+	// curated ones (see jobenv.go), with the Docker image a job on them runs.
+	Environments []Environment `yaml:"environments"`
 	// Source names the file the world came from, for messages.
 	Source string `yaml:"-"`
 }
@@ -202,7 +205,10 @@ type Sim struct {
 	// DropAfterCommands makes the host close each SSH connection in the
 	// middle of its Nth command (0: never).
 	DropAfterCommands int `yaml:"dropAfterCommands" check:"nonneg"`
-	Line              int `yaml:"-"`
+	// Python is the python version a job's container answers (set on the
+	// containers of jobs, never from the world file).
+	Python string `yaml:"-"`
+	Line   int    `yaml:"-"`
 }
 
 // SimUser is a login on a simulated host.
@@ -236,6 +242,14 @@ type Faults struct {
 	// IPFlowVerifySeconds is how long a Network Watcher IP flow verify
 	// stays in progress before its verdict is given.
 	IPFlowVerifySeconds float64 `yaml:"ipFlowVerifySeconds" check:"nonneg"`
+	// JobStepSeconds is how long a job stays in each of NotStarted, Queued,
+	// Preparing (besides the preparation itself) and Finalizing.
+	JobStepSeconds float64 `yaml:"jobStepSeconds" default:"1" check:"nonneg"`
+	// JobStaysQueued names a compute whose jobs never leave Queued.
+	JobStaysQueued string `yaml:"jobStaysQueued"`
+	// JobNotResponding names a compute whose jobs end NotResponding once
+	// they run.
+	JobNotResponding string `yaml:"jobNotResponding"`
 	// ProviderRegisterSeconds is how long a resource provider stays
 	// Registering after a registration is asked for.
 	ProviderRegisterSeconds float64 `yaml:"providerRegisterSeconds" check:"nonneg"`
