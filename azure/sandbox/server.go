@@ -67,6 +67,8 @@ type Server struct {
 	provRegs   map[string]*providerReg // registrations asked for, by lower(sub/namespace)
 	installs   map[string]*extInstall  // extensions created with a PUT, by lower(cluster ID/name)
 	opSeq      int
+
+	exts vmExtensions // VM extensions and their operations (own lock)
 }
 
 // vmEntry is a world VM with where it lives, or the SSH side of an
@@ -80,6 +82,8 @@ type vmEntry struct {
 	hdi *HDInsightCluster
 	// power is the power state once a start changed it (see powerState).
 	power vmPower
+	// agent is what the VM agent changed on a simulated host (see simUser).
+	agent vmAgentState
 }
 
 func (e *vmEntry) id() string {
