@@ -270,12 +270,19 @@ func (s *Server) advanceNetworkOps() {
 	}
 }
 
-func (s *Server) networkOperationStatus(w http.ResponseWriter, _ *http.Request, m *match) {
+func (s *Server) networkOperationStatus(w http.ResponseWriter, r *http.Request, m *match) {
 	s.nw.mu.Lock()
-	defer s.nw.mu.Unlock()
 	s.advanceNetworkOps()
 	op := s.nw.ops[m.vars[1]]
-	if op == nil || !strings.EqualFold(op.sub, m.sub.ID) {
+	if op == nil {
+		// Not a write's operation: Network Watcher's IP flow verify
+		// answers on the same URL.
+		s.nw.mu.Unlock()
+		s.ipFlowOperation(w, r, m)
+		return
+	}
+	defer s.nw.mu.Unlock()
+	if !strings.EqualFold(op.sub, m.sub.ID) {
 		armError(w, http.StatusNotFound, "OperationNotFound", fmt.Sprintf("The operation '%s' was not found.", m.vars[1]))
 		return
 	}

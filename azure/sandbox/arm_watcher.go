@@ -82,7 +82,8 @@ func (s *Server) watcherRoutes(mk func(pattern, api string, methods map[string]h
 		free(mk(sub+"/resourceGroups/{}"+netw+"/networkWatchers", apiNetwork, get(s.listWatchers))),
 		free(mk(sub+"/resourceGroups/{}"+netw+"/networkWatchers/{}", apiNetwork, get(s.getWatcher))),
 		free(mk(sub+"/resourceGroups/{}"+netw+"/networkWatchers/{}/ipFlowVerify", apiNetwork, map[string]handler{http.MethodPost: s.verifyIPFlow})),
-		mk(sub+netw+"/locations/{}/operations/{}", apiNetwork, get(s.ipFlowOperation)),
+		// .../locations/{}/operations/{} is served by networkOperationStatus,
+		// which hands IP flow verify's operations to ipFlowOperation.
 		mk(sub+netw+"/locations/{}/operationResults/{}", apiNetwork, get(s.ipFlowResult)),
 		mk(sub+netw+"/locations/{}/serviceTagDetails", apiNetwork, get(s.serviceTagDetails)),
 	}
