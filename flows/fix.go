@@ -29,6 +29,9 @@ type fixBuilder struct {
 	// unchanged.
 	applies func(p *Plan) bool
 	build   func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix
+	// notInPlace: a passing probe does not report its fixes unchanged
+	// (advice, or a fix for one rare cause of the probe's failure).
+	notInPlace bool
 }
 
 // fixBuilders are every fix amlattach knows, each in its own file; a file
@@ -48,6 +51,14 @@ func registerFix(probe string, ids []string, build func(ctx context.Context, d D
 // plan they are not reported unchanged, and build is not asked.
 func registerFixFor(probe string, ids []string, applies func(p *Plan) bool, build func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix) {
 	fixBuilders = append(fixBuilders, fixBuilder{probe: probe, ids: ids, applies: applies, build: build})
+}
+
+// registerFixNotInPlace is registerFixFor for builders whose fixes are not
+// "in place" when their probe passes: advice (there was nothing to do), or
+// a fix for one rare cause of the probe's failure (a resource provider not
+// registered behind arm.resource).
+func registerFixNotInPlace(probe string, ids []string, applies func(p *Plan) bool, build func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix) {
+	fixBuilders = append(fixBuilders, fixBuilder{probe: probe, ids: ids, applies: applies, build: build, notInPlace: true})
 }
 
 // isVM says the plan's resource is a virtual machine.
@@ -93,6 +104,7 @@ const (
 	FixRefused   FixStatus = "refused"   // Azure refused it, or the caller's roles do not grant it
 	FixFailed    FixStatus = "failed"    // sent, and it did not work
 	FixPlanned   FixStatus = "planned"   // --dry-run: nothing was sent
+	FixAdvice    FixStatus = "advice"    // advice only: amlattach does not make this change (Fix.Advice says why)
 )
 
 // Fix is a change amlattach can make itself to clear a failed probe: what
@@ -117,6 +129,10 @@ type Fix struct {
 	// Needs is set when the caller's permissions at Scope do not grant
 	// Permission: the fix is then shown, not offered.
 	Needs string
+	// Advice is set when amlattach will not make the change itself (no
+	// safe way, or resources it does not create): why, in one line. The
+	// fix is then shown as advice, never offered or applied.
+	Advice string
 
 	// apply makes the change, reading before it writes; it returns what it
 	// changed (nothing when the fix was already in place: FixUnchanged).
@@ -125,7 +141,15 @@ type Fix struct {
 
 // Offered reports whether the fix may be applied (the caller's roles grant
 // its permission, or they could not be read and Azure will decide).
-func (f Fix) Offered() bool { return f.Needs == "" }
+func (f Fix) Offered() bool { return f.Needs == "" && f.Advice == "" }
+
+// NotOffered says why the fix is not offered ("" when it is).
+func (f Fix) NotOffered() string {
+	if f.Advice != "" {
+		return "amlattach will not do this itself: " + f.Advice
+	}
+	return f.Needs
+}
 
 // Lines describe the fix for a confirmation or a listing.
 func (f Fix) Lines() []string {
@@ -139,9 +163,13 @@ func (f Fix) Lines() []string {
 			out = append(out, "    | "+l)
 		}
 	}
-	out = append(out, "  permission: "+f.Permission, "  risk: "+f.Risk, "  undo: "+f.Undo)
-	if f.Needs != "" {
-		out = append(out, "  not offered: "+f.Needs)
+	for _, l := range [][2]string{{"permission", f.Permission}, {"risk", f.Risk}, {"undo", f.Undo}} {
+		if l[1] != "" {
+			out = append(out, "  "+l[0]+": "+l[1])
+		}
+	}
+	if why := f.NotOffered(); why != "" {
+		out = append(out, "  not offered: "+why)
 	}
 	return out
 }
@@ -157,6 +185,8 @@ type FixJSON struct {
 	Script     string   `json:"script,omitempty"`
 	// Needs says what the caller lacks when the fix is not offered.
 	Needs string `json:"needs,omitempty"`
+	// Advice says why amlattach will not make this change itself.
+	Advice string `json:"advice,omitempty"`
 }
 
 // WithFixes puts each fix on the probe it clears.
@@ -165,7 +195,7 @@ func (r *Report) WithFixes(fixes []Fix) *Report {
 		for i := range r.Probes {
 			if r.Probes[i].ID == f.Probe {
 				r.Probes[i].Fix = &FixJSON{ID: f.ID, Summary: f.Summary, Changes: append([]string{}, f.Changes...), Permission: f.Permission,
-					Risk: f.Risk, Undo: f.Undo, Script: f.Script, Needs: f.Needs}
+					Risk: f.Risk, Undo: f.Undo, Script: f.Script, Needs: f.Needs, Advice: f.Advice}
 			}
 		}
 	}
@@ -190,7 +220,7 @@ func FixesFor(ctx context.Context, d Deps, p *Plan, rs []probes.Result) []Fix {
 				continue
 			}
 			f.Probe = r.ID
-			if f.Needs == "" {
+			if f.Needs == "" && f.Advice == "" && f.Permission != "" {
 				f.Needs = missingPermission(ctx, d, f.Scope, f.Permission)
 			}
 			out = append(out, *f)
@@ -223,6 +253,8 @@ func roleFor(action string) string {
 	switch {
 	case action == azure.ActionVMStart:
 		return "Virtual Machine Contributor"
+	case action == azure.ActionExtensionWrite:
+		return "Kubernetes Extension Contributor"
 	case strings.HasPrefix(strings.ToLower(action), "microsoft.network/"):
 		return "Network Contributor"
 	}
@@ -288,6 +320,10 @@ func vmStartFix(ctx context.Context, d Deps, id azure.ResourceID) *Fix {
 // time) and says how it went; nothing is sent for a fix that is not offered.
 func ApplyFix(ctx context.Context, d Deps, f Fix, emit Emit) FixOutcome {
 	oc := FixOutcome{ID: f.ID, Probe: f.Probe, Summary: f.Summary}
+	if f.Advice != "" {
+		oc.Status, oc.Advice = FixAdvice, f.Advice
+		return oc
+	}
 	if !f.Offered() {
 		oc.Status, oc.Error = FixRefused, "not sent: "+f.Needs
 		return oc
@@ -317,6 +353,8 @@ type FixOutcome struct {
 	// Changed is what the fix changed, before -> after (empty unless applied).
 	Changed []Change `json:"changed,omitempty"`
 	Error   string   `json:"error,omitempty"`
+	// Advice says why amlattach did not make the change (status advice).
+	Advice string `json:"advice,omitempty"`
 }
 
 // scrub removes the secrets, and any private key, from what the outcome
@@ -346,6 +384,9 @@ func (oc FixOutcome) Record() []string {
 	line := fmt.Sprintf("fix %s (for %s): %s: %s", oc.ID, oc.Probe, oc.Status, oc.Summary)
 	if oc.Error != "" {
 		line += ": " + oc.Error
+	}
+	if oc.Advice != "" {
+		line += ": amlattach will not do this itself: " + oc.Advice
 	}
 	out := []string{line}
 	for _, c := range oc.Changed {
@@ -404,12 +445,16 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 		return nil, err
 	}
 	offers := FixesFor(ctx, d, p, rs)
-	before := NewReport(p.Type, p.Name, p.ID.String(), rs).WithFixes(offers)
+	before := NewReport(p.Type, p.Name, p.reportID(), rs).WithFixes(offers)
 	out := &FixReport{Before: before, After: before, Fixes: []FixOutcome{}, Offers: offers}
 	inPlace := FixesInPlace(p, rs, o.Only)
 	var chosen []Fix
 	for _, f := range offers {
 		if len(o.Only) > 0 && !slices.Contains(o.Only, f.ID) {
+			continue
+		}
+		if f.Advice != "" {
+			out.Fixes = append(out.Fixes, FixOutcome{ID: f.ID, Probe: f.Probe, Status: FixAdvice, Summary: f.Summary, Advice: f.Advice})
 			continue
 		}
 		if !f.Offered() {
@@ -450,7 +495,7 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 	out.Fixes = append(out.Fixes, inPlace...)
 	if len(rerunFrom(rs, out.Fixes)) > 0 {
 		after := RerunAfterFixes(ctx, d, ws, p, rs, out.Fixes, emit)
-		out.After = NewReport(p.Type, p.Name, p.ID.String(), after).WithFixes(FixesFor(ctx, d, p, after))
+		out.After = NewReport(p.Type, p.Name, p.reportID(), after).WithFixes(FixesFor(ctx, d, p, after))
 	}
 	return out, out.verdict(sentFailed)
 }
@@ -466,7 +511,7 @@ func FixesInPlace(p *Plan, rs []probes.Result, only []string) []FixOutcome {
 	var out []FixOutcome
 	seen := map[string]bool{}
 	for _, b := range fixBuilders {
-		if !passed[b.probe] || (b.applies != nil && !b.applies(p)) {
+		if !passed[b.probe] || b.notInPlace || (b.applies != nil && !b.applies(p)) {
 			continue
 		}
 		for _, id := range b.ids {

@@ -103,6 +103,7 @@ func (s *Server) armRoutes() []route {
 	rts = append(rts, s.vmExtensionRoutes(mk)...)
 	rts = append(rts, s.watcherRoutes(mk)...)
 	rts = append(rts, s.jobRoutes(mk)...)
+	rts = append(rts, s.fixRoutes(mk)...)
 	return append(rts, s.targetRoutes(mk)...)
 }
 
@@ -208,6 +209,9 @@ func (s *Server) serveARMRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	m.vars = caps
 	if !s.authorize(w, r, segs, m) {
+		return
+	}
+	if s.unregistered(w, segs, m) {
 		return
 	}
 	h(w, r, m)
@@ -467,20 +471,4 @@ func (s *Server) getResourceGroup(w http.ResponseWriter, _ *http.Request, m *mat
 // rgPrefix is the ID prefix of a resource group.
 func rgPrefix(sub *Subscription, g *ResourceGroup) string {
 	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s", sub.ID, g.Name)
-}
-
-// getProvider answers a resource provider's registration state.
-func (s *Server) getProvider(w http.ResponseWriter, _ *http.Request, m *match) {
-	ns := m.vars[0]
-	state := "Registered"
-	for k, v := range m.sub.Providers {
-		if strings.EqualFold(k, ns) {
-			ns, state = k, v
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id":                "/subscriptions/" + m.sub.ID + "/providers/" + ns,
-		"namespace":         ns,
-		"registrationState": state,
-	})
 }

@@ -64,7 +64,9 @@ type Server struct {
 	workspaces map[string]*wsState // by lower(sub/rg/ws)
 	ops        map[string]*operation
 	vmOps      map[string]*vmStartOp
-	flowOps    map[string]*ipFlowOp // IP flow verify operations (arm_watcher.go), made on first use
+	flowOps    map[string]*ipFlowOp    // IP flow verify operations (arm_watcher.go), made on first use
+	provRegs   map[string]*providerReg // registrations asked for, by lower(sub/namespace)
+	installs   map[string]*extInstall  // extensions created with a PUT, by lower(cluster ID/name)
 	opSeq      int
 
 	exts vmExtensions // VM extensions and their operations (own lock)

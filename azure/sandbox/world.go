@@ -269,6 +269,12 @@ type Faults struct {
 	// find their resource changed by another client in the meantime (its
 	// etag moves, a tag says so), so that they are answered 412.
 	ETagConflicts int `yaml:"etagConflicts" check:"nonneg"`
+	// ProviderRegisterSeconds is how long a resource provider stays
+	// Registering after a registration is asked for.
+	ProviderRegisterSeconds float64 `yaml:"providerRegisterSeconds" check:"nonneg"`
+	// ExtensionInstallSeconds is how long a cluster extension created with
+	// a PUT stays Creating before it is Succeeded.
+	ExtensionInstallSeconds float64 `yaml:"extensionInstallSeconds" check:"nonneg"`
 
 	// The faults below make Resource Manager unreliable; see docs/world.md.
 	// Requests are numbered from 1 in the order they arrive.
