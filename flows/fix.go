@@ -399,6 +399,10 @@ func (oc FixOutcome) Record() []string {
 type FixReport struct {
 	Before *Report      `json:"before"`
 	Fixes  []FixOutcome `json:"fixes"`
+	// Advice are the remedies amlattach will not apply itself (status
+	// advice), each with why: kept out of fixes, whose statuses are those
+	// of DESIGN §8.
+	Advice []FixOutcome `json:"advice,omitempty"`
 	After  *Report      `json:"after"`
 	OK     bool         `json:"ok"`
 	// Next is the command that attaches with what the fixes made (the key
@@ -454,7 +458,7 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 			continue
 		}
 		if f.Advice != "" {
-			out.Fixes = append(out.Fixes, FixOutcome{ID: f.ID, Probe: f.Probe, Status: FixAdvice, Summary: f.Summary, Advice: f.Advice})
+			out.Advice = append(out.Advice, FixOutcome{ID: f.ID, Probe: f.Probe, Status: FixAdvice, Summary: f.Summary, Advice: f.Advice})
 			continue
 		}
 		if !f.Offered() {

@@ -145,7 +145,7 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 		return enc.Encode(rep)
 	}
 	var inPlace []string
-	for _, f := range rep.Fixes {
+	for _, f := range append(append([]flows.FixOutcome{}, rep.Fixes...), rep.Advice...) {
 		if f.Status == flows.FixUnchanged && f.Error == "" && len(f.Changed) == 0 {
 			inPlace = append(inPlace, fmt.Sprintf("%s (%s)", f.ID, f.Probe))
 			continue

@@ -47,11 +47,18 @@ func fixReport(t *testing.T, r result) flows.FixReport {
 func fixOutcome(t *testing.T, rep flows.FixReport, id string) flows.FixOutcome {
 	t.Helper()
 	for _, f := range rep.Fixes {
+		switch f.Status {
+		case flows.FixApplied, flows.FixUnchanged, flows.FixRefused, flows.FixFailed, flows.FixPlanned: // DESIGN §8
+		default:
+			t.Fatalf("fixes[] holds a status outside the contract: %+v", f)
+		}
+	}
+	for _, f := range append(append([]flows.FixOutcome{}, rep.Fixes...), rep.Advice...) {
 		if f.ID == id {
 			return f
 		}
 	}
-	t.Fatalf("no fix %s among %+v", id, rep.Fixes)
+	t.Fatalf("no fix %s among %+v (advice %+v)", id, rep.Fixes, rep.Advice)
 	return flows.FixOutcome{}
 }
 
