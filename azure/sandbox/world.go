@@ -140,6 +140,10 @@ type VM struct {
 	SubnetNSGRules *[]NSGRule `yaml:"subnetNsgRules"`
 	SSH            SSH        `yaml:"ssh"`
 	Line           int        `yaml:"-"`
+
+	// AgentNotReady: the VM agent does not report (Not Ready), so Run
+	// Commands fail with VMAgentStatusCommunicationError.
+	AgentNotReady bool `yaml:"agentNotReady"`
 }
 
 // Image is a marketplace image reference, or a custom image by ID.
@@ -195,6 +199,11 @@ type Sim struct {
 	// middle of its Nth command (0: never).
 	DropAfterCommands int `yaml:"dropAfterCommands" check:"nonneg"`
 	Line              int `yaml:"-"`
+
+	// AptLocked: another process holds apt's and dpkg's locks (as
+	// unattended-upgrades does after boot), so apt-get update and install
+	// fail with exit status 100.
+	AptLocked bool `yaml:"aptLocked"`
 }
 
 // SimUser is a login on a simulated host.
@@ -225,6 +234,9 @@ type Faults struct {
 	// VMStartSeconds is how long a VM start stays in progress (the VM
 	// "starting") before the VM runs.
 	VMStartSeconds float64 `yaml:"vmStartSeconds" check:"nonneg"`
+	// RunCommandSeconds is how long a Run Command stays in progress before
+	// the VM agent runs its script.
+	RunCommandSeconds float64 `yaml:"runCommandSeconds" check:"nonneg"`
 
 	// The faults below make Resource Manager unreliable; see docs/world.md.
 	// Requests are numbered from 1 in the order they arrive.
