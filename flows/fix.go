@@ -102,6 +102,10 @@ type Fix struct {
 	// Needs is set when the caller's permissions at Scope do not grant
 	// Permission: the fix is then shown, not offered.
 	Needs string
+	// invalid is the input error that keeps the fix from being made (a user
+	// name that cannot go into a root script); Needs says it too. A run
+	// that selects such a fix ends as bad input (exit 2), nothing sent.
+	invalid error
 
 	// apply makes the change, reading before it writes; it returns what it
 	// changed (nothing when the fix was already in place: FixUnchanged).
@@ -335,6 +339,7 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 	before := NewReport(p.Type, p.Name, p.ID.String(), rs).WithFixes(offers)
 	out := &FixReport{Before: before, After: before, Fixes: []FixOutcome{}, Offers: offers}
 	var chosen []Fix
+	var invalid error
 	for _, f := range offers {
 		if len(o.Only) > 0 && !slices.Contains(o.Only, f.ID) {
 			continue
@@ -342,9 +347,15 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 		if !f.Offered() {
 			out.Fixes = append(out.Fixes, FixOutcome{ID: f.ID, Probe: f.Probe, Status: FixRefused, Summary: f.Summary,
 				Error: "not sent: " + f.Needs})
+			if invalid == nil {
+				invalid = f.invalid
+			}
 			continue
 		}
 		chosen = append(chosen, f)
+	}
+	if invalid != nil {
+		return out, invalid
 	}
 	if o.DryRun || len(chosen) == 0 {
 		for _, f := range chosen {

@@ -99,6 +99,7 @@ func (s *Server) armRoutes() []route {
 		mk(rg+netw+"/virtualNetworks/{}/subnets", apiNetwork, get(s.listSubnets)),
 		mk(rg+netw+"/virtualNetworks/{}/subnets/{}", apiNetwork, get(s.getSubnet)),
 	)
+	rts = append(rts, s.runCommandRoutes(mk)...)
 	return append(rts, s.targetRoutes(mk)...)
 }
 

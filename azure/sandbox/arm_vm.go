@@ -211,13 +211,14 @@ func (s *Server) instanceView(e *vmEntry) map[string]any {
 		if name != "" {
 			iv["osName"], iv["osVersion"] = name, version
 		}
-		iv["vmAgent"] = map[string]any{
-			"vmAgentVersion": "2.10.0.8",
-			"statuses": []any{map[string]any{
-				"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Ready",
-				"message": "Guest Agent is running", "time": s.now().UTC().Format(time.RFC3339Nano),
-			}},
+		agent := map[string]any{
+			"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Ready",
+			"message": "Guest Agent is running", "time": s.now().UTC().Format(time.RFC3339Nano),
 		}
+		if vm.AgentNotReady {
+			agent["code"], agent["level"], agent["displayStatus"], agent["message"] = "ProvisioningState/Unavailable", "Warning", "Not Ready", "VM Agent is unresponsive."
+		}
+		iv["vmAgent"] = map[string]any{"vmAgentVersion": "2.10.0.8", "statuses": []any{agent}}
 	}
 	return iv
 }

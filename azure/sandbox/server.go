@@ -62,6 +62,7 @@ type Server struct {
 	workspaces map[string]*wsState // by lower(sub/rg/ws)
 	ops        map[string]*operation
 	vmOps      map[string]*vmStartOp
+	runCmds    runCommandStore // the VMs' Run Commands (arm_vm_runcommands.go)
 	opSeq      int
 }
 
