@@ -212,6 +212,9 @@ func (s *shell) aptGet(args []string) (string, string, int) {
 	if sim.AptLocked {
 		return "", aptDpkgLock, 100
 	}
+	if quiet >= 2 {
+		reading = ""
+	}
 	for _, p := range pkgs {
 		if p != "docker.io" {
 			return reading, fmt.Sprintf("E: Unable to locate package %s\n", p), 100
@@ -219,9 +222,6 @@ func (s *shell) aptGet(args []string) (string, string, int) {
 	}
 	if len(pkgs) == 0 {
 		return reading + "0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n", "", 0
-	}
-	if quiet >= 2 {
-		reading = ""
 	}
 	d := s.h.dockerNow()
 	pkg := dockerPackage(sim.OS)
