@@ -125,8 +125,8 @@ func dockerSetupFix(id azure.ResourceID, user string) *Fix {
 			fmt.Sprintf("request: PUT %s/runCommands/%s (a managed Run Command: the script below, run as root by the VM agent; long-running, followed to its end), then GET it with $expand=instanceView for the exit code and output, then DELETE it", id.String(), dockerRunCommand),
 		},
 		Permission: azure.ActionRunCommandWrite, Scope: id.String(),
-		Risk: fmt.Sprintf("the script runs as root on the VM; it may install packages (docker.io and what it needs) from the VM's apt sources; %s can then run docker as root without a password, which is root access to the VM", user),
-		Undo: fmt.Sprintf("sudo rm %s; and, if the fix's output says it installed docker.io, sudo apt-get remove -y docker.io", sudoersFile(user)),
+		Risk:   fmt.Sprintf("the script runs as root on the VM; it may install packages (docker.io and what it needs) from the VM's apt sources; %s can then run docker as root without a password, which is root access to the VM", user),
+		Undo:   fmt.Sprintf("sudo rm %s; and, if the fix's output says it installed docker.io, sudo apt-get remove -y docker.io", sudoersFile(user)),
 		Script: dockerSetupScript(user),
 	}
 	if err := checkScriptUser(user); err != nil {

@@ -108,17 +108,17 @@ func TestAdminCommandsChangeTheHost(t *testing.T) {
 func TestParseSudoers(t *testing.T) {
 	for line, ok := range map[string]bool{
 		"azureuser ALL=(root) NOPASSWD: /usr/bin/docker":             true,
-		"azureuser ALL=(ALL:ALL) NOPASSWD:ALL":                        true,
-		"%sudo   ALL=(ALL:ALL) ALL":                                   true,
+		"azureuser ALL=(ALL:ALL) NOPASSWD:ALL":                       true,
+		"%sudo   ALL=(ALL:ALL) ALL":                                  true,
 		"ml_user$ ALL=(root) NOPASSWD: /usr/bin/docker, /usr/bin/id": true,
-		"Defaults env_reset":                                          true,
-		"# a comment":                                                 true,
-		"azure;user ALL=(root) NOPASSWD: /usr/bin/docker":             false,
-		"azureuser ALL=(root) NOPASSWD: docker":                       false,
-		"azureuser ALL (root) NOPASSWD: /usr/bin/docker":              false,
-		"azureuser ALL=(root NOPASSWD: /usr/bin/docker":               false,
-		"$(reboot) ALL=(root) NOPASSWD: /usr/bin/docker":              false,
-		"azureuser ALL=(root) NOPASSWD: /usr/bin/docker;reboot":       false,
+		"Defaults env_reset":                                         true,
+		"# a comment":                                                true,
+		"azure;user ALL=(root) NOPASSWD: /usr/bin/docker":            false,
+		"azureuser ALL=(root) NOPASSWD: docker":                      false,
+		"azureuser ALL (root) NOPASSWD: /usr/bin/docker":             false,
+		"azureuser ALL=(root NOPASSWD: /usr/bin/docker":              false,
+		"$(reboot) ALL=(root) NOPASSWD: /usr/bin/docker":             false,
+		"azureuser ALL=(root) NOPASSWD: /usr/bin/docker;reboot":      false,
 	} {
 		if _, bad := parseSudoers(line + "\n"); (bad == 0) != ok {
 			t.Errorf("%q: parsed %v, want %v", line, bad == 0, ok)
