@@ -130,6 +130,16 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 			line += ": " + f.Error
 		}
 		fmt.Fprintln(a.out, line)
+		if f.Status == flows.FixPlanned {
+			// --dry-run: what the fix would change, and its whole script.
+			for _, o := range rep.Offers {
+				if o.ID == f.ID && o.Probe == f.Probe {
+					for _, l := range o.Lines()[1:] {
+						fmt.Fprintln(a.out, l)
+					}
+				}
+			}
+		}
 		for _, c := range f.Changed {
 			fmt.Fprintln(a.out, "  changed: "+c.String())
 		}
