@@ -130,7 +130,10 @@ func dockerSetupFix(id azure.ResourceID, user string) *Fix {
 		Script: dockerSetupScript(user),
 	}
 	if err := checkScriptUser(user); err != nil {
-		// Nothing of the name goes into a script: the fix is shown, refused.
+		// Nothing of the name goes into a script, nor into a command shown
+		// to copy: the fix is shown, refused.
+		f.Summary = fmt.Sprintf("set Docker up on VM %s (not for the user name %q)", id.Name, user)
+		f.Risk, f.Undo = "none: nothing is sent", "nothing to undo"
 		f.Script = ""
 		f.Changes = f.Changes[:0]
 		f.invalid = err

@@ -98,8 +98,9 @@ func TestCheckScriptUser(t *testing.T) {
 		if err != nil && !strings.HasPrefix(err.Error(), "--username: ") {
 			t.Errorf("%q: the error does not name --username: %v", user, err)
 		}
-		if f := dockerSetupFix(azure.ResourceID{Name: "vm"}, user); !ok && (f.Script != "" || f.apply != nil || f.Offered() || ExitCode(f.invalid) != 2) {
-			t.Errorf("%q: a fix with a script or an apply was built", user)
+		if f := dockerSetupFix(azure.ResourceID{Name: "vm"}, user); !ok && (f.Script != "" || f.apply != nil || f.Offered() || ExitCode(f.invalid) != 2 ||
+			user != "" && (strings.Contains(f.Undo, user) || strings.Contains(f.Risk, user))) {
+			t.Errorf("%q: a fix with a script, an apply or the name in a command was built: %+v", user, f)
 		}
 	}
 }
