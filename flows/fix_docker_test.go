@@ -2,9 +2,12 @@ package flows
 
 import (
 	"context"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"mvdan.cc/sh/v3/syntax"
 
 	"amlattach/azure"
 	"amlattach/internal/sandboxtest"
@@ -102,5 +105,24 @@ func TestCheckScriptUser(t *testing.T) {
 			user != "" && (strings.Contains(f.Undo, user) || strings.Contains(f.Risk, user))) {
 			t.Errorf("%q: a fix with a script, an apply or the name in a command was built: %+v", user, f)
 		}
+	}
+}
+
+// The script is POSIX sh (Ubuntu runs it with dash): it parses as POSIX,
+// and the system's sh finds no syntax error in it.
+func TestDockerSetupScriptIsPOSIX(t *testing.T) {
+	script := dockerSetupScript("azureuser")
+	if _, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader(script), "script.sh"); err != nil {
+		t.Fatalf("not POSIX sh: %v", err)
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh here")
+	}
+	if out, err := exec.Command(sh, "-n", "-c", script).CombinedOutput(); err != nil {
+		t.Fatalf("sh -n: %v\n%s", err, out)
+	}
+	if !strings.Contains(script, "user='azureuser'") || !strings.Contains(script, "sudoers='/etc/sudoers.d/amlattach-docker-azureuser'") {
+		t.Fatalf("the user is not in the script as expected:\n%s", script)
 	}
 }
