@@ -38,7 +38,29 @@ type Diagnosis struct {
 	Results   []probes.Result
 	// Remedy is the one thing to do, when doctor knows it.
 	Remedy string
-	At     time.Time
+	// Fixes are the fixes applied (or tried) while troubleshooting, with
+	// what each changed; the face that applies one records it here
+	// (RecordFixes) for the report.
+	Fixes []FixOutcome
+	At    time.Time
+	// Plan is what the probes ran with (nil when they could not run): the
+	// fixes for its failures are built from it, and a fix that installs a
+	// new login leaves it there (FixedLogin) for the reattach.
+	Plan *Plan `json:"-"`
+}
+
+// RecordFixes adds how fixes went to the diagnosis, for doctor --report.
+// Outcomes that sent nothing (planned, or in place already with nothing
+// changed) are left out: the record is of changes and attempts.
+func (g *Diagnosis) RecordFixes(ocs ...FixOutcome) {
+	for _, oc := range ocs {
+		if oc.Status == FixPlanned || (oc.Status == FixUnchanged && len(oc.Changed) == 0 && oc.Error == "") {
+			continue
+		}
+		oc.Changed = append([]Change(nil), oc.Changed...)
+		oc.scrub(nil)
+		g.Fixes = append(g.Fixes, oc)
+	}
 }
 
 // OK says the compute looks healthy: stored state Succeeded, its probes ran
@@ -141,6 +163,7 @@ func Doctor(ctx context.Context, d Deps, ws azure.Workspace, in DoctorInput, add
 		return g, nil
 	}
 	plan.readsKeys = needsKeys
+	g.Plan = plan
 	g.Results = ProbeExisting(ctx, d, ws, plan, emit)
 	g.remedies(typ, plan)
 	if err := ctx.Err(); err != nil {

@@ -9,17 +9,20 @@ import (
 
 // DoctorJSON is `doctor -o json`, and what the Markdown report is made of.
 type DoctorJSON struct {
-	Workspace   string            `json:"workspace"`
-	Compute     ListItemJSON      `json:"compute"`
-	Causes      []string          `json:"causes"`
-	Conflicts   []string          `json:"conflicts"`
-	SecretsFrom string            `json:"secretsFrom"`
-	KeysProblem string            `json:"keysProblem,omitempty"`
-	OK          bool              `json:"ok"`
-	Probes      []ProbeJSON       `json:"probes"`
-	Remedy      string            `json:"remedy,omitempty"`
-	Tool        map[string]string `json:"tool"`
-	At          string            `json:"at"`
+	Workspace   string       `json:"workspace"`
+	Compute     ListItemJSON `json:"compute"`
+	Causes      []string     `json:"causes"`
+	Conflicts   []string     `json:"conflicts"`
+	SecretsFrom string       `json:"secretsFrom"`
+	KeysProblem string       `json:"keysProblem,omitempty"`
+	OK          bool         `json:"ok"`
+	Probes      []ProbeJSON  `json:"probes"`
+	Remedy      string       `json:"remedy,omitempty"`
+	// Fixes are the fixes applied while troubleshooting, each with what it
+	// changed (before -> after).
+	Fixes []FixOutcome      `json:"fixes,omitempty"`
+	Tool  map[string]string `json:"tool"`
+	At    string            `json:"at"`
 }
 
 // NewDoctorJSON renders a diagnosis; version and commit name the tool.
@@ -27,7 +30,7 @@ func NewDoctorJSON(g *Diagnosis, version, commit string) DoctorJSON {
 	rep := NewReport("", g.Compute.Name, g.Compute.ResourceID, g.Results)
 	d := DoctorJSON{
 		Workspace: g.Workspace.Name, Causes: nonNil(g.Causes), Conflicts: nonNil(g.Conflicts),
-		SecretsFrom: g.SecretsFrom, KeysProblem: g.KeysProblem, OK: g.OK(), Probes: rep.Probes, Remedy: g.Remedy,
+		SecretsFrom: g.SecretsFrom, KeysProblem: g.KeysProblem, OK: g.OK(), Probes: rep.Probes, Remedy: g.Remedy, Fixes: g.Fixes,
 		Tool: map[string]string{"name": "amlattach", "version": version, "commit": commit}, At: g.At.UTC().Format("2006-01-02T15:04:05Z"),
 	}
 	d.Compute = ListItemJSON{ComputeJSON: *ComputeToJSON(g.Compute), Type: g.Compute.Type, ResourceID: g.Compute.ResourceID, SameResourceAs: nonNil(g.Conflicts)}
@@ -83,6 +86,21 @@ func DoctorMarkdown(d DoctorJSON) []byte {
 	}
 	for _, p := range d.Probes {
 		fmt.Fprintf(&b, "| `%s` %s | %s | %s | %s |\n", p.ID, p.Title, p.Status, mdCell(p.Detail), mdCell(p.Remedy))
+	}
+	if len(d.Fixes) > 0 {
+		b.WriteString("\n## Fixes applied\n\nWhat amlattach changed in Azure, with consent, while troubleshooting (before -> after):\n\n")
+	}
+	for _, f := range d.Fixes {
+		f.Changed = append([]Change(nil), f.Changed...)
+		f.scrub(nil)
+		fmt.Fprintf(&b, "- `%s` (for `%s`): %s: %s", f.ID, f.Probe, f.Status, mdCell(f.Summary))
+		if f.Error != "" {
+			fmt.Fprintf(&b, ": %s", mdCell(f.Error))
+		}
+		b.WriteString("\n")
+		for _, c := range f.Changed {
+			fmt.Fprintf(&b, "  - %s: %s -> %s\n", mdCell(c.Resource), mdCell(c.Before), mdCell(c.After))
+		}
 	}
 	if d.Remedy != "" {
 		fmt.Fprintf(&b, "\n## Remedy\n\n%s\n", d.Remedy)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -23,7 +24,11 @@ const (
 type fixBuilder struct {
 	probe string   // the probe whose failures it fixes
 	ids   []string // the fix IDs it may return
-	build func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix
+	// applies says whether its fixes are for the plan's type at all (nil:
+	// for every plan that has the probe); a passing probe then reports them
+	// unchanged.
+	applies func(p *Plan) bool
+	build   func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix
 }
 
 // fixBuilders are every fix amlattach knows, each in its own file; a file
@@ -31,16 +36,25 @@ type fixBuilder struct {
 var fixBuilders []fixBuilder
 
 // registerFix adds a builder for the failed or warned results of probe;
-// called from init functions only.
+// called from init functions only. Its fixes count as in place for every
+// plan whose probe passes: use registerFixFor when they are for some types
+// only.
 func registerFix(probe string, ids []string, build func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix) {
-	fixBuilders = append(fixBuilders, fixBuilder{probe: probe, ids: ids, build: build})
+	registerFixFor(probe, ids, nil, build)
 }
 
+// registerFixFor is registerFix for fixes that apply to the plans applies
+// accepts only (a VM's, an AKS cluster's, ...): when probe passes in another
+// plan they are not reported unchanged, and build is not asked.
+func registerFixFor(probe string, ids []string, applies func(p *Plan) bool, build func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix) {
+	fixBuilders = append(fixBuilders, fixBuilder{probe: probe, ids: ids, applies: applies, build: build})
+}
+
+// isVM says the plan's resource is a virtual machine.
+func isVM(p *Plan) bool { return strings.EqualFold(p.ID.Kind(), "Microsoft.Compute/virtualMachines") }
+
 func init() {
-	registerFix(probes.IDVMRunning, []string{FixVMStart}, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
-		if !strings.EqualFold(p.ID.Kind(), "Microsoft.Compute/virtualMachines") {
-			return nil
-		}
+	registerFixFor(probes.IDVMRunning, []string{FixVMStart}, isVM, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
 		return vmStartFix(ctx, d, p.ID)
 	})
 }
@@ -171,7 +185,7 @@ func FixesFor(ctx context.Context, d Deps, p *Plan, rs []probes.Result) []Fix {
 			continue
 		}
 		for _, b := range fixBuilders {
-			if b.probe != r.ID {
+			if b.probe != r.ID || (b.applies != nil && !b.applies(p)) {
 				continue
 			}
 			f := b.build(ctx, d, p, r)
@@ -203,11 +217,18 @@ func missingPermission(ctx context.Context, d Deps, scope, action string) string
 
 // roleFor names a built-in role that grants action.
 func roleFor(action string) string {
-	if action == azure.ActionVMStart {
+	switch {
+	case action == azure.ActionVMStart:
 		return "Virtual Machine Contributor"
+	case strings.HasPrefix(strings.ToLower(action), "microsoft.network/"):
+		return "Network Contributor"
 	}
 	return "Contributor"
 }
+
+// linkedRefusal is the action and linked scope a LinkedAuthorizationFailed
+// message names: the caller may write the resource, not join what it links.
+var linkedRefusal = regexp.MustCompile(`does not have permission to perform action '([^']+)' on the linked scope\(s\) '([^']+)'`)
 
 // vmStartFix starts a stopped or deallocated VM.
 func vmStartFix(ctx context.Context, d Deps, id azure.ResourceID) *Fix {
@@ -277,6 +298,7 @@ func ApplyFix(ctx context.Context, d Deps, f Fix, emit Emit) FixOutcome {
 			oc.Status = FixRefused
 		}
 	}
+	oc.scrub(nil)
 	return oc
 }
 
@@ -289,6 +311,41 @@ type FixOutcome struct {
 	// Changed is what the fix changed, before -> after (empty unless applied).
 	Changed []Change `json:"changed,omitempty"`
 	Error   string   `json:"error,omitempty"`
+}
+
+// scrub removes the secrets, and any private key, from what the outcome
+// records: a fix masks what it reports, this is the last line of defence.
+func (oc *FixOutcome) scrub(secrets []string) {
+	clean := func(s string) string {
+		s = privateKeyBlock.ReplaceAllString(s, "[private key removed]")
+		for _, sec := range secrets {
+			if sec != "" {
+				s = strings.ReplaceAll(s, sec, "[REDACTED]")
+			}
+		}
+		return s
+	}
+	oc.Summary, oc.Error = clean(oc.Summary), clean(oc.Error)
+	for i, c := range oc.Changed {
+		oc.Changed[i] = Change{Resource: clean(c.Resource), Before: clean(c.Before), After: clean(c.After)}
+	}
+}
+
+// privateKeyBlock is a PEM or OpenSSH private key, armour to armour.
+var privateKeyBlock = regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)`)
+
+// Record is the outcome as lines for a trace or a report: the fix, how it
+// ended, and each change it made.
+func (oc FixOutcome) Record() []string {
+	line := fmt.Sprintf("fix %s (for %s): %s: %s", oc.ID, oc.Probe, oc.Status, oc.Summary)
+	if oc.Error != "" {
+		line += ": " + oc.Error
+	}
+	out := []string{line}
+	for _, c := range oc.Changed {
+		out = append(out, "  changed: "+c.String())
+	}
+	return out
 }
 
 // FixReport is the document `fix -o json` prints (DESIGN §8).
@@ -320,10 +377,12 @@ func CheckFixIDs(only []string) error {
 }
 
 // ApplyFixes runs the preflight, applies the fixes its failing probes offer
-// (those in o.Only, when given) once consent is given, then runs the
-// preflight again. Nothing is sent without consent, with --dry-run, or for
-// a fix the caller's roles do not grant. The error's kind is the exit code:
-// 2 no consent, 3 Azure refused or a fix failed, 1 a probe still fails.
+// (those in o.Only, when given) once consent is given, then runs again the
+// probes the fixes touched (RerunAfterFixes). Nothing is sent without
+// consent, with --dry-run, or for a fix the caller's roles do not grant; a
+// fix whose probe passes already is reported unchanged. The error's kind is
+// the exit code: 2 no consent, 3 Azure refused or a fix failed, 1 a probe
+// still fails.
 func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixOptions, emit Emit) (*FixReport, error) {
 	if err := CheckFixIDs(o.Only); err != nil {
 		return nil, err
@@ -338,6 +397,7 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 	offers := FixesFor(ctx, d, p, rs)
 	before := NewReport(p.Type, p.Name, p.ID.String(), rs).WithFixes(offers)
 	out := &FixReport{Before: before, After: before, Fixes: []FixOutcome{}, Offers: offers}
+	inPlace := FixesInPlace(p, rs, o.Only)
 	var chosen []Fix
 	var invalid error
 	for _, f := range offers {
@@ -361,6 +421,7 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 		for _, f := range chosen {
 			out.Fixes = append(out.Fixes, FixOutcome{ID: f.ID, Probe: f.Probe, Status: FixPlanned, Summary: f.Summary})
 		}
+		out.Fixes = append(out.Fixes, inPlace...)
 		return out, out.verdict(false)
 	}
 	if o.Confirm != nil {
@@ -375,6 +436,7 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 	sentFailed := false
 	for _, f := range chosen {
 		oc := ApplyFix(ctx, d, f, emit)
+		oc.scrub(p.Secrets())
 		if oc.Error != "" {
 			sentFailed = true
 		}
@@ -383,17 +445,123 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 			return out, &Error{Kind: KindInterrupted, Msg: "interrupted while applying " + f.ID, Err: ctx.Err()}
 		}
 	}
-	after := RerunAfterFixes(ctx, d, ws, p, rs, out.Fixes, emit)
-	out.After = NewReport(p.Type, p.Name, p.ID.String(), after).WithFixes(FixesFor(ctx, d, p, after))
+	out.Fixes = append(out.Fixes, inPlace...)
+	if len(rerunFrom(rs, out.Fixes)) > 0 {
+		after := RerunAfterFixes(ctx, d, ws, p, rs, out.Fixes, emit)
+		out.After = NewReport(p.Type, p.Name, p.ID.String(), after).WithFixes(FixesFor(ctx, d, p, after))
+	}
 	return out, out.verdict(sentFailed)
 }
 
-// RerunAfterFixes runs the preflight again after fixes (before: the results
-// they were made from) and returns the new results in plan order.
-// For now the whole preflight runs again: a fix changes the resource under
-// every probe that reads it.
+// FixesInPlace are the fixes whose probe passes in rs, one outcome per fix
+// ID the plan's type has (those in only, when given): "unchanged", nothing
+// to send. A second `fix` after a good one reports them so.
+func FixesInPlace(p *Plan, rs []probes.Result, only []string) []FixOutcome {
+	passed := map[string]bool{}
+	for _, r := range rs {
+		passed[r.ID] = r.Status == probes.Pass
+	}
+	var out []FixOutcome
+	seen := map[string]bool{}
+	for _, b := range fixBuilders {
+		if !passed[b.probe] || (b.applies != nil && !b.applies(p)) {
+			continue
+		}
+		for _, id := range b.ids {
+			if seen[id] || (len(only) > 0 && !slices.Contains(only, id)) {
+				continue
+			}
+			seen[id] = true
+			out = append(out, FixOutcome{ID: id, Probe: b.probe, Status: FixUnchanged, Summary: "already in place: " + b.probe + " passes"})
+		}
+	}
+	return out
+}
+
+// rerunFrom are the probes a rerun starts from: those of the fixes applied,
+// and those of fixes that found their change made already (by someone else
+// since the preflight) while their probe had not passed.
+func rerunFrom(before []probes.Result, fixes []FixOutcome) map[string]bool {
+	status := map[string]probes.Status{}
+	for _, r := range before {
+		status[r.ID] = r.Status
+	}
+	out := map[string]bool{}
+	for _, f := range fixes {
+		if f.Status == FixApplied || (f.Status == FixUnchanged && status[f.Probe] != probes.Pass) {
+			out[f.Probe] = true
+		}
+	}
+	return out
+}
+
+// RerunAfterFixes runs again, after fixes (before: the results they were
+// made from), the probes they touched: the probe of each fix applied and
+// every probe that needs it, directly or not (DESIGN §8). The probes those
+// need run too, so that every read is fresh (the VM steps share one read of
+// the VM and one SSH connection; nothing of the first run is reused). The
+// other results are before's, reported finished (Event.Reused) right after
+// the full plan; all come back in plan order. When no fix was applied,
+// nothing runs and before is returned.
 func RerunAfterFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, before []probes.Result, fixes []FixOutcome, emit Emit) []probes.Result {
-	return Probe(ctx, d, ws, p, emit)
+	from := rerunFrom(before, fixes)
+	if len(from) == 0 {
+		return append([]probes.Result(nil), before...)
+	}
+	steps, cleanup := p.Steps(d, ws)
+	defer cleanup()
+	run := rerunSet(steps, from)
+	keep := map[string]probes.Result{}
+	for _, r := range before {
+		if !run[r.ID] {
+			keep[r.ID] = r
+		}
+	}
+	return runGraph(ctx, steps, keep, d.Now, emit)
+}
+
+// rerunSet is from with every step that needs one of them (transitively),
+// then every step those need (transitively): the steps to run again.
+func rerunSet(steps []Step, from map[string]bool) map[string]bool {
+	run := map[string]bool{}
+	for id := range from {
+		run[id] = true
+	}
+	// Dependents: steps come in plan order, but a need may come later in
+	// it; repeat until nothing is added.
+	for grew := true; grew; {
+		grew = false
+		for _, s := range steps {
+			if run[s.ID] {
+				continue
+			}
+			for _, n := range append(append([]string{}, s.Needs...), s.Follows...) {
+				if run[n] {
+					run[s.ID], grew = true, true
+					break
+				}
+			}
+		}
+	}
+	needs := map[string][]string{}
+	for _, s := range steps {
+		needs[s.ID] = s.Needs
+	}
+	var stack []string
+	for id := range run {
+		stack = append(stack, id)
+	}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, n := range needs[id] {
+			if !run[n] {
+				run[n] = true
+				stack = append(stack, n)
+			}
+		}
+	}
+	return run
 }
 
 // verdict sets OK from the last preflight and says how the run ends.
@@ -422,7 +590,10 @@ func fixError(f Fix, err error) string {
 	var follow *azure.FollowError
 	if ae, ok := azure.AsAzureError(err); ok {
 		msg := fmt.Sprintf("Azure answered HTTP %d %s: %s", ae.Status, ae.Code, ae.Message)
-		if ae.Status == http.StatusForbidden || ae.Code == "AuthorizationFailed" {
+		switch m := linkedRefusal.FindStringSubmatch(ae.Message); {
+		case m != nil:
+			msg += fmt.Sprintf("; you need %s at %s (e.g. the role %s there); nothing was changed", m[1], m[2], roleFor(m[1]))
+		case ae.Status == http.StatusForbidden || ae.Code == "AuthorizationFailed":
 			msg += fmt.Sprintf("; you need %s at %s (e.g. the role %s); nothing was changed", f.Permission, f.Scope, roleFor(f.Permission))
 		}
 		return msg

@@ -39,10 +39,10 @@ func checkScriptUser(user string) error {
 }
 
 func init() {
-	registerFix(probes.IDHostDocker, []string{FixDockerSetup}, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
+	registerFixFor(probes.IDHostDocker, []string{FixDockerSetup}, isVM, func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix {
 		user := sshUser(p)
 		// A probe that could not run its commands found nothing to fix.
-		if !strings.EqualFold(p.ID.Kind(), "Microsoft.Compute/virtualMachines") || user == "" || strings.HasPrefix(r.Detail, "could not run") {
+		if user == "" || strings.HasPrefix(r.Detail, "could not run") {
 			return nil
 		}
 		return dockerSetupFix(p.ID, user)

@@ -13,7 +13,11 @@ import (
 type Step struct {
 	ID    string
 	Needs []string
-	Run   func(ctx context.Context) probes.Result
+	// Follows are probes whose outcome this step's result reflects without
+	// being gated by them (arm.nsg.ssh asks Network Watcher only of a
+	// running VM): a rerun of one of them reruns this step too.
+	Follows []string
+	Run     func(ctx context.Context) probes.Result
 }
 
 // EventKind names what happened.
@@ -36,6 +40,9 @@ type Event struct {
 	State  string        // for attach progress: Creating, Succeeded, ...
 	Phase  string        // submitted, polling, done
 	Fix    string        // for FixProgress: the fix's ID
+	// Reused marks a ProbeFinished whose result is an earlier run's, kept
+	// as it was (a rerun after fixes runs only what they touched).
+	Reused bool
 	At     time.Time
 }
 
@@ -46,6 +53,13 @@ type Emit func(Event)
 // at once; a step whose need failed or was skipped is skipped with the reason.
 // Results come back in plan order. Cancelling ctx skips what has not finished.
 func RunGraph(ctx context.Context, steps []Step, now func() time.Time, emit Emit) []probes.Result {
+	return runGraph(ctx, steps, nil, now, emit)
+}
+
+// runGraph is RunGraph where the steps in keep do not run: their results are
+// keep's, reported finished (Reused) right after ProbesPlanned, and steps
+// that need them see those results.
+func runGraph(ctx context.Context, steps []Step, keep map[string]probes.Result, now func() time.Time, emit Emit) []probes.Result {
 	if now == nil {
 		now = time.Now
 	}
@@ -82,8 +96,19 @@ func RunGraph(ctx context.Context, steps []Step, now func() time.Time, emit Emit
 	for i := range done {
 		done[i] = make(chan struct{})
 	}
+	for i, s := range steps {
+		if r, ok := keep[s.ID]; ok {
+			r.ID, r.Title = s.ID, probes.Title(s.ID)
+			results[i] = r
+			close(done[i])
+			safeEmit(Event{Kind: ProbeFinished, Result: r, Reused: true, At: now()})
+		}
+	}
 	var wg sync.WaitGroup
 	for i, s := range steps {
+		if _, ok := keep[s.ID]; ok {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

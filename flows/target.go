@@ -35,6 +35,8 @@ type Plan struct {
 	// readsKeys says the run reads the compute's stored secrets (doctor):
 	// ws.permission then checks listKeys too.
 	readsKeys bool
+	// fixedLogin is the login a fix installed (SetFixedLogin).
+	fixedLogin *FixedLogin
 }
 
 // Secrets lists the plan's secret strings, so that outputs can be scrubbed

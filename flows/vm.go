@@ -234,10 +234,13 @@ func VMSteps(d Deps, ws azure.Workspace, p *VMPlan) ([]Step, func()) {
 			st.address = addr
 			return r
 		}},
-		{ID: probes.IDNSGSSH, Needs: []string{probes.IDArmResource}, Run: func(ctx context.Context) probes.Result {
+		{ID: probes.IDNSGSSH, Needs: []string{probes.IDArmResource}, Follows: []string{probes.IDVMRunning}, Run: func(ctx context.Context) probes.Result {
 			c, cancel := d.withTimeout(ctx)
 			defer cancel()
-			return probes.NSGSSH(c, net, st.vm, p.In.SSHPort)
+			// Our reading of the NSGs, with Network Watcher's verdict
+			// beside it where the region has one (bounded by the same step
+			// timeout).
+			return probes.NSGSSHWatched(c, net, d.Azure, st.vm, p.In.SSHPort, ws.Location)
 		}},
 		{ID: probes.IDNetTCP, Needs: []string{probes.IDVMPublicIP, probes.IDVMRunning}, Run: func(ctx context.Context) probes.Result {
 			r, conn := probes.NetTCP(ctx, d.dial(), joinHostPort(st.address, portStr), d.timeout())

@@ -42,6 +42,9 @@ type Wizard struct {
 	// AddSecret, when set, learns the stored secrets Doctor reads (so that a
 	// debug log can remove them).
 	AddSecret func(...string)
+	// Trace, when set, receives the record of each fix applied (what it
+	// changed, before -> after) for the --debug trace.
+	Trace func(line string)
 }
 
 // NewWizard binds the wizard's operations to d.

@@ -64,6 +64,15 @@ type Backend interface {
 	// attaches it again under its name; nothing is detached when a probe
 	// fails. retry finishes the job when the attach fails after the detach.
 	Replace(ctx context.Context, ws flows.Workspace, p *flows.Plan, retry string, emit flows.Emit) (*flows.Report, error)
+	// Fixes builds the fixes a run's failed and warned results offer; it
+	// only reads (the resource, the caller's permissions).
+	Fixes(ctx context.Context, ws flows.Workspace, p *flows.Plan, rs []probes.Result) []flows.Fix
+	// ApplyFix applies one fix the user consented to, streaming
+	// FixProgress events.
+	ApplyFix(ctx context.Context, f flows.Fix, emit flows.Emit) flows.FixOutcome
+	// RerunAfterFixes runs the fixed probes and their dependents again
+	// (of those in before) and returns every result in plan order.
+	RerunAfterFixes(ctx context.Context, ws flows.Workspace, p *flows.Plan, before []probes.Result, fixes []flows.FixOutcome, emit flows.Emit) []probes.Result
 }
 
 var _ Backend = flows.Wizard{}

@@ -20,9 +20,16 @@ type (
 		ev  flows.Event
 	}
 	doctorDoneMsg struct {
-		gen  int
-		diag *flows.Diagnosis
-		err  error
+		gen   int
+		diag  *flows.Diagnosis
+		err   error
+		fixes []flows.Fix // what the diagnosis offers to fix
+	}
+	// doctorRerunDoneMsg: the probes the fixes touched ran again.
+	doctorRerunDoneMsg struct {
+		gen     int
+		results []probes.Result
+		fixes   []flows.Fix
 	}
 	// doctorDetachEventMsg is progress of the detach the user asked for.
 	doctorDetachEventMsg struct {
@@ -49,7 +56,27 @@ func startDoctorCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace,
 		go func() {
 			defer close(r.msgs)
 			g, err := be.Doctor(ctx, ws, in, func(e flows.Event) { r.put(ctx, doctorEventMsg{gen: gen, ev: e}) })
-			r.put(ctx, doctorDoneMsg{gen: gen, diag: g, err: err})
+			var fixes []flows.Fix
+			if g != nil {
+				fixes = fixesFor(ctx, be, ws, g.Plan, g.Results)
+			}
+			r.put(ctx, doctorDoneMsg{gen: gen, diag: g, err: err, fixes: fixes})
+		}()
+		return wait()
+	}
+}
+
+// doctorRerunCmd runs the probes the fixes touched again with the plan
+// doctor built, then asks for the fixes the new results offer.
+func doctorRerunCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, plan *flows.Plan, before []probes.Result, outs []flows.FixOutcome) tea.Cmd {
+	gen := r.gen
+	ctx = withHostKeyAsker(ctx, r.askHostKey(true))
+	wait := r.waitCmd()
+	return func() tea.Msg {
+		go func() {
+			defer close(r.msgs)
+			rs := be.RerunAfterFixes(ctx, ws, plan, before, outs, func(e flows.Event) { r.put(ctx, doctorEventMsg{gen: gen, ev: e}) })
+			r.put(ctx, doctorRerunDoneMsg{gen: gen, results: rs, fixes: fixesFor(ctx, be, ws, plan, rs)})
 		}()
 		return wait()
 	}
@@ -128,6 +155,12 @@ type doctorScreen struct {
 	noteBad bool
 	detLog  []string
 	detErr  error
+	// fixes are what the diagnosis offers to fix; outcomes how the fixes
+	// applied since the examination ended.
+	fixes    []flows.Fix
+	outcomes []flows.FixOutcome
+	// loginUsed: the login a fix installed has been taken to the reattach.
+	loginUsed bool
 	scrollView
 }
 
@@ -190,9 +223,48 @@ func (s *doctorScreen) examine(in flows.DoctorInput) tea.Cmd {
 	r, ctx := newRun(s.ctx, s.gen)
 	s.run = r
 	s.phase, s.diag, s.err = docRunning, nil, nil
+	s.fixes, s.outcomes, s.loginUsed = nil, nil, false
 	s.scroll.Top()
 	s.rows, s.index = nil, map[string]int{}
 	return tea.Batch(startDoctorCmd(ctx, r, s.be, s.ws, in), s.spin.start())
+}
+
+// Rerun runs the probes the fixes touched again, after they were applied.
+func (s *doctorScreen) Rerun(outs []flows.FixOutcome) tea.Cmd {
+	s.outcomes = append(s.outcomes, outs...)
+	if s.diag == nil || s.diag.Plan == nil {
+		return nil
+	}
+	s.diag.RecordFixes(outs...) // for the report (w)
+	s.Cancel()
+	s.gen++
+	r, ctx := newRun(s.ctx, s.gen)
+	s.run = r
+	s.phase, s.fixes = docRunning, nil
+	s.scroll.Top()
+	return tea.Batch(doctorRerunCmd(ctx, r, s.be, s.ws, s.diag.Plan, s.diag.Results, outs), s.spin.start())
+}
+
+// offered are the fixes that may be applied.
+func (s *doctorScreen) offered() []flows.Fix {
+	if s.phase != docDone {
+		return nil
+	}
+	var out []flows.Fix
+	for _, f := range s.fixes {
+		if f.Offered() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// fixesByProbe are the fixes of the finished run by the probe they clear.
+func (s *doctorScreen) fixesByProbe() map[string]flows.Fix {
+	if s.phase == docRunning {
+		return nil
+	}
+	return fixMap(s.fixes)
 }
 
 // Cancel stops a running examination or detach (a detach goes on in Azure).
@@ -288,7 +360,7 @@ func (s *doctorScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, nil
 		}
 		s.spin.stop()
-		s.phase, s.diag, s.err = docDone, msg.diag, msg.err
+		s.phase, s.diag, s.err, s.fixes = docDone, msg.diag, msg.err, msg.fixes
 		if msg.diag != nil {
 			for _, r := range msg.diag.Results {
 				s.event(flows.ProbeFinished, r)
@@ -296,6 +368,23 @@ func (s *doctorScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if msg.diag.NeedsCredentials() && s.asksCreds() {
 				return s, s.askCreds()
 			}
+		}
+		return s, nil
+	case doctorRerunDoneMsg:
+		if msg.gen != s.gen {
+			return s, nil
+		}
+		s.spin.stop()
+		s.phase, s.fixes = docDone, msg.fixes
+		s.diag.SetResults(msg.results)
+		for _, r := range msg.results {
+			s.event(flows.ProbeFinished, r)
+		}
+		// A fix that installed a new login (ssh.install-key) leaves the
+		// stored one stale: the reattach with --replace takes the new one.
+		if l, ok := s.diag.Plan.FixedLogin(); ok && !s.loginUsed && s.typ != "" {
+			s.loginUsed = true
+			return s, send(reattachMsg{compute: s.comp, login: &l})
 		}
 		return s, nil
 	case doctorDetachEventMsg:
@@ -438,6 +527,10 @@ func (s *doctorScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return backCmd()
 	case key.Matches(msg, k.Reattach) && s.typ != "":
 		return send(reattachMsg{compute: s.comp})
+	case key.Matches(msg, k.Fix) && len(s.offered()) > 0:
+		return send(fixOpenMsg{fixes: s.offered()[:1], doctor: true})
+	case key.Matches(msg, k.FixAll) && len(s.offered()) > 0:
+		return send(fixOpenMsg{fixes: s.fixes, all: true, doctor: true})
 	case key.Matches(msg, k.Detach):
 		s.phase = docConfirmDetach
 	case key.Matches(msg, k.WriteReport) && s.diag != nil:
@@ -555,6 +648,14 @@ func (s *doctorScreen) ShortHelp() []key.Binding {
 		return []key.Binding{k.Back}
 	}
 	var b []key.Binding
+	if offered := s.offered(); len(offered) > 0 {
+		fix := k.Fix
+		fix.SetHelp("f", "fix: "+offered[0].ID)
+		b = append(b, fix)
+		if len(offered) > 1 {
+			b = append(b, k.FixAll)
+		}
+	}
 	if s.typ != "" {
 		b = append(b, k.Reattach)
 	}
@@ -567,7 +668,7 @@ func (s *doctorScreen) ShortHelp() []key.Binding {
 
 func (s *doctorScreen) FullHelp() [][]key.Binding {
 	k := s.c.Keys
-	return [][]key.Binding{{k.Reattach, k.Detach, k.WriteReport, k.Credentials, k.DoctorAgain, k.Back}, scrollKeys(k)}
+	return [][]key.Binding{{k.Fix, k.FixAll, k.Reattach, k.Detach, k.WriteReport, k.Credentials, k.DoctorAgain, k.Back}, scrollKeys(k)}
 }
 
 // credsText says where the credentials the probes used came from.
@@ -600,9 +701,10 @@ func (s *doctorScreen) lines() []string {
 	if s.phase == docRunning && len(s.rows) == 0 {
 		lines = append(lines, s.spin.view()+" reading the compute, its stored settings and credentials…")
 	}
+	lines = append(lines, fixOutcomeBlock(s.c, s.outcomes, w)...)
 	if len(s.rows) > 0 {
 		lines = append(lines, st.Bold.Render("Probes")+" with the stored settings (nothing is changed):")
-		lines = append(lines, checklistLines(s.c, s.rows, s.spin, w, orDash(s.typ), false)...)
+		lines = append(lines, checklistLines(s.c, s.rows, s.spin, w, orDash(s.typ), false, s.fixesByProbe())...)
 		lines = append(lines, "")
 	}
 	if s.err != nil && s.diag == nil {
@@ -696,6 +798,9 @@ func (s *doctorScreen) verdict() string {
 	acts := "d detaches · w writes a report"
 	if s.typ != "" {
 		acts = "r reattaches · " + acts
+	}
+	if len(s.offered()) > 0 {
+		acts = "f shows the fix and applies it once you confirm · " + acts
 	}
 	switch {
 	case s.diag == nil:

@@ -73,6 +73,19 @@ type fakeBackend struct {
 	doctor func(c flows.Compute, in flows.DoctorInput) *flows.Diagnosis
 	// browseAll, when set, answers BrowseAll (a listing the test feeds).
 	browseAll func(ctx context.Context, typ string, page func([]flows.Candidate)) error
+	// fixes are the fixes offered by the probe they clear, for the failed
+	// and warned results; applyErr makes ApplyFix end with this outcome
+	// instead of clearing the probe.
+	fixes    map[string]flows.Fix
+	applyOut *flows.FixOutcome
+	// holdFix holds ApplyFix open, after its "submitted" event, until it
+	// is closed or the run is cancelled.
+	holdFix chan struct{}
+	// newLogin is the login a fix installs on the plan (ssh.install-key).
+	newLogin *flows.FixedLogin
+	// applied and reruns record what the fixes did.
+	applied []string
+	reruns  int
 	// doctorRuns, detaches and replaced record what the wizard asked.
 	doctorRuns []flows.DoctorInput
 	detaches   []string
@@ -312,6 +325,79 @@ func (f *fakeBackend) Replace(ctx context.Context, ws flows.Workspace, p *flows.
 		return rep, &flows.Error{Kind: flows.KindAzure, Msg: fmt.Sprintf("%q was detached, and attaching it again failed: %v", p.Name, err), Fix: "finish the job with: " + retry}
 	}
 	return rep, nil
+}
+
+// Fixes offers the fixes of the failed and warned results.
+func (f *fakeBackend) Fixes(_ context.Context, _ flows.Workspace, _ *flows.Plan, rs []probes.Result) []flows.Fix {
+	var out []flows.Fix
+	for _, r := range rs {
+		if fx, ok := f.fixes[r.ID]; ok && (r.Status == probes.Fail || r.Status == probes.Warn) {
+			fx.Probe = r.ID
+			out = append(out, fx)
+		}
+	}
+	return out
+}
+
+// ApplyFix records the fix and, as the real one changes the world, makes
+// its probe pass from now on (unless applyOut says how it ends instead).
+func (f *fakeBackend) ApplyFix(ctx context.Context, fx flows.Fix, emit flows.Emit) flows.FixOutcome {
+	f.mu.Lock()
+	f.applied = append(f.applied, fx.ID)
+	f.mu.Unlock()
+	emit(flows.Event{Kind: flows.FixProgress, Fix: fx.ID, Phase: "submitted", State: "Starting", At: f.clock.Now()})
+	if f.holdFix != nil {
+		f.waiting.Add(1)
+		select {
+		case <-f.holdFix:
+		case <-ctx.Done():
+		}
+		f.waiting.Add(-1)
+		if ctx.Err() != nil {
+			return flows.FixOutcome{ID: fx.ID, Probe: fx.Probe, Status: flows.FixFailed, Summary: fx.Summary, Error: "interrupted"}
+		}
+	}
+	if f.applyOut != nil {
+		o := *f.applyOut
+		o.ID, o.Probe, o.Summary = fx.ID, fx.Probe, fx.Summary
+		return o
+	}
+	f.clock.Advance(4 * time.Second)
+	emit(flows.Event{Kind: flows.FixProgress, Fix: fx.ID, Phase: "done", State: "Running", At: f.clock.Now()})
+	f.mu.Lock()
+	delete(f.results, fx.Probe)
+	f.mu.Unlock()
+	ch := flows.Change{Resource: "the resource of " + fx.ID, Before: "as the probe found it", After: "fixed"}
+	if fx.ID == flows.FixVMStart {
+		ch = flows.Change{Resource: "VM gpu-dsvm", Before: "power state deallocated", After: "power state running"}
+	}
+	return flows.FixOutcome{ID: fx.ID, Probe: fx.Probe, Status: flows.FixApplied, Summary: fx.Summary, Changed: []flows.Change{ch}}
+}
+
+// RerunAfterFixes runs the probes of before again (all of them: the fake
+// has no graph) and puts a fix's new login on the plan.
+func (f *fakeBackend) RerunAfterFixes(ctx context.Context, ws flows.Workspace, p *flows.Plan, before []probes.Result, outs []flows.FixOutcome, emit flows.Emit) []probes.Result {
+	f.mu.Lock()
+	f.reruns++
+	if f.newLogin != nil {
+		p.SetFixedLogin(*f.newLogin)
+	}
+	f.mu.Unlock()
+	in := map[string]bool{}
+	for _, r := range before {
+		in[r.ID] = true
+	}
+	var out []probes.Result
+	for _, r := range f.Probe(ctx, ws, p, func(e flows.Event) {
+		if in[e.Result.ID] {
+			emit(e)
+		}
+	}) {
+		if in[r.ID] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // seedReader is a fixed "random" source: the same host key every run.

@@ -30,6 +30,13 @@ func stepInfo(s stepID) (title string, paras []string) {
 			"Doctor reads the compute, the settings Azure ML stored for it and (through listKeys) its password, key or token, then runs its type's probes with them. Nothing is changed.",
 			"When listKeys is refused (it needs the listKeys permission on the workspace), give the credentials and doctor runs again with them.",
 			"r reattaches with new settings (a rotated password, a new key or token, other TLS settings): the preflight runs first and nothing is detached if it fails. d detaches: Azure ML forgets the compute; the resource itself is untouched. w writes a Markdown report for a ticket.",
+			"When a probe's failure has a fix, f shows it and applies it once you confirm; the probes then run again.",
+		}
+	case stepFix:
+		return "Fixes", []string{
+			"A fix is a change amlattach can make itself to clear a failed probe: start a stopped VM, add a network rule, install a key.",
+			"This screen says what changes, the requests it sends or the script it runs, the Azure permission it needs, what it costs or risks, and how to undo it. Nothing is sent before enter: that key is your consent.",
+			"After the fix, the fixed probe and the probes after it run again, so you see whether it worked.",
 		}
 	case stepResource:
 		return "The VM", []string{

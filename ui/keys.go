@@ -19,6 +19,7 @@ type KeyMap struct {
 	NextField, PrevField, Submit, Complete, Switch key.Binding
 
 	Rerun, Edit, Proceed                    key.Binding
+	Fix, FixAll, Toggle, Apply              key.Binding
 	Accept, Refuse                          key.Binding
 	Attach, Force, Yes, No                  key.Binding
 	KeepWaiting, StopWatching, CancelDetach key.Binding
@@ -69,6 +70,11 @@ func DefaultKeyMap() *KeyMap {
 		Rerun:   b([]string{"r"}, "r", "run again"),
 		Edit:    b([]string{"e"}, "e", "edit the field at fault"),
 		Proceed: b([]string{"enter"}, "enter", "continue"),
+
+		Fix:    b([]string{"f"}, "f", "fix"),
+		FixAll: b([]string{"F"}, "F", "fix all"),
+		Toggle: b([]string{" "}, "space", "tick/untick"),
+		Apply:  b([]string{"enter"}, "enter", "apply"),
 
 		Accept: b([]string{"y"}, "y", "accept and save the key"),
 		Refuse: b([]string{"n", "esc"}, "n/esc", "refuse"),

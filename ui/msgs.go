@@ -53,7 +53,12 @@ type (
 	// detachedMsg: the doctor screen detached a compute.
 	detachedMsg struct{ name string }
 	// reattachMsg: the user wants to reattach the compute with new settings.
-	reattachMsg struct{ compute flows.Compute }
+	reattachMsg struct {
+		compute flows.Compute
+		// login, when set, is the login a fix installed: the reattach
+		// logs in with it.
+		login *flows.FixedLogin
+	}
 	// troubleshootMsg: the user chose to troubleshoot an attachment.
 	troubleshootMsg struct{}
 	// backMsg: go back one step.

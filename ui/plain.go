@@ -421,17 +421,7 @@ func (p *plainRun) preflightRun(plan *flows.Plan, replace bool) []probes.Result 
 			p.probeLine(e.Result)
 		}
 	}))
-	counts := map[probes.Status]int{}
-	for _, r := range rs {
-		counts[r.Status]++
-	}
-	var parts []string
-	for _, x := range []probes.Status{probes.Pass, probes.Warn, probes.Fail, probes.Skip} {
-		if counts[x] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[x], x))
-		}
-	}
-	p.say("%d probes: %s.", len(rs), strings.Join(parts, ", "))
+	p.countsLine(rs)
 	return rs
 }
 

@@ -100,10 +100,17 @@ func (p *plainRun) doctor(comp flows.Compute, done *[]string) (Outcome, bool, er
 				continue
 			}
 		}
+		var fixes []flows.Fix
+		if g.Plan != nil {
+			fixes = p.fixesOf(g.Plan, g.Results)
+		}
 		for {
 			acts := "d detaches, w writes a report, l goes back to the list, q leaves"
 			if typ != "" {
 				acts = "r reattaches with new settings, " + acts
+			}
+			if offered := offeredFixes(fixes); len(offered) > 0 {
+				acts = "f shows the fix (" + offered[0].ID + ") and applies it after a yes, " + acts
 			}
 			a, err := p.ask("What now? "+acts, "l")
 			if err != nil {
@@ -112,6 +119,38 @@ func (p *plainRun) doctor(comp flows.Compute, done *[]string) (Outcome, bool, er
 			switch strings.ToLower(a) {
 			case "l":
 				return Outcome{}, true, nil
+			case "f":
+				if len(offeredFixes(fixes)) == 0 {
+					continue
+				}
+				after, outs, err := p.applyFixes(g.Plan, g.Results, fixes)
+				if err != nil {
+					return Outcome{Kind: OutcomeTroubleshot, Lines: *done}, false, err
+				}
+				if len(outs) == 0 {
+					continue
+				}
+				for _, o := range outs {
+					*done = append(*done, fmt.Sprintf("Fix %s on %q: %s.", o.ID, comp.Name, o.Status))
+				}
+				g.RecordFixes(outs...) // for the report (w)
+				g.SetResults(after)
+				verdict := "has problems"
+				if g.OK() {
+					verdict = "looks healthy"
+				}
+				p.say("The compute %s.", verdict)
+				if g.Remedy != "" {
+					p.say("remedy: %s", g.Remedy)
+				}
+				// A new login (ssh.install-key) leaves the stored one stale:
+				// reattach with --replace, with the new key.
+				if l, ok := g.Plan.FixedLogin(); ok && typ != "" {
+					p.say("The fix installed a new login; the stored one is stale: reattach %q with the key file %s.", comp.Name, l.KeyFile)
+					out, err := p.reattachWith(comp, typ, &l)
+					return out, false, err
+				}
+				fixes = p.fixesOf(g.Plan, g.Results)
 			case "r":
 				if typ != "" {
 					out, err := p.reattach(comp, typ)
@@ -245,6 +284,12 @@ func (p *plainRun) askDoctorCreds(typ string, comp flows.Compute, in *flows.Doct
 // reattach asks the type's settings anew (the name and resource stay),
 // runs the preflight without ws.name, and after a yes replaces the compute.
 func (p *plainRun) reattach(comp flows.Compute, typ string) (Outcome, error) {
+	return p.reattachWith(comp, typ, nil)
+}
+
+// reattachWith is reattach with the login a fix installed as the answers'
+// defaults (nil: the stored settings only).
+func (p *plainRun) reattachWith(comp flows.Compute, typ string, login *flows.FixedLogin) (Outcome, error) {
 	p.typ, p.resID = typ, comp.ResourceID
 	p.vmName = flows.CheckResourceID(comp.ResourceID, browseKinds(typ)...).Name
 	p.say("Reattach %q: new settings; the preflight runs first and nothing is detached if it fails.", comp.Name)
@@ -255,6 +300,9 @@ func (p *plainRun) reattach(comp flows.Compute, typ string) (Outcome, error) {
 		}
 	}
 	form.locked["name"] = true
+	if login != nil {
+		form.useFixedLogin(*login)
+	}
 	if err := p.askAll(form); err != nil {
 		return Outcome{}, err
 	}

@@ -258,6 +258,9 @@ func (p *plainRun) settle(f *plainForm, replacing *flows.Compute) (*flows.Plan, 
 	if replacing != nil {
 		nothing = "Nothing was detached."
 	}
+	// fixed are the results of the probes run again after fixes: the loop
+	// goes on with them instead of running the whole preflight again.
+	var fixed []probes.Result
 	for {
 		plan, err := p.plan(f, false)
 		if err != nil {
@@ -272,9 +275,13 @@ func (p *plainRun) settle(f *plainForm, replacing *flows.Compute) (*flows.Plan, 
 			}
 			continue
 		}
-		rs := p.preflightRun(plan, replacing != nil)
+		rs := fixed
+		if rs == nil {
+			rs = p.preflightRun(plan, replacing != nil)
+		}
+		fixed = nil
 		if flows.AnyFailed(rs) {
-			again, err := p.notReady(f, rs, replacing)
+			again, err := p.notReady(f, plan, rs, replacing, &fixed)
 			if err != nil {
 				return nil, nil, nil, err
 			}
@@ -299,10 +306,31 @@ type plainOption struct {
 	do           func() (again bool, err error)
 }
 
-// notReady asks what to do after a failed preflight. The options are a
-// list, so that other ways on (a fix the user consents to) slot in here.
-func (p *plainRun) notReady(f *plainForm, rs []probes.Result, replacing *flows.Compute) (bool, error) {
+// notReady asks what to do after a failed preflight: edit the field at
+// fault, apply the fixes offered (after a yes; the fixed probes then run
+// again and *fixed holds the results), run the probes again, or, for an
+// attach, see the attach options.
+func (p *plainRun) notReady(f *plainForm, plan *flows.Plan, rs []probes.Result, replacing *flows.Compute, fixed *[]probes.Result) (bool, error) {
 	var opts []plainOption
+	fixes := p.fixesOf(plan, rs)
+	if offered := offeredFixes(fixes); len(offered) > 0 {
+		text := "shows the fix (" + offered[0].ID + ") and applies it after a yes"
+		if len(offered) > 1 {
+			text = fmt.Sprintf("shows the %d fixes and applies them after a yes", len(offered))
+		}
+		opts = append(opts, plainOption{"f", text, func() (bool, error) {
+			after, _, err := p.applyFixes(plan, rs, fixes)
+			if err != nil {
+				return false, err
+			}
+			if l, ok := plan.FixedLogin(); ok {
+				f.useFixedLogin(l)
+				p.say("The fix installed a new login: the attach uses the key file %s.", l.KeyFile)
+			}
+			*fixed = after
+			return true, nil
+		}})
+	}
 	for _, r := range rs {
 		if k := f.faultKey(r.Field); r.Status == probes.Fail && k != "" {
 			opts = append(opts, plainOption{"e", "edits " + fieldNameFor(f.typ, r.Field), func() (bool, error) { return true, p.askField(f, k) }})

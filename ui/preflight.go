@@ -78,6 +78,7 @@ type (
 	preflightDoneMsg struct {
 		gen     int
 		results []probes.Result
+		fixes   []flows.Fix // what the results offer to fix
 	}
 )
 
@@ -95,10 +96,40 @@ func startPreflightCmd(ctx context.Context, r *run, be Backend, ws flows.Workspa
 				probe = be.ProbeReplace
 			}
 			rs := probe(ctx, ws, plan, func(e flows.Event) { r.put(ctx, probeEventMsg{gen: gen, ev: e}) })
-			r.put(ctx, preflightDoneMsg{gen: gen, results: rs})
+			r.put(ctx, preflightDoneMsg{gen: gen, results: rs, fixes: fixesFor(ctx, be, ws, plan, rs)})
 		}()
 		return wait()
 	}
+}
+
+// rerunAfterFixesCmd runs the probes the fixes touched again (flows
+// decides which), then the fixes the new results offer.
+func rerunAfterFixesCmd(ctx context.Context, r *run, be Backend, ws flows.Workspace, plan *flows.Plan, before []probes.Result, outs []flows.FixOutcome) tea.Cmd {
+	gen := r.gen
+	ctx = withHostKeyAsker(ctx, r.askHostKey(false))
+	wait := r.waitCmd()
+	return func() tea.Msg {
+		go func() {
+			defer close(r.msgs)
+			rs := be.RerunAfterFixes(ctx, ws, plan, before, outs, func(e flows.Event) { r.put(ctx, probeEventMsg{gen: gen, ev: e}) })
+			r.put(ctx, preflightDoneMsg{gen: gen, results: rs, fixes: fixesFor(ctx, be, ws, plan, rs)})
+		}()
+		return wait()
+	}
+}
+
+// fixesFor asks for the fixes of a finished run (none once it was
+// cancelled, or when nothing failed or warned).
+func fixesFor(ctx context.Context, be Backend, ws flows.Workspace, plan *flows.Plan, rs []probes.Result) []flows.Fix {
+	if ctx.Err() != nil || plan == nil {
+		return nil
+	}
+	for _, r := range rs {
+		if r.Status == probes.Fail || r.Status == probes.Warn {
+			return be.Fixes(ctx, ws, plan, rs)
+		}
+	}
+	return nil
 }
 
 type probeRow struct {
@@ -125,7 +156,11 @@ type preflightScreen struct {
 	results []probes.Result
 	// replace: the preflight of a reattach (no ws.name; a failure ends it).
 	replace bool
-	spin    spin
+	// fixes are what the last results offer to fix; outcomes are how the
+	// fixes applied since the last full run ended.
+	fixes    []flows.Fix
+	outcomes []flows.FixOutcome
+	spin     spin
 	scrollView
 }
 
@@ -150,7 +185,7 @@ func (s *preflightScreen) start(ws flows.Workspace, plan *flows.Plan, replace bo
 	s.gen++
 	r, ctx := newRun(s.ctx, s.gen)
 	s.run = r
-	s.running, s.results = true, nil
+	s.running, s.results, s.fixes, s.outcomes = true, nil, nil, nil
 	s.scroll.Top()
 	s.rows, s.index = nil, map[string]int{}
 	for _, id := range plan.ProbeIDs() {
@@ -161,6 +196,37 @@ func (s *preflightScreen) start(ws flows.Workspace, plan *flows.Plan, replace bo
 		s.rows = append(s.rows, probeRow{id: id, title: probes.Title(id)})
 	}
 	return tea.Batch(startPreflightCmd(ctx, r, s.be, ws, plan, replace), s.spin.start())
+}
+
+// Rerun runs again what the fixes touched, after they were applied: the
+// rows stay as they were until their probes start again.
+func (s *preflightScreen) Rerun(outs []flows.FixOutcome) tea.Cmd {
+	before := s.results
+	s.Cancel()
+	s.gen++
+	r, ctx := newRun(s.ctx, s.gen)
+	s.run = r
+	s.running, s.fixes = true, nil
+	s.outcomes = append(s.outcomes, outs...)
+	s.scroll.Top()
+	return tea.Batch(rerunAfterFixesCmd(ctx, r, s.be, s.ws, s.plan, before, outs), s.spin.start())
+}
+
+// Plan is the plan the preflight runs.
+func (s *preflightScreen) Plan() *flows.Plan { return s.plan }
+
+// offered are the fixes that may be applied (the caller's roles allow them).
+func (s *preflightScreen) offered() []flows.Fix {
+	if s.running {
+		return nil
+	}
+	var out []flows.Fix
+	for _, f := range s.fixes {
+		if f.Offered() {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // canProceed says whether enter leads on: a reattach only when no probe failed.
@@ -218,14 +284,18 @@ func (s *preflightScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.gen != s.gen {
 			return s, nil
 		}
-		s.running, s.results = false, msg.results
+		s.running, s.results, s.fixes = false, msg.results, msg.fixes
 		for _, r := range msg.results {
 			if i, ok := s.index[r.ID]; ok {
 				s.rows[i].running, s.rows[i].done, s.rows[i].res = false, true, r
 			}
 		}
 		s.spin.stop()
-		s.scroll.ShowLine(s.firstFailureLine(), s.page(), s.height)
+		if len(s.outcomes) > 0 {
+			s.scroll.Top() // how the fixes went, above the rerun
+		} else {
+			s.scroll.ShowLine(s.firstFailureLine(), s.page(), s.height)
+		}
 		return s, nil
 	case tea.KeyMsg:
 		return s, s.handleKey(msg)
@@ -292,6 +362,10 @@ func (s *preflightScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		if r, ok := s.fault(); ok {
 			return send(editFieldMsg{field: r.Field})
 		}
+	case key.Matches(msg, k.Fix) && len(s.offered()) > 0:
+		return send(fixOpenMsg{fixes: s.offered()[:1]})
+	case key.Matches(msg, k.FixAll) && len(s.offered()) > 0:
+		return send(fixOpenMsg{fixes: s.fixes, all: true})
 	case key.Matches(msg, k.Proceed) && s.canProceed():
 		return send(preflightContinueMsg{results: s.results})
 	default:
@@ -334,6 +408,14 @@ func (s *preflightScreen) ShortHelp() []key.Binding {
 	if s.canProceed() {
 		b = append(b, proceed)
 	}
+	if offered := s.offered(); len(offered) > 0 {
+		fix := k.Fix
+		fix.SetHelp("f", "fix: "+offered[0].ID)
+		b = append(b, fix)
+		if len(offered) > 1 {
+			b = append(b, k.FixAll)
+		}
+	}
 	if r, ok := s.fault(); ok {
 		edit := k.Edit
 		edit.SetHelp("e", "edit "+fieldNameFor(s.typ(), r.Field))
@@ -344,7 +426,7 @@ func (s *preflightScreen) ShortHelp() []key.Binding {
 
 func (s *preflightScreen) FullHelp() [][]key.Binding {
 	k := s.c.Keys
-	return [][]key.Binding{{k.Proceed, k.Edit, k.Rerun, k.Back}, scrollKeys(k)}
+	return [][]key.Binding{{k.Proceed, k.Fix, k.FixAll, k.Edit, k.Rerun, k.Back}, scrollKeys(k)}
 }
 
 // shortDuration prints a probe's time as ssh users read it.
@@ -360,14 +442,50 @@ func shortDuration(d time.Duration) string {
 
 // lines renders the checklist; View windows it.
 func (s *preflightScreen) lines() []string {
-	return checklistLines(s.c, s.rows, s.spin, s.width, s.typ(), true)
+	lines := fixOutcomeBlock(s.c, s.outcomes, s.width)
+	return append(lines, checklistLines(s.c, s.rows, s.spin, s.width, s.typ(), true, s.fixesByProbe())...)
+}
+
+// fixesByProbe are the fixes of the finished run by the probe they clear.
+func (s *preflightScreen) fixesByProbe() map[string]flows.Fix {
+	if s.running {
+		return nil
+	}
+	return fixMap(s.fixes)
+}
+
+// fixMap is one fix per probe, an offered one first.
+func fixMap(fixes []flows.Fix) map[string]flows.Fix {
+	m := map[string]flows.Fix{}
+	for _, f := range fixes {
+		if g, ok := m[f.Probe]; !ok || !g.Offered() && f.Offered() {
+			m[f.Probe] = f
+		}
+	}
+	return m
+}
+
+// fixOutcomeBlock says how the fixes applied since the run began ended,
+// above the checklist that runs their probes again.
+func fixOutcomeBlock(c *Common, outs []flows.FixOutcome, width int) []string {
+	if len(outs) == 0 {
+		return nil
+	}
+	st := c.Styles
+	lines := []string{st.Bold.Render("Fixes") + " (their probes, and those after them, run again below):"}
+	for _, o := range outs {
+		lines = append(lines, hang(outcomeGlyph(c, o.Status)+"  "+o.ID+": "+o.Summary, width, 8)...)
+		lines = append(lines, outcomeLines(c, o, width, 8)...)
+	}
+	return append(lines, "")
 }
 
 // checklistLines draws probe rows: a spinner per running probe, then glyph,
 // word, duration and detail; a failure or warning shows its detail and fix
 // under it, and an untrusted host key a danger box on top. editHints says
-// which field e edits (the preflight's).
-func checklistLines(c *Common, rows []probeRow, sp spin, width int, typ string, editHints bool) []string {
+// which field e edits (the preflight's). A probe with a fix says so: f
+// applies it; one not offered says what the caller lacks.
+func checklistLines(c *Common, rows []probeRow, sp spin, width int, typ string, editHints bool, fixes map[string]flows.Fix) []string {
 	st := c.Styles
 	var lines []string
 	for _, r := range rows {
@@ -407,6 +525,13 @@ func checklistLines(c *Common, rows []probeRow, sp spin, width int, typ string, 
 			lines = append(lines, wrapIndent(r.res.Detail, width, 8)...)
 			if r.res.Remedy != "" {
 				lines = append(lines, wrapIndent(st.Bold.Render("fix: ")+r.res.Remedy, width, 8)...)
+			}
+			if f, ok := fixes[r.res.ID]; ok {
+				if f.Offered() {
+					lines = append(lines, wrapIndent(st.Key.Render("f")+" fixes this: "+f.Summary+" ("+f.ID+"; nothing is sent before you confirm)", width, 8)...)
+				} else {
+					lines = append(lines, wrapIndent(st.Subtle.Render(f.ID+" is not offered: "+f.Needs), width, 8)...)
+				}
 			}
 			if editHints && r.res.Status == probes.Fail && editable(r.res.Field) {
 				lines = append(lines, wrapIndent(st.Subtle.Render("e edits "+fieldNameFor(typ, r.res.Field)), width, 8)...)
@@ -456,6 +581,9 @@ func (s *preflightScreen) summary() string {
 			return head + st.Bad(fmt.Sprintf("Not ready: %q stays attached as it is; fix what failed, then r runs the probes again.", name))
 		}
 		return head + st.Good("Ready to reattach: enter continues.")
+	}
+	if counts[probes.Fail] > 0 && len(s.offered()) > 0 {
+		return head + st.Bad("Not ready: f shows the fix and applies it once you confirm; or fix what failed yourself, then r runs the probes again.")
 	}
 	if counts[probes.Fail] > 0 {
 		return head + st.Bad("Not ready: fix what failed, then r runs the probes again.")

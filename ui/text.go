@@ -128,3 +128,19 @@ func wrapKeepIndent(l string, width int) []string {
 	}
 	return out
 }
+
+// hang wraps s to width with a hanging indent: the first line keeps s's
+// own leading spaces, the lines after it start indent cells in.
+func hang(s string, width, indent int) []string {
+	body := strings.TrimLeft(s, " ")
+	lead := len(s) - len(body)
+	lines := wrap(body, width-max(lead, indent))
+	for i := range lines {
+		pad := indent
+		if i == 0 {
+			pad = lead
+		}
+		lines[i] = strings.Repeat(" ", pad) + lines[i]
+	}
+	return lines
+}

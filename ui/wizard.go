@@ -27,6 +27,7 @@ const (
 	stepAttach
 	stepComputes // troubleshooting: the workspace's computes
 	stepDoctor   // troubleshooting: one compute examined
+	stepFix      // a fix of the preflight's or the doctor's, shown before it is sent
 )
 
 const stepCount = 8
@@ -43,7 +44,7 @@ func (s stepID) number() int {
 		return 4
 	case stepHostKey:
 		return 5
-	case stepPreflight:
+	case stepPreflight, stepFix:
 		return 6
 	case stepConfirm:
 		return 7
@@ -71,6 +72,8 @@ func (s stepID) name() string {
 		return "Computes"
 	case stepDoctor:
 		return "Doctor"
+	case stepFix:
+		return "Fix"
 	}
 	return "Attach"
 }
@@ -132,6 +135,7 @@ type Model struct {
 	attach      *attachScreen
 	computesScr *computesScreen
 	doctor      *doctorScreen
+	fixScr      *fixScreen
 }
 
 // New builds the wizard. It does no I/O: Init's Cmds do.
@@ -152,6 +156,7 @@ func New(ctx context.Context, o Options) *Model {
 	m.attach = newAttachScreen(c, ctx, o.Backend)
 	m.computesScr = newComputesScreen(c, ctx, o.Backend)
 	m.doctor = newDoctorScreen(c, ctx, o.Backend, o)
+	m.fixScr = newFixScreen(c, ctx, o.Backend)
 	m.setSize(80, 24)
 	if o.Start != nil && o.Workspace.Name != "" {
 		m.history = []stepID{stepWorkspace, stepTarget, stepResource}
@@ -220,12 +225,14 @@ func (m *Model) active() step {
 		return m.computesScr
 	case stepDoctor:
 		return m.doctor
+	case stepFix:
+		return m.fixScr
 	}
 	return m.workspace
 }
 
 func (m *Model) steps() []step {
-	return []step{m.workspace, m.target, m.explain, m.resource, m.form, m.hostkey, m.preflight, m.confirm, m.attach, m.computesScr, m.doctor}
+	return []step{m.workspace, m.target, m.explain, m.resource, m.form, m.hostkey, m.preflight, m.confirm, m.attach, m.computesScr, m.doctor, m.fixScr}
 }
 
 func (m *Model) goTo(s stepID) {
@@ -327,6 +334,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		o := msg.outcome
 		m.outcome = &o
 		return m.quit()
+	case fixOpenMsg:
+		m.fixScr.Open(msg)
+		m.goTo(stepFix)
+		return nil
+	case fixesAppliedMsg:
+		return m.fromFixes(msg)
 	case troubleshootMsg, computeChosenMsg, detachedMsg, reattachMsg, reattachDoneMsg, computesLoadedMsg:
 		return m.troubleshooting(msg)
 	}
@@ -443,6 +456,22 @@ func (m *Model) editField(msg editFieldMsg) tea.Cmd {
 	return nil
 }
 
+// fromFixes: back to the run the fixes came from, which runs the fixed
+// probes again. A fix that installed a new login (ssh.install-key) puts it
+// in the form, so that the attach sends it.
+func (m *Model) fromFixes(msg fixesAppliedMsg) tea.Cmd {
+	if m.step == stepFix {
+		m.back()
+	}
+	if msg.doctor {
+		return m.doctor.Rerun(msg.outcomes)
+	}
+	if l, ok := m.preflight.Plan().FixedLogin(); ok {
+		m.recheck = m.form.UseLogin(l)
+	}
+	return m.preflight.Rerun(msg.outcomes)
+}
+
 // fromConfirm: the attach (a reattach's only after a clean preflight).
 func (m *Model) fromConfirm(msg attachStartMsg) tea.Cmd {
 	m.goTo(stepAttach)
@@ -474,7 +503,11 @@ func (m *Model) troubleshooting(msg tea.Msg) tea.Cmd {
 		m.backTo(stepComputes)
 		return tea.Batch(m.computesScr.Load(m.ws, note), computesCmd(m.ctx, m.opts.Backend, m.ws))
 	case reattachMsg:
-		return m.startReattach(msg.compute)
+		cmd := m.startReattach(msg.compute)
+		if msg.login != nil && m.replacing != nil {
+			m.form.UseLogin(*msg.login)
+		}
+		return cmd
 	case reattachDoneMsg:
 		note := ""
 		if o := m.attach.Outcome(); o.Kind == OutcomeAttached {
@@ -552,7 +585,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 
 // requestQuit quits, first asking when that would lose what was typed.
 func (m *Model) requestQuit() tea.Cmd {
-	if m.doctor.Busy() || m.step == stepDoctor && m.doctor.Typing() {
+	if m.doctor.Busy() || m.fixScr.Busy() || m.step == stepDoctor && m.doctor.Typing() {
 		m.quitAsk = true
 		return nil
 	}
@@ -571,6 +604,11 @@ func (m *Model) quit() tea.Cmd {
 	m.resource.Stop()
 	m.preflight.Cancel()
 	m.doctor.Cancel()
+	if m.fixScr.Busy() && m.outcome == nil {
+		m.outcome = &Outcome{Kind: OutcomeQuit, Err: &flows.Error{Kind: flows.KindInterrupted,
+			Msg: "left while a fix was applied: " + m.fixScr.SentText()}}
+	}
+	m.fixScr.Cancel()
 	m.hostkey.answer(false)
 	m.cancel()
 	if m.outcome == nil {
@@ -656,6 +694,8 @@ func (m *Model) headerView() string {
 	switch {
 	case m.step == stepComputes:
 		where = "Troubleshoot: the computes"
+	case m.step == stepFix && m.fixScr.Doctor():
+		where = fmt.Sprintf("Troubleshoot: fix for the doctor of %q", m.doctor.comp.Name)
 	case m.step == stepDoctor || m.step == stepHostKey && m.replacing == nil && m.doctor.Running():
 		where = fmt.Sprintf("Troubleshoot: doctor of %q", m.doctor.comp.Name)
 	case m.replacing != nil:
@@ -692,6 +732,8 @@ func (m *Model) quitView(width int) string {
 	switch {
 	case m.doctor.Busy():
 		what = "The detach goes on in Azure; check it with amlattach list."
+	case m.fixScr.Busy():
+		what = m.fixScr.SentText()
 	case m.step == stepDoctor:
 		what = "What you typed is lost; nothing was changed."
 	case m.preflight.Running():

@@ -99,6 +99,8 @@ func (s *Server) armRoutes() []route {
 		mk(rg+netw+"/virtualNetworks/{}/subnets", apiNetwork, get(s.listSubnets)),
 		mk(rg+netw+"/virtualNetworks/{}/subnets/{}", apiNetwork, get(s.getSubnet)),
 	)
+	rts = append(rts, s.watcherRoutes(mk)...)
+	rts = append(rts, s.jobRoutes(mk)...)
 	rts = append(rts, s.runCommandRoutes(mk)...)
 	return append(rts, s.targetRoutes(mk)...)
 }
@@ -117,6 +119,10 @@ type armHandler struct{ s *Server }
 func (h armHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if host := requestHost(r); strings.HasSuffix(host, databricksDomain) {
 		h.s.serveDatabricks(w, r, host)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, mlDataPrefix) {
+		h.s.serveMLData(w, r)
 		return
 	}
 	h.s.serveARM(w, r)
@@ -200,6 +206,9 @@ func (s *Server) serveARMRequest(w http.ResponseWriter, r *http.Request) {
 		caps = caps[1:]
 	}
 	m.vars = caps
+	if !s.authorize(w, r, segs, m) {
+		return
+	}
 	h(w, r, m)
 }
 

@@ -273,7 +273,7 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request, m *match
 			continue
 		}
 		for _, ws := range g.Workspaces {
-			items = append(items, s.workspaces[key(m.sub.ID, g.Name, ws.Name)].json())
+			items = append(items, s.workspaceJSON(s.workspaces[key(m.sub.ID, g.Name, ws.Name)]))
 		}
 	}
 	s.mu.Unlock()
@@ -284,7 +284,7 @@ func (s *Server) getWorkspace(w http.ResponseWriter, _ *http.Request, m *match) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ws := s.workspace(w, m); ws != nil {
-		writeJSON(w, http.StatusOK, ws.json())
+		writeJSON(w, http.StatusOK, s.workspaceJSON(ws))
 	}
 }
 

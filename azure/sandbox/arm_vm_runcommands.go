@@ -76,13 +76,6 @@ func (st *runCommandStore) init() {
 	}
 }
 
-// forbidden answers 403 AuthorizationFailed for action at scope.
-func forbidden(w http.ResponseWriter, action, scope string) {
-	armError(w, http.StatusForbidden, "AuthorizationFailed", fmt.Sprintf(
-		"The client '00000000-0000-0000-0000-0000000000aa' with object id '00000000-0000-0000-0000-0000000000aa' does not have authorization to perform action '%s' over scope '%s' or the scope is invalid. If access was recently granted, please refresh your credentials.",
-		action, scope))
-}
-
 // runCommandBody is the part of a Run Command PUT the sandbox reads.
 type runCommandBody struct {
 	Location   string         `json:"location"`
@@ -99,8 +92,6 @@ type runCommandBody struct {
 		RunAsUser                       string `json:"runAsUser"`
 	} `json:"properties"`
 }
-
-func normLocation(l string) string { return strings.ToLower(strings.ReplaceAll(l, " ", "")) }
 
 func vmLocation(e *vmEntry) string {
 	if e.vm.Location != "" {

@@ -51,6 +51,7 @@ type Server struct {
 	sims []*simHost
 
 	faults faultCounters
+	jobs   jobTable // the workspaces' jobs (arm_jobs.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -62,7 +63,8 @@ type Server struct {
 	workspaces map[string]*wsState // by lower(sub/rg/ws)
 	ops        map[string]*operation
 	vmOps      map[string]*vmStartOp
-	runCmds    runCommandStore // the VMs' Run Commands (arm_vm_runcommands.go)
+	runCmds    runCommandStore      // the VMs' Run Commands (arm_vm_runcommands.go)
+	flowOps    map[string]*ipFlowOp // IP flow verify operations (arm_watcher.go), made on first use
 	opSeq      int
 }
 
@@ -279,6 +281,7 @@ func (s *Server) Close() error {
 			}
 			s.ln.Close() // in case Serve had not started yet
 		}
+		s.jobs.stop()
 		for _, h := range s.sims {
 			h.close()
 		}

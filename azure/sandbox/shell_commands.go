@@ -83,6 +83,11 @@ func (h *simHost) binary(name string) string {
 			return "/usr/bin/nvidia-smi"
 		}
 		return ""
+	case "python", "python3":
+		if sim.Python != "" {
+			return "/usr/bin/" + name
+		}
+		return ""
 	case "sudo", "cat", "id", "uname", "df", "whoami", "hostname", "echo", "true", "false", "test", "[",
 		"printf", "pwd", "env", "printenv", "sh", "bash", "dash", "which", "rm", "touch":
 		return "/usr/bin/" + name
@@ -202,9 +207,14 @@ func (s *shell) program(p *proc) int {
 	case "df":
 		return p.answer(h.df(args))
 	case "docker":
+		if code, ok := s.dockerContainers(args, p); ok {
+			return code
+		}
 		return p.answer(h.docker(s.user == "root", args))
 	case "apt-get", "systemctl", "visudo", "install", "mktemp", "cmp", "stat":
 		return s.admin(name, args, p)
+	case "python", "python3":
+		return p.answer(h.python(args))
 	default: // nvidia-smi
 		return p.answer(h.nvidiaSMI(args))
 	}

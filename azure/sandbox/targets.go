@@ -85,7 +85,10 @@ type Extension struct {
 	Name              string `yaml:"name" required:"true" check:"name"`
 	ExtensionType     string `yaml:"extensionType" required:"true"`
 	ProvisioningState string `yaml:"provisioningState" default:"Succeeded" oneof:"Succeeded|Creating|Updating|Deleting|Failed|Canceled"`
-	Line              int    `yaml:"-"`
+	// EnableTraining is the Azure ML extension's enableTraining setting
+	// (nil: true); without it command jobs fail.
+	EnableTraining *bool `yaml:"enableTraining"`
+	Line           int   `yaml:"-"`
 }
 
 // ConnectedCluster is an Azure Arc-connected Kubernetes cluster

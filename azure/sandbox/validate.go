@@ -102,6 +102,7 @@ func (d *decoder) validateGroup(s *Subscription, g *ResourceGroup, ips map[strin
 		d.validateImage(vm)
 		d.validateRules(vm.Name, "nsgRules", vm.NSGRules)
 		d.validateRules(vm.Name, "subnetNsgRules", vm.SubnetNSGRules)
+		d.validateAdminRules(vm)
 		if vm.SSH.Address != "" && vm.SSH.Sim != nil {
 			d.errorf(vm.SSH.Line, "VM %q: ssh has both address and sim; give one", vm.Name)
 		}

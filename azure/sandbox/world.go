@@ -17,6 +17,9 @@ type World struct {
 	// DefaultKubernetesVersions.
 	KubernetesVersions []string `yaml:"kubernetesVersions" check:"k8sversions"`
 	Faults             Faults   `yaml:"faults"`
+	// Environments are the job environments the workspaces know besides the
+	// curated ones (see jobenv.go), with the Docker image a job on them runs.
+	Environments []Environment `yaml:"environments"`
 	// Source names the file the world came from, for messages.
 	Source string `yaml:"-"`
 }
@@ -32,7 +35,12 @@ type Subscription struct {
 	// Permissions is what the caller may do in the subscription (nil:
 	// everything); a resource group's own replaces it there.
 	Permissions *Permissions `yaml:"permissions"`
-	Line        int          `yaml:"-"`
+	// NoNetworkWatcherIn lists the regions without a Network Watcher ("*":
+	// none anywhere, as when the subscription opted out of automatic
+	// creation); elsewhere each region of a VM has NetworkWatcher_<region>
+	// in NetworkWatcherRG (see arm_watcher.go).
+	NoNetworkWatcherIn []string `yaml:"noNetworkWatcherIn"`
+	Line               int      `yaml:"-"`
 }
 
 // ResourceGroup is a resource group with the resources the sandbox knows.
@@ -138,8 +146,11 @@ type VM struct {
 	NSGRules *[]NSGRule `yaml:"nsgRules"`
 	// SubnetNSGRules is the same for an NSG on the VM's subnet.
 	SubnetNSGRules *[]NSGRule `yaml:"subnetNsgRules"`
-	SSH            SSH        `yaml:"ssh"`
-	Line           int        `yaml:"-"`
+	// AdminRules are network manager security admin rules on the VM's
+	// virtual network: only IP flow verify sees them (see arm_watcher.go).
+	AdminRules []AdminRule `yaml:"adminRules"`
+	SSH        SSH         `yaml:"ssh"`
+	Line       int         `yaml:"-"`
 
 	// AgentNotReady: the VM agent does not report (Not Ready), so Run
 	// Commands fail with VMAgentStatusCommunicationError.
@@ -198,7 +209,10 @@ type Sim struct {
 	// DropAfterCommands makes the host close each SSH connection in the
 	// middle of its Nth command (0: never).
 	DropAfterCommands int `yaml:"dropAfterCommands" check:"nonneg"`
-	Line              int `yaml:"-"`
+	// Python is the python version a job's container answers (set on the
+	// containers of jobs, never from the world file).
+	Python string `yaml:"-"`
+	Line   int    `yaml:"-"`
 
 	// AptLocked: another process holds apt's and dpkg's locks (as
 	// unattended-upgrades does after boot), so apt-get update and install
@@ -237,6 +251,17 @@ type Faults struct {
 	// RunCommandSeconds is how long a Run Command stays in progress before
 	// the VM agent runs its script.
 	RunCommandSeconds float64 `yaml:"runCommandSeconds" check:"nonneg"`
+	// IPFlowVerifySeconds is how long a Network Watcher IP flow verify
+	// stays in progress before its verdict is given.
+	IPFlowVerifySeconds float64 `yaml:"ipFlowVerifySeconds" check:"nonneg"`
+	// JobStepSeconds is how long a job stays in each of NotStarted, Queued,
+	// Preparing (besides the preparation itself) and Finalizing.
+	JobStepSeconds float64 `yaml:"jobStepSeconds" default:"1" check:"nonneg"`
+	// JobStaysQueued names a compute whose jobs never leave Queued.
+	JobStaysQueued string `yaml:"jobStaysQueued"`
+	// JobNotResponding names a compute whose jobs end NotResponding once
+	// they run.
+	JobNotResponding string `yaml:"jobNotResponding"`
 
 	// The faults below make Resource Manager unreliable; see docs/world.md.
 	// Requests are numbered from 1 in the order they arrive.

@@ -359,7 +359,7 @@ Exit codes: 0 done; 1 a probe failed, nothing was sent; 2 bad input or usage;
 	pf.StringVar(&a.tenant, "tenant", "", "Microsoft Entra tenant ID to sign in to (default: the credential's own)")
 	pf.StringVar(&a.debug, "debug", "", "write a trace of requests and events to this file (secrets removed)")
 	pf.DurationVar(&a.timeout, "timeout", 15*time.Second, "timeout of every network step")
-	root.AddCommand(newAttachCmd(a), newProbeCmd(a), newBrowseCmd(a), newListCmd(a), newDetachCmd(a), newFixCmd(a), newDoctorCmd(a), newVersionCmd(a), newDemoCmd(a), newManCmd(), newSandboxCmd(a))
+	root.AddCommand(newAttachCmd(a), newProbeCmd(a), newBrowseCmd(a), newListCmd(a), newDetachCmd(a), newFixCmd(a), newJobCmd(a), newDoctorCmd(a), newVersionCmd(a), newDemoCmd(a), newManCmd(), newSandboxCmd(a))
 	for _, c := range root.Commands() {
 		switch c.Name() {
 		case "attach", "probe", "fix":

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -71,7 +72,7 @@ func runFix(a *app, p *flows.Plan, f *fixFlags) error {
 			if preflights == 1 {
 				fmt.Fprintf(a.out, "Preflight of %s %s as %q in workspace %s\n", typeLabel(p.Type), resourceLabel(p), p.Name, e.ws.Name)
 			} else {
-				fmt.Fprintln(a.out, "Preflight again, after the fixes")
+				fmt.Fprintln(a.out, "Preflight again, after the fixes (what they touched runs again)")
 			}
 		}
 		r.event(ev)
@@ -79,6 +80,11 @@ func runFix(a *app, p *flows.Plan, f *fixFlags) error {
 	opts := flows.FixOptions{Only: f.only, DryRun: f.dryRun, Confirm: func(fs []flows.Fix) (bool, error) { return a.confirmFixes(fs, f.yes) }}
 	rep, err := flows.ApplyFixes(a.ctx, e.deps, e.ws, p, opts, emit)
 	if rep != nil {
+		for _, oc := range rep.Fixes {
+			for _, l := range oc.Record() {
+				a.debugf("%s", l)
+			}
+		}
 		if ferr := a.printFixReport(rep); ferr != nil && err == nil {
 			err = ferr
 		}
@@ -121,15 +127,15 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(rep)
 	}
-	if len(rep.Offers) == 0 {
-		fmt.Fprintln(a.out, "No fix is offered for what the preflight found.")
-	}
+	var inPlace []string
 	for _, f := range rep.Fixes {
-		line := fmt.Sprintf("fix %s (%s): %s: %s", f.ID, f.Probe, f.Status, f.Summary)
-		if f.Error != "" {
-			line += ": " + f.Error
+		if f.Status == flows.FixUnchanged && f.Error == "" && len(f.Changed) == 0 {
+			inPlace = append(inPlace, fmt.Sprintf("%s (%s)", f.ID, f.Probe))
+			continue
 		}
-		fmt.Fprintln(a.out, line)
+		for _, l := range f.Record() {
+			fmt.Fprintln(a.out, l)
+		}
 		if f.Status == flows.FixPlanned {
 			// --dry-run: what the fix would change, and its whole script.
 			for _, o := range rep.Offers {
@@ -140,9 +146,16 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 				}
 			}
 		}
-		for _, c := range f.Changed {
-			fmt.Fprintln(a.out, "  changed: "+c.String())
-		}
+	}
+	switch {
+	case len(rep.Offers) > 0:
+	case rep.Before.OK:
+		fmt.Fprintln(a.out, "The preflight passes: nothing needed fixing.")
+	default:
+		fmt.Fprintln(a.out, "No fix is offered for what the preflight found.")
+	}
+	if len(inPlace) > 0 {
+		fmt.Fprintf(a.out, "Already in place, nothing sent: %s.\n", strings.Join(inPlace, ", "))
 	}
 	if rep.After == rep.Before {
 		fmt.Fprintln(a.out, "Nothing was changed.")

@@ -80,7 +80,7 @@ func TestFixDockerSetupStartsTheDaemon(t *testing.T) {
 	}
 
 	r = runCLI(t, nil, append([]string{"fix"}, append(args, "--dry-run", "--debug", filepath.Join(dir, "dry.log"))...)...)
-	if r.code != 1 || !strings.Contains(r.stdout, "fix host.docker-setup (host.docker): planned") ||
+	if r.code != 1 || !strings.Contains(r.stdout, "fix host.docker-setup (for host.docker): planned") ||
 		!strings.Contains(r.stdout, "    | user='azureuser'") || !strings.Contains(r.stdout, "    |   systemctl enable --now docker") ||
 		!strings.Contains(r.stdout, "permission: "+azure.ActionRunCommandWrite) {
 		t.Fatalf("--dry-run: want exit 1 and the whole script listed\n%s", r)
@@ -112,9 +112,12 @@ func TestFixDockerSetupStartsTheDaemon(t *testing.T) {
 	if p := probeOf(t, report(t, r).Probes, probes.IDHostDocker); r.code != 0 || p.Status != "pass" || p.Fix != nil {
 		t.Fatalf("a probe after the fix: %+v\n%s", p, r)
 	}
-	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes", "--only", flows.FixDockerSetup)...)...)
-	if rep := fixReport(t, r); r.code != 0 || len(rep.Fixes) != 0 || !rep.OK {
-		t.Fatalf("rerun: want exit 0 and no fix\n%s", r)
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes", "--only", flows.FixDockerSetup, "--debug", filepath.Join(dir, "again.log"))...)...)
+	if rep := fixReport(t, r); r.code != 0 || len(rep.Fixes) != 1 || rep.Fixes[0].Status != flows.FixUnchanged || len(rep.Fixes[0].Changed) != 0 || !rep.OK {
+		t.Fatalf("rerun: want exit 0 and host.docker-setup unchanged\n%s", r)
+	}
+	if strings.Contains(readTrace(t, filepath.Join(dir, "again.log")), "runCommands") {
+		t.Fatal("a fix in place already sent a Run Command")
 	}
 }
 

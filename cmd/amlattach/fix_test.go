@@ -113,13 +113,34 @@ func TestFixStartsTheStoppedDemoVMOnlyWithConsent(t *testing.T) {
 	if !strings.Contains(trace("yes.log"), "POST ") || !strings.Contains(trace("yes.log"), "/virtualMachines/stopped-vm/start?") {
 		t.Fatalf("the consented fix left no POST in the trace:\n%s", trace("yes.log"))
 	}
+	// The trace records the fix and its change, and the rerun kept what the
+	// fix did not touch; the password is nowhere.
+	yes := trace("yes.log")
+	if !strings.Contains(yes, "amlattach: fix vm.start (for arm.vm.running): applied: start the VM stopped-vm") ||
+		!strings.Contains(yes, "amlattach:   changed: VM /subscriptions/") || !strings.Contains(yes, "-> power state running") ||
+		!strings.Contains(yes, "probe ws.permission pass: kept from the run before") || strings.Contains(yes, "probe arm.vm.running pass: kept") {
+		t.Fatalf("the trace does not record the fix or the rerun:\n%s", yes)
+	}
+	if strings.Contains(yes+r.stdout+r.stderr, "Demo-Passw0rd!") {
+		t.Fatal("the password shows in the fix's output or trace")
+	}
 	if running() != "pass" {
 		t.Fatal("the VM does not run after the fix")
 	}
-	// A rerun with --only: nothing to fix, nothing sent.
-	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes", "--only", "vm.start")...)...)
-	if rep := fixReport(t, r); r.code != 0 || len(rep.Fixes) != 0 || !rep.OK {
-		t.Fatalf("rerun: want exit 0 and no fix\n%s", r)
+	// A rerun with --only: the fix is in place (unchanged), nothing sent.
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes", "--only", "vm.start", "--debug", filepath.Join(dir, "again.log"))...)...)
+	if rep := fixReport(t, r); r.code != 0 || len(rep.Fixes) != 1 || rep.Fixes[0].ID != flows.FixVMStart || rep.Fixes[0].Status != flows.FixUnchanged ||
+		!strings.Contains(rep.Fixes[0].Summary, "already in place") || !rep.OK || len(rep.Fixes[0].Changed) != 0 {
+		t.Fatalf("rerun: want exit 0 and vm.start unchanged\n%s", r)
+	}
+	if strings.Contains(trace("again.log"), "/start?") {
+		t.Fatal("a fix in place already was sent again")
+	}
+	// The same in text: one line for what is in place, and the verdict.
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "--yes")...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Already in place, nothing sent: vm.start (arm.vm.running), host.docker-setup (host.docker).") ||
+		!strings.Contains(r.stdout, "The preflight passes: nothing needed fixing.") || strings.Contains(r.stdout, "Fixes to apply") {
+		t.Fatalf("rerun (text): want the in-place line and the passing verdict\n%s", r)
 	}
 	if r := runCLI(t, nil, append([]string{"fix"}, append(args, "--only", "vm.stop")...)...); r.code != 2 || !strings.Contains(r.stderr, "--only") {
 		t.Fatalf("an unknown --only: want exit 2 naming --only\n%s", r)
@@ -150,5 +171,30 @@ func TestFixWithoutStartPermissionSendsNothing(t *testing.T) {
 	must(t, err)
 	if strings.Contains(string(b), "/start?") {
 		t.Fatal("a fix the caller's roles do not grant was sent")
+	}
+}
+
+// In text, the preflight after vm.start lists every probe in plan order:
+// those the fix touched with their new result, the others as before.
+func TestFixTextShowsWhatTheRerunKept(t *testing.T) {
+	args := fixDemo(t, nil)
+	r := runCLI(t, nil, append([]string{"fix"}, append(args, "--yes")...)...)
+	_, again, ok := strings.Cut(r.stdout, "Preflight again, after the fixes (what they touched runs again)\n")
+	if r.code != 0 || !ok {
+		t.Fatalf("want exit 0 and a second preflight\n%s", r)
+	}
+	lines := strings.Split(again, "\n")
+	if !strings.Contains(lines[0], "Workspace permissions") || !strings.HasSuffix(lines[0], "(as before: not touched by the fixes)") {
+		t.Fatalf("the first line of the rerun is not ws.permission kept: %q", lines[0])
+	}
+	running := -1
+	for i, l := range lines {
+		if strings.Contains(l, "VM is running") {
+			running = i
+		}
+	}
+	if running < 0 || !strings.Contains(lines[running], "✓ pass") || !strings.Contains(lines[running], "stopped-vm is running") ||
+		!strings.Contains(again, "SSH login                   logged in as azureuser") || !strings.Contains(again, "After the fixes: the preflight passes.") {
+		t.Fatalf("the rerun does not show the fixed probe and its dependents afresh:\n%s", again)
 	}
 }

@@ -109,8 +109,10 @@ func TestPermissionProbeBlocksAttachWithoutComputeWrite(t *testing.T) {
 	}
 }
 
-// Doctor checks listKeys too when it reads the stored secrets, and only
-// then.
+// Doctor needs listKeys only when it reads the stored secrets: without the
+// permission the sandbox refuses the listKeys (403 AuthorizationFailed, as
+// Azure does), doctor names the action and asks for the credentials (exit
+// 2); given a password, listKeys is neither sent nor checked.
 func TestPermissionProbeDoctorChecksListKeys(t *testing.T) {
 	base, dir := permissionRun(t, `permissions: {actions: ["*"], notActions: ["*/listKeys/action"]}`)
 	r := runCLI(t, nil, append([]string{"doctor", "old-vm", "-o", "json"}, base...)...)
@@ -118,9 +120,9 @@ func TestPermissionProbeDoctorChecksListKeys(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatalf("doctor -o json: %v\n%s", err, r)
 	}
-	p := probeOf(t, doc.Probes, probes.IDWsPermission)
-	if r.code != 1 || p.Status != "fail" || !strings.Contains(p.Detail, probes.ActionComputeListKeys) || strings.Contains(p.Detail, probes.ActionComputeWrite) {
-		t.Fatalf("doctor reading the stored secrets without listKeys: want ws.permission to fail on listKeys alone\n%+v\n%s", p, r)
+	if r.code != 2 || !strings.Contains(doc.KeysProblem, "AuthorizationFailed") || !strings.Contains(doc.KeysProblem, probes.ActionComputeListKeys) ||
+		strings.Contains(r.stdout+r.stderr, "Perm-Stored-Pw-1") {
+		t.Fatalf("doctor reading the stored secrets without listKeys: want the refusal named and exit 2\n%s", r)
 	}
 	r = runCLI(t, nil, append([]string{"doctor", "old-vm", "-o", "json", "--password-file", filepath.Join(dir, "pw")}, base...)...)
 	doc = flows.DoctorJSON{}
@@ -144,5 +146,37 @@ func TestPermissionExampleWorld(t *testing.T) {
 	}
 	if probeOf(t, rep.Probes, probes.IDSSHAuth).Status != "pass" {
 		t.Fatalf("the rest of the preflight should pass: only the permission is missing\n%s", r)
+	}
+}
+
+// Forced past a failed ws.permission, the attach is sent, and the sandbox
+// refuses it as Azure does (403 AuthorizationFailed naming the action, exit
+// 3); the workspace holds no new compute. Detaching and reading the stored
+// secrets are refused the same way where the roles deny them.
+func TestForcedAttachWithoutComputeWriteIsRefusedByAzure(t *testing.T) {
+	base, dir := permissionRun(t, `permissions: {actions: ["*"], notActions: ["Microsoft.MachineLearningServices/workspaces/computes/write", "Microsoft.MachineLearningServices/workspaces/computes/delete"]}`)
+	trace := filepath.Join(dir, "attach.log")
+	r := runCLI(t, nil, append([]string{"attach", "vm", "--yes", "--force", "--debug", trace, "--name", "new-vm", "--resource-id",
+		"/subscriptions/" + sub + "/resourceGroups/ml-rg/providers/Microsoft.Compute/virtualMachines/vm2",
+		"--username", "azureuser", "--password-file", filepath.Join(dir, "pw")}, base...)...)
+	out := r.stdout + r.stderr
+	if r.code != 3 || !strings.Contains(out, "AuthorizationFailed") || !strings.Contains(out, probes.ActionComputeWrite) {
+		t.Fatalf("forced attach without computes/write: want exit 3 with Azure's refusal naming the action\n%s", r)
+	}
+	data, err := os.ReadFile(trace)
+	must(t, err)
+	if !strings.Contains(string(data), "PUT https://") {
+		t.Fatalf("the forced attach was not sent, so the sandbox's refusal is untested:\n%s", data)
+	}
+	if strings.Contains(out, "Perm-Stored-Pw-1") || strings.Contains(string(data), "Perm-Stored-Pw-1") {
+		t.Fatal("the password shows in the output or the trace")
+	}
+	r = runCLI(t, nil, append([]string{"list", "-o", "json"}, base[:2]...)...)
+	if r.code != 0 || strings.Contains(r.stdout, "new-vm") || !strings.Contains(r.stdout, "old-vm") {
+		t.Fatalf("list after the refused attach\n%s", r)
+	}
+	r = runCLI(t, nil, append([]string{"detach", "old-vm", "--yes"}, base[:2]...)...)
+	if r.code != 3 || !strings.Contains(r.stdout+r.stderr, "Microsoft.MachineLearningServices/workspaces/computes/delete") {
+		t.Fatalf("detach without computes/delete: want exit 3 naming the action\n%s", r)
 	}
 }

@@ -41,6 +41,10 @@ func newProbePrinter(a *app) *probePrinter {
 func (p *probePrinter) event(e flows.Event) {
 	switch e.Kind {
 	case flows.ProbeFinished:
+		if e.Reused {
+			p.a.debugf("probe %s %s: kept from the run before (not run again)", e.Result.ID, e.Result.Status)
+			break
+		}
 		p.a.debugf("probe %s %s: %s", e.Result.ID, e.Result.Status, e.Result.Detail)
 	case flows.ProbeStarted:
 		p.a.debugf("probe %s started", e.Result.ID)
@@ -52,6 +56,10 @@ func (p *probePrinter) show(e flows.Event) {
 	switch e.Kind {
 	case flows.ProbeFinished:
 		if !p.a.json() {
+			if e.Reused {
+				writeKeptLine(p.a.out, e.Result)
+				break
+			}
 			writeProbeLine(p.a.out, e.Result)
 		}
 	case flows.FixProgress:
@@ -90,6 +98,12 @@ func writeProbeLine(w io.Writer, r probes.Result) {
 	if r.Remedy != "" && (r.Status == probes.Fail || r.Status == probes.Warn) {
 		fmt.Fprintf(w, "          fix: %s\n", r.Remedy)
 	}
+}
+
+// writeKeptLine is a probe a rerun after fixes did not run again: its
+// result stands from the first run, shown in one line.
+func writeKeptLine(w io.Writer, r probes.Result) {
+	fmt.Fprintf(w, "  %s  %-27s (as before: not touched by the fixes)\n", glyphs[r.Status], r.Title)
 }
 
 func shortDuration(d time.Duration) string {

@@ -46,7 +46,8 @@ func runWizard(a *app, cmd *cobra.Command, start *ui.Start, plain bool) error {
 		return err
 	}
 	be := flows.NewWizard(e.deps)
-	be.AddSecret = a.addSecrets // typed secrets and those doctor reads stay out of outputs and --debug logs
+	be.AddSecret = a.addSecrets                     // typed secrets and those doctor reads stay out of outputs and --debug logs
+	be.Trace = func(l string) { a.debugf("%s", l) } // what each fix changed
 	command := "amlattach"
 	if a.world != "" {
 		command += " --world " + flows.ShellQuote(a.world)

@@ -60,6 +60,7 @@ type Server struct {
 	Plain, Ubuntu, NoDaemon, NoDocker User
 	DockerVersion                     string // server version of the real dockerd, "" if dockerd was not started
 	DockerSocket                      string // the dockerd's unix socket on this host, "" if not started
+	sudoers                           string // the Ubuntu chroot's sudoers (Options.Sudo)
 }
 
 // Options select what Start runs besides sshd.
@@ -68,6 +69,11 @@ type Options struct {
 	// the Ubuntu user's chroot. If it cannot start, the test is skipped (or
 	// fails under AMLATTACH_REQUIRE_REAL=1).
 	Docker bool
+	// Sudo installs the host's real sudo in the Ubuntu user's chroot, with
+	// passwordless sudo for docker (see Server.SudoWantsPassword). Without
+	// sudo on this machine the test is skipped (or fails under
+	// AMLATTACH_REQUIRE_REAL=1).
+	Sudo bool
 }
 
 // Available reports whether a real sshd can be run here (root, sshd, busybox,
@@ -148,6 +154,11 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	if err := buildChroots(base); err != nil {
 		t.Fatalf("sshtest: chroot: %v", err)
+	}
+	if opts.Sudo {
+		if srv.sudoers, err = installSudo(base, &installer{done: map[string]string{}}); err != nil {
+			skipOrFatal(t, "sshtest: sudo: %v", err)
+		}
 	}
 
 	// Host key.

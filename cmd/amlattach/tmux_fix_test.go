@@ -1,0 +1,43 @@
+package main
+
+import "testing"
+
+// TestTmuxFixStoppedVM drives the real binary in a terminal through the
+// whole loop on the demo's stopped VM: the preflight fails on the VM's
+// power state and offers vm.start beside it; f shows the fix, enter applies
+// it against the sandbox's start operation, the fixed probe and those after
+// it run again and pass, and the attach succeeds.
+func TestTmuxFixStoppedVM(t *testing.T) {
+	needTmux(t)
+	bin := buildBinary(t)
+	s := startTmux(t, bin, "demo")
+	s.waitFor("Attach to this workspace?")
+	s.send("Enter")
+	s.waitFor("What do you want to attach?", "✓ available")
+	s.send("Enter")
+	s.waitFor("Which VM?")
+	s.send("/")
+	s.typeText("stopped")
+	s.waitFor("1 of 10")
+	s.send("Enter")
+	s.waitFor("How to reach the VM")
+	s.send("Enter")
+	s.waitFor("type the SSH password")
+	s.typeText("Demo-Passw0rd!")
+	s.send("Enter")
+	s.waitFor("✗ FAIL  VM is running", "f fixes this: start the VM stopped-vm", "f fix: vm.start")
+	s.send("f")
+	s.waitFor("Fix: start the VM stopped-vm", "permission: Microsoft.Compute/virtualMachines/start/action", "undo: az vm deallocate",
+		"Nothing has been sent yet.")
+	s.send("Enter")
+	// The VM runs now: its SSH host key is new, and the rerun asks about it.
+	s.waitFor("A new host key", "SHA256:")
+	s.send("y")
+	s.waitFor("✓ applied  vm.start", "state deallocated -> power state running", "✓ pass  VM is running", "✓ pass  SSH login", "Ready to attach")
+	s.send("Enter")
+	s.waitFor("administratorAccount.password: ********", "enter attaches")
+	s.send("Enter")
+	s.waitFor(`Attached: compute "stopped-vm" is Succeeded`)
+	s.send("Enter")
+	s.waitFor(`Attached "stopped-vm" to workspace contoso-ws`, "EXIT=0")
+}
