@@ -28,7 +28,7 @@ const runWorld = `subscriptions:
             ssh: {sim: {os: ubuntu 22.04, users: {azureuser: {password: pw}}}}
           - name: noagent
             publicIP: 20.8.0.2
-            agentNotReady: true
+            vmAgent: notReady
             ssh: {sim: {os: ubuntu 22.04, users: {azureuser: {password: pw}}}}
           - name: real
             publicIP: 20.8.0.3

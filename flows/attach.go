@@ -18,23 +18,30 @@ func ProbeVM(ctx context.Context, d Deps, ws azure.Workspace, p *VMPlan, emit Em
 
 // Target is the VM plan as a Plan of the common attach path.
 func (p *VMPlan) Target() *Plan {
-	t := &Plan{Type: "vm", Name: p.In.Name, ID: p.ID, ComputeType: "VirtualMachine", secrets: p.Secrets(), byName: p.byName}
+	t := &Plan{Type: "vm", Name: p.In.Name, ID: p.ID, ComputeType: "VirtualMachine", secrets: p.Secrets(), byName: p.byName, vm: p}
 	t.steps = func(d Deps, ws azure.Workspace, _ *Plan) ([]Step, func()) {
 		p.ID = t.ID // bound to the workspace when the VM was given by name
 		return VMSteps(d, ws, p)
 	}
-	creds := azure.VMCredentials{Username: p.In.Username, Password: p.In.Password}
-	t.Fields = append(t.Fields, [2]string{"sshPort", fmt.Sprint(p.In.SSHPort)}, [2]string{"administratorAccount.username", p.In.Username})
-	if p.Key != nil {
-		creds = azure.VMCredentials{Username: p.In.Username, PrivateKey: p.Key.Text}
-		t.Fields = append(t.Fields, [2]string{"administratorAccount.privateKeyData", "(contents of " + p.Key.Path + ", hidden)"})
-	} else {
-		t.Fields = append(t.Fields, [2]string{"administratorAccount.password", "********"})
-	}
+	t.Fields = p.fields()
+	// The login as it is when the request is sent: a fix may have changed it.
 	t.spec = func() azure.AttachSpec {
+		creds := azure.VMCredentials{Username: p.In.Username, Password: p.In.Password}
+		if p.Key != nil {
+			creds = azure.VMCredentials{Username: p.In.Username, PrivateKey: p.Key.Text}
+		}
 		return azure.VMSpec{ResourceID: t.ID.String(), SSHPort: p.In.SSHPort, Creds: creds}
 	}
 	return t
+}
+
+// fields are the attach request's settings as the confirmation shows them.
+func (p *VMPlan) fields() [][2]string {
+	f := [][2]string{{"sshPort", fmt.Sprint(p.In.SSHPort)}, {"administratorAccount.username", p.In.Username}}
+	if p.Key != nil {
+		return append(f, [2]string{"administratorAccount.privateKeyData", "(contents of " + p.Key.Path + ", hidden)"})
+	}
+	return append(f, [2]string{"administratorAccount.password", "********"})
 }
 
 // AttachOptions govern the attach after the preflight.

@@ -21,6 +21,17 @@ type Deps struct {
 	Timeout time.Duration // every network step; zero means 15 s
 	// AttachTimeout bounds the wait for an attach or detach to end; zero means 30 min.
 	AttachTimeout time.Duration
+	// AddSecret, when set, is told each secret a flow makes after the plan
+	// was built (the private key ssh.install-key generates), so that outputs
+	// and traces can be scrubbed of it.
+	AddSecret func(...string)
+}
+
+// secret hands secrets made during a flow to AddSecret.
+func (d Deps) secret(s ...string) {
+	if d.AddSecret != nil {
+		d.AddSecret(s...)
+	}
 }
 
 func (d Deps) dial() probes.DialFunc {

@@ -354,7 +354,10 @@ type FixReport struct {
 	Fixes  []FixOutcome `json:"fixes"`
 	After  *Report      `json:"after"`
 	OK     bool         `json:"ok"`
-	Offers []Fix        `json:"-"`
+	// Next is the command that attaches with what the fixes made (the key
+	// file of ssh.install-key); the CLI fills it in.
+	Next   string `json:"next,omitempty"`
+	Offers []Fix  `json:"-"`
 }
 
 // FixOptions choose and allow the fixes.

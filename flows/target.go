@@ -37,6 +37,9 @@ type Plan struct {
 	readsKeys bool
 	// fixedLogin is the login a fix installed (SetFixedLogin).
 	fixedLogin *FixedLogin
+	// vm is the VM plan behind a vm Plan (nil for the other types): a fix
+	// may change its login (ssh.install-key).
+	vm *VMPlan
 }
 
 // Secrets lists the plan's secret strings, so that outputs can be scrubbed

@@ -49,6 +49,9 @@ type VMPlan struct {
 	// byName: the VM was given by name; its Target binds the ID to the
 	// workspace's subscription and group.
 	byName bool
+	// address is the VM's public IP as the last preflight found it.
+	mu      sync.Mutex
+	address string
 }
 
 // Secrets lists the secret strings of the plan, so that outputs can be
@@ -232,6 +235,9 @@ func VMSteps(d Deps, ws azure.Workspace, p *VMPlan) ([]Step, func()) {
 			defer cancel()
 			r, addr := probes.VMPublicIP(c, net, st.vm)
 			st.address = addr
+			p.mu.Lock()
+			p.address = addr
+			p.mu.Unlock()
 			return r
 		}},
 		{ID: probes.IDNSGSSH, Needs: []string{probes.IDArmResource}, Follows: []string{probes.IDVMRunning}, Run: func(ctx context.Context) probes.Result {

@@ -320,15 +320,45 @@ func authFailure(addr string, login Login, err error, timeout time.Duration, tri
 		return failf(FieldKey, "add the public key to ~"+login.User+"/.ssh/authorized_keys on the VM (az vm user update -g <group> -n <vm> -u "+login.User+" --ssh-key-value "+login.Key.Path+".pub), or check the user name",
 			"key %s (%s %s) rejected for %s", login.Key.Path, keyKind(login.Key.Type), Fingerprint(login.Key.Signer.PublicKey()), who)
 	case login.Key != nil:
-		return failf(FieldKey, "attach with --password-file, or allow public keys on the VM (PubkeyAuthentication yes)", "%s does not accept public-key logins", addr)
+		return failf(FieldKey, "attach with --password-file, or allow public keys on the VM (PubkeyAuthentication yes)", "%s "+noPublicKeys, addr)
 	case len(login.Agent) > 0:
 		return failf(FieldKey, "give the key with --ssh-key, or a password with --password-file", "none of the %d ssh-agent keys is accepted for %s", len(login.Agent), who)
 	}
 	return failf(FieldPassword, "give a password (--password-file or AMLATTACH_SSH_PASSWORD) or a key (--ssh-key)", "login as %s failed: %v", who, err)
 }
 
+// noPublicKeys ends the detail of a server that refuses every key: a new
+// key would not help there (see KeyLoginHelps).
+const noPublicKeys = "does not accept public-key logins"
+
+// KeyLoginHelps reports whether an ssh.auth result is one that a key Azure
+// ML can use, installed for the user, would clear: a rejected password or
+// key, password logins turned off, or a login that works with a key Azure
+// ML cannot take (encrypted, or in the OpenSSH format). Not a host that
+// refuses all keys, nor a login that timed out.
+func KeyLoginHelps(r Result) bool {
+	switch {
+	case r.ID != "" && r.ID != IDSSHAuth:
+		return false
+	case r.Status == Warn:
+		return true
+	case r.Status != Fail:
+		return false
+	case strings.HasSuffix(r.Detail, noPublicKeys):
+		return false
+	}
+	return r.Field == FieldPassword || r.Field == FieldKey
+}
+
 func authPassed(addr string, login Login) Result {
 	r := passf("logged in as %s@%s with %s", login.User, addr, login.method())
+	if login.Key != nil && login.Key.Encrypted {
+		r.Status = Warn
+		r.Detail += "; the key is encrypted, and Azure ML stores a key without its passphrase, so it cannot use this one"
+		r.Remedy = "attach with an unencrypted copy (cp KEY KEY.azureml && ssh-keygen -p -N '' -m PEM -f KEY.azureml) or a password"
+		r.Remedy = strings.Replace(r.Remedy, "KEY", login.Key.Path, -1)
+		return r
+	}
 	if login.Key != nil && login.Key.Format == "OpenSSH" {
 		fix := "if the attach fails on the key, convert a copy to PEM: cp KEY KEY.pem && ssh-keygen -p -m PEM -f KEY.pem"
 		if login.Key.Type != ssh.KeyAlgoRSA {

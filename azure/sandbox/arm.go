@@ -99,6 +99,7 @@ func (s *Server) armRoutes() []route {
 		mk(rg+netw+"/virtualNetworks/{}/subnets", apiNetwork, get(s.listSubnets)),
 		mk(rg+netw+"/virtualNetworks/{}/subnets/{}", apiNetwork, get(s.getSubnet)),
 	)
+	rts = append(rts, s.vmExtensionRoutes(mk)...)
 	rts = append(rts, s.watcherRoutes(mk)...)
 	rts = append(rts, s.jobRoutes(mk)...)
 	rts = append(rts, s.runCommandRoutes(mk)...)

@@ -594,7 +594,7 @@ func (s *Server) attachOutcome(c *computeState) (*ProvisioningError, string) {
 	if ok, _ := nsgAllowsAML(vm.NSGRules, c.sshPort); !ok {
 		return unreachable, ""
 	}
-	if e.vm.SSH.Sim != nil && !simAccepts(e.vm, c.admin) {
+	if e.vm.SSH.Sim != nil && !simAccepts(e, c.admin) {
 		return &ProvisioningError{Code: "BadRequest", Message: fmt.Sprintf(
 			"Could not log in to the virtual machine over SSH as '%s': authentication failed. Check the user name and the password or private key.", c.admin.Username)}, vm.PublicIP
 	}
@@ -602,8 +602,9 @@ func (s *Server) attachOutcome(c *computeState) (*ProvisioningError, string) {
 }
 
 // simAccepts says whether a simulated host would let Azure ML log in.
-func simAccepts(vm *VM, a AdminAccount) bool {
-	u, ok := vm.SSH.Sim.Users[a.Username]
+func simAccepts(e *vmEntry, a AdminAccount) bool {
+	vm := e.vm
+	u, ok := e.simUser(a.Username)
 	if !ok {
 		return false
 	}

@@ -211,14 +211,10 @@ func (s *Server) instanceView(e *vmEntry) map[string]any {
 		if name != "" {
 			iv["osName"], iv["osVersion"] = name, version
 		}
-		agent := map[string]any{
-			"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Ready",
-			"message": "Guest Agent is running", "time": s.now().UTC().Format(time.RFC3339Nano),
-		}
-		if vm.AgentNotReady {
-			agent["code"], agent["level"], agent["displayStatus"], agent["message"] = "ProvisioningState/Unavailable", "Warning", "Not Ready", "VM Agent is unresponsive."
-		}
-		iv["vmAgent"] = map[string]any{"vmAgentVersion": "2.10.0.8", "statuses": []any{agent}}
+		iv["vmAgent"] = s.vmAgentView(e)
+	}
+	if exts := s.extensionViews(e); len(exts) > 0 {
+		iv["extensions"] = exts
 	}
 	return iv
 }

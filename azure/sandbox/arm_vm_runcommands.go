@@ -276,7 +276,7 @@ func (s *Server) advanceRunCommands() {
 // failed the deployment.
 func (s *Server) runAsAgent(rc *runCommand, at time.Time) map[string]any {
 	rc.lastModified = at
-	if rc.e.vm.AgentNotReady {
+	if strings.EqualFold(rc.e.vm.VMAgent, "notReady") {
 		rc.provisioning = "Failed"
 		return map[string]any{"code": "VMAgentStatusCommunicationError", "message": fmt.Sprintf(
 			"VM '%s' has not reported status for VM agent or extensions. Verify that the OS is up and healthy, the VM has a running VM agent, and that it can establish outbound connections to Azure storage.", rc.e.vm.Name)}

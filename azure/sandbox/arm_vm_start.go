@@ -78,6 +78,9 @@ func (s *Server) advanceVMOps() {
 
 // vmOperationStatus serves the Azure-AsyncOperation URL of a VM start.
 func (s *Server) vmOperationStatus(w http.ResponseWriter, r *http.Request, m *match) {
+	if s.serveExtensionOperation(w, m) {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advanceVMOps()

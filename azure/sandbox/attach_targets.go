@@ -456,7 +456,7 @@ func (s *Server) hdiOutcome(c *computeState) (*ProvisioningError, string) {
 		return badRequest("The address '%s' is not the SSH endpoint of the HDInsight cluster '%s'; use %s.", c.address, h.Name, endpoint), ""
 	case !h.SSHEndpoint, c.sshPort != 22 && c.sshPort != 23:
 		return &ProvisioningError{Code: "InternalServerError", Message: unreachableMsg}, ""
-	case h.SSH.Sim != nil && !simAccepts(e.vm, c.admin):
+	case h.SSH.Sim != nil && !simAccepts(e, c.admin):
 		return badRequest("Could not log in to the HDInsight cluster '%s' over SSH as '%s': authentication failed. Check the SSH user name and its password or private key.", h.Name, c.admin.Username), endpoint
 	}
 	return nil, endpoint

@@ -66,6 +66,8 @@ type Server struct {
 	runCmds    runCommandStore      // the VMs' Run Commands (arm_vm_runcommands.go)
 	flowOps    map[string]*ipFlowOp // IP flow verify operations (arm_watcher.go), made on first use
 	opSeq      int
+
+	exts vmExtensions // VM extensions and their operations (own lock)
 }
 
 // vmEntry is a world VM with where it lives, or the SSH side of an
@@ -79,6 +81,8 @@ type vmEntry struct {
 	hdi *HDInsightCluster
 	// power is the power state once a start changed it (see powerState).
 	power vmPower
+	// agent is what the VM agent changed on a simulated host (see simUser).
+	agent vmAgentState
 }
 
 func (e *vmEntry) id() string {

@@ -64,7 +64,7 @@ func (h *simHost) knownUser(name string) bool {
 	if name == "root" || name == h.e.vm.AdminUsername {
 		return true
 	}
-	_, ok := h.e.vm.SSH.Sim.Users[name]
+	_, ok := h.e.simUser(name)
 	return ok
 }
 

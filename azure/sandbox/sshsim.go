@@ -59,7 +59,7 @@ func startSimHost(e *vmEntry) (*simHost, error) {
 		ServerVersion: "SSH-2.0-" + sshdVersion(sim.OS),
 		MaxAuthTries:  6,
 		PublicKeyCallback: func(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-			if u, ok := sim.Users[c.User()]; ok && authorized(u, key) {
+			if u, ok := e.simUser(c.User()); ok && authorized(u, key) {
 				return &ssh.Permissions{}, nil
 			}
 			return nil, denied

@@ -150,11 +150,12 @@ type VM struct {
 	// virtual network: only IP flow verify sees them (see arm_watcher.go).
 	AdminRules []AdminRule `yaml:"adminRules"`
 	SSH        SSH         `yaml:"ssh"`
-	Line       int         `yaml:"-"`
-
-	// AgentNotReady: the VM agent does not report (Not Ready), so Run
-	// Commands fail with VMAgentStatusCommunicationError.
-	AgentNotReady bool `yaml:"agentNotReady"`
+	// VMAgent is the VM agent's state: notReady makes extensions and Run
+	// Commands fail as Azure fails them when the agent does not report.
+	VMAgent string `yaml:"vmAgent" default:"ready" oneof:"ready|notReady"`
+	// Extensions are the VM's extensions when the sandbox starts.
+	Extensions []VMExtensionSpec `yaml:"extensions"`
+	Line       int               `yaml:"-"`
 }
 
 // Image is a marketplace image reference, or a custom image by ID.
@@ -251,6 +252,9 @@ type Faults struct {
 	// RunCommandSeconds is how long a Run Command stays in progress before
 	// the VM agent runs its script.
 	RunCommandSeconds float64 `yaml:"runCommandSeconds" check:"nonneg"`
+	// VMExtensionSeconds is how long an extension PUT stays in progress
+	// before the VM agent has acted on it.
+	VMExtensionSeconds float64 `yaml:"vmExtensionSeconds" check:"nonneg"`
 	// IPFlowVerifySeconds is how long a Network Watcher IP flow verify
 	// stays in progress before its verdict is given.
 	IPFlowVerifySeconds float64 `yaml:"ipFlowVerifySeconds" check:"nonneg"`

@@ -103,7 +103,7 @@ func (a *app) setupUnread(needWorkspace bool) (*env, error) {
 	if err := a.openDebug(); err != nil {
 		return nil, err
 	}
-	e := &env{deps: flows.Deps{Timeout: a.timeout}}
+	e := &env{deps: flows.Deps{Timeout: a.timeout, AddSecret: a.addSecrets}}
 	if a.sandboxFile == "" {
 		a.sandboxFile = a.getenv("AMLATTACH_SANDBOX")
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"amlattach/flows"
 )
@@ -14,6 +15,9 @@ import (
 type fixFlags struct {
 	yes, dryRun bool
 	only        []string
+	// next, when set, is the command that attaches with what the fixes
+	// made ("" when they changed nothing the attach must be told).
+	next func() string
 }
 
 func (f *fixFlags) register(c *cobra.Command) {
@@ -34,9 +38,9 @@ grant is not sent, and counts here); 2 no consent or bad input; 3 Azure refused 
 		Args: cobra.NoArgs}
 	var f vmFlags
 	var ff fixFlags
-	vm := &cobra.Command{Use: "vm", Short: "Fix what the preflight of a VM finds (vm.start)", Args: cobra.NoArgs,
+	vm := &cobra.Command{Use: "vm", Short: "Fix what the preflight of a VM finds (vm.start, ssh.install-key)", Args: cobra.NoArgs,
 		Example: "  amlattach fix vm --resource-id /subscriptions/…/virtualMachines/dsvm1 --username azureuser --password-file pw.txt --dry-run",
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			in, err := f.input(a)
 			if err != nil {
 				return err
@@ -45,7 +49,9 @@ grant is not sent, and counts here); 2 no consent or bad input; 3 Azure refused 
 			if err != nil {
 				return err
 			}
-			return runFix(a, plan.Target(), &ff)
+			p := plan.Target()
+			ff.next = func() string { return attachWithKey(a, cmd, p.NewKeyFile()) }
+			return runFix(a, p, &ff)
 		}}
 	f.register(vm, false)
 	ff.register(vm)
@@ -79,6 +85,9 @@ func runFix(a *app, p *flows.Plan, f *fixFlags) error {
 	}
 	opts := flows.FixOptions{Only: f.only, DryRun: f.dryRun, Confirm: func(fs []flows.Fix) (bool, error) { return a.confirmFixes(fs, f.yes) }}
 	rep, err := flows.ApplyFixes(a.ctx, e.deps, e.ws, p, opts, emit)
+	if rep != nil && f.next != nil {
+		rep.Next = f.next()
+	}
 	if rep != nil {
 		for _, oc := range rep.Fixes {
 			for _, l := range oc.Record() {
@@ -166,5 +175,45 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 		verdict = "a probe still fails"
 	}
 	fmt.Fprintf(a.out, "After the fixes: %s.\n", verdict)
+	if rep.Next != "" {
+		fmt.Fprintf(a.out, "Attach with the new key:\n  %s\n", rep.Next)
+	}
 	return nil
+}
+
+// attachWithKey is the attach command for the VM the fix command names, with
+// the same flags except the fix's own and the old login, and --ssh-key
+// keyFile; "" when keyFile is.
+func attachWithKey(a *app, cmd *cobra.Command, keyFile string) string {
+	if keyFile == "" {
+		return ""
+	}
+	skip := map[string]bool{"yes": true, "dry-run": true, "only": true, "output": true, "debug": true,
+		"password-file": true, "ssh-key": true, "ssh-key-passphrase-file": true}
+	parts := []string{"amlattach", "attach", "vm"}
+	if a.getenv("AMLATTACH_SSH_PASSWORD") != "" {
+		// A password in the environment and a key are refused together.
+		parts = append([]string{"env", "-u", "AMLATTACH_SSH_PASSWORD"}, parts...)
+	}
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if skip[fl.Name] {
+			return
+		}
+		if fl.Value.Type() == "bool" {
+			if fl.Value.String() == "true" {
+				parts = append(parts, "--"+fl.Name)
+			} else {
+				parts = append(parts, "--"+fl.Name+"="+fl.Value.String())
+			}
+			return
+		}
+		vals := []string{fl.Value.String()}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			vals = sv.GetSlice()
+		}
+		for _, v := range vals {
+			parts = append(parts, "--"+fl.Name, flows.ShellQuote(v))
+		}
+	})
+	return strings.Join(append(parts, "--ssh-key", flows.ShellQuote(keyFile)), " ")
 }

@@ -294,7 +294,9 @@ func sshdConfig(base, port, hostKeyFile string) string {
 	w("PermitEmptyPasswords no")
 	w("KbdInteractiveAuthentication no")
 	w("PubkeyAuthentication yes")
-	w("AuthorizedKeysFile %s", filepath.Join(base, "keys", "%u"))
+	// Also the accounts' own ~/.ssh/authorized_keys (outside the chroots),
+	// where the sandbox, acting as the VM agent, installs keys.
+	w("AuthorizedKeysFile %s .ssh/authorized_keys", filepath.Join(base, "keys", "%u"))
 	w("StrictModes no")
 	w("PermitRootLogin no")
 	var names []string
