@@ -105,7 +105,8 @@ type Fix struct {
 	Summary string
 	// Changes are what will change, one line each, secrets masked.
 	Changes []string
-	// Permission is the RBAC action the change needs at Scope.
+	// Permission is the RBAC action the change needs at Scope (several,
+	// joined by ", ", when it needs more than one).
 	Permission string
 	Scope      string
 	Risk       string
@@ -209,10 +210,16 @@ func missingPermission(ctx context.Context, d Deps, scope, action string) string
 	c, cancel := d.withTimeout(ctx)
 	defer cancel()
 	perms, err := d.Azure.Permissions(c, scope)
-	if err != nil || probes.ActionAllowed(perms, action) {
+	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("needs %s at %s (e.g. the role %s); your roles there do not grant it", action, scope, roleFor(action))
+	// A fix that needs several actions lists them joined by ", ".
+	for _, a := range strings.Split(action, ", ") {
+		if !probes.ActionAllowed(perms, a) {
+			return fmt.Sprintf("needs %s at %s (e.g. the role %s); your roles there do not grant it", a, scope, roleFor(a))
+		}
+	}
+	return ""
 }
 
 // roleFor names a built-in role that grants action.
@@ -221,6 +228,9 @@ func roleFor(action string) string {
 	case action == azure.ActionVMStart:
 		return "Virtual Machine Contributor"
 	case strings.HasPrefix(strings.ToLower(action), "microsoft.network/"):
+		return "Network Contributor"
+	}
+	if strings.HasPrefix(action, "Microsoft.Network/") {
 		return "Network Contributor"
 	}
 	return "Contributor"

@@ -92,9 +92,10 @@ func (s *Server) armRoutes() []route {
 		rts = append(rts,
 			mk(sub+netw+"/"+t, apiNetwork, get(s.listNetwork(t))),
 			mk(rg+netw+"/"+t, apiNetwork, get(s.listNetwork(t))),
-			mk(rg+netw+"/"+t+"/{}", apiNetwork, get(s.getNetwork(t))),
+			mk(rg+netw+"/"+t+"/{}", apiNetwork, s.networkMethods(t)),
 		)
 	}
+	rts = append(rts, s.networkWriteRoutes(mk)...)
 	rts = append(rts,
 		mk(rg+netw+"/virtualNetworks/{}/subnets", apiNetwork, get(s.listSubnets)),
 		mk(rg+netw+"/virtualNetworks/{}/subnets/{}", apiNetwork, get(s.getSubnet)),

@@ -135,7 +135,11 @@ type VM struct {
 	// PublicIPAllocation is Static (a Standard SKU address, the default) or
 	// Dynamic (a Basic SKU address, released while the VM is deallocated).
 	PublicIPAllocation string `yaml:"publicIPAllocation" default:"Static" oneof:"Static|Dynamic"`
-	PrivateIP          string `yaml:"privateIP" check:"ip"`
+	// PublicIPSku is the public IP's SKU: Standard (the default), closed to
+	// inbound traffic unless an NSG on the NIC or subnet allows it, or Basic
+	// (the default with a Dynamic allocation), open unless an NSG denies.
+	PublicIPSku string `yaml:"publicIPSku" oneof:"Standard|Basic"`
+	PrivateIP   string `yaml:"privateIP" check:"ip"`
 	// AdminUsername defaults to the first sim user (by name), else azureuser.
 	AdminUsername string `yaml:"adminUsername"`
 	// DisablePasswordAuthentication is reported in osProfile.linuxConfiguration;
@@ -266,6 +270,13 @@ type Faults struct {
 	// JobNotResponding names a compute whose jobs end NotResponding once
 	// they run.
 	JobNotResponding string `yaml:"jobNotResponding"`
+	// NetworkWriteSeconds is how long a write to a network resource (a
+	// security rule, NSG, NIC or public IP PUT) stays Updating.
+	NetworkWriteSeconds float64 `yaml:"networkWriteSeconds" check:"nonneg"`
+	// ETagConflicts makes the first N network writes that carry If-Match
+	// find their resource changed by another client in the meantime (its
+	// etag moves, a tag says so), so that they are answered 412.
+	ETagConflicts int `yaml:"etagConflicts" check:"nonneg"`
 
 	// The faults below make Resource Manager unreliable; see docs/world.md.
 	// Requests are numbered from 1 in the order they arrive.
