@@ -129,10 +129,16 @@ func TestFixNSGAllowAMLSSHOnTheClosedNSGDemoVM(t *testing.T) {
 		}
 	}
 
-	// A second fix: nothing to fix, nothing sent.
+	// A second fix: nothing to fix (every fix in place), nothing sent.
 	r, trace = traceOf(t, dir, "again.log", append([]string{"fix"}, append(args, "-o", "json", "--yes")...)...)
-	if rep := fixReport(t, r); r.code != 0 || len(rep.Fixes) != 0 || !rep.OK || strings.Contains(trace, "PUT ") {
-		t.Fatalf("a second fix: want exit 0, no fix and no PUT\n%s", r)
+	rep = fixReport(t, r)
+	if r.code != 0 || len(rep.Fixes) == 0 || !rep.OK || strings.Contains(trace, "PUT ") {
+		t.Fatalf("a second fix: want exit 0, every fix in place and no PUT\n%s", r)
+	}
+	for _, f := range rep.Fixes {
+		if f.Status != flows.FixUnchanged || len(f.Changed) != 0 {
+			t.Fatalf("a second fix: %s is %s, want unchanged\n%s", f.ID, f.Status, r)
+		}
 	}
 	// The attach goes through: the sandbox decides it on the NSG as it is now.
 	r = runCLI(t, nil, append([]string{"attach"}, append(args, "--yes", "-o", "json")...)...)
