@@ -133,6 +133,10 @@ type Fix struct {
 	// safe way, or resources it does not create): why, in one line. The
 	// fix is then shown as advice, never offered or applied.
 	Advice string
+	// invalid is the input error that keeps the fix from being made (a user
+	// name that cannot go into a root script); Needs says it too. A run
+	// that selects such a fix ends as bad input (exit 2), nothing sent.
+	invalid error
 
 	// apply makes the change, reading before it writes; it returns what it
 	// changed (nothing when the fix was already in place: FixUnchanged).
@@ -453,6 +457,7 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 	out := &FixReport{Before: before, After: before, Fixes: []FixOutcome{}, Offers: offers}
 	inPlace := FixesInPlace(p, rs, o.Only)
 	var chosen []Fix
+	var invalid error
 	for _, f := range offers {
 		if len(o.Only) > 0 && !slices.Contains(o.Only, f.ID) {
 			continue
@@ -464,9 +469,15 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 		if !f.Offered() {
 			out.Fixes = append(out.Fixes, FixOutcome{ID: f.ID, Probe: f.Probe, Status: FixRefused, Summary: f.Summary,
 				Error: "not sent: " + f.Needs})
+			if invalid == nil {
+				invalid = f.invalid
+			}
 			continue
 		}
 		chosen = append(chosen, f)
+	}
+	if invalid != nil {
+		return out, invalid
 	}
 	if o.DryRun || len(chosen) == 0 {
 		for _, f := range chosen {

@@ -104,6 +104,7 @@ func (s *Server) armRoutes() []route {
 	rts = append(rts, s.watcherRoutes(mk)...)
 	rts = append(rts, s.jobRoutes(mk)...)
 	rts = append(rts, s.fixRoutes(mk)...)
+	rts = append(rts, s.runCommandRoutes(mk)...)
 	return append(rts, s.targetRoutes(mk)...)
 }
 

@@ -67,6 +67,7 @@ type Server struct {
 	flowOps    map[string]*ipFlowOp    // IP flow verify operations (arm_watcher.go), made on first use
 	provRegs   map[string]*providerReg // registrations asked for, by lower(sub/namespace)
 	installs   map[string]*extInstall  // extensions created with a PUT, by lower(cluster ID/name)
+	runCmds    runCommandStore         // the VMs' Run Commands (arm_vm_runcommands.go)
 	opSeq      int
 
 	exts vmExtensions // VM extensions and their operations (own lock)

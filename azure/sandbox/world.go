@@ -154,8 +154,8 @@ type VM struct {
 	// virtual network: only IP flow verify sees them (see arm_watcher.go).
 	AdminRules []AdminRule `yaml:"adminRules"`
 	SSH        SSH         `yaml:"ssh"`
-	// VMAgent is the VM agent's state: notReady makes extensions fail as
-	// Azure fails them when the agent does not report.
+	// VMAgent is the VM agent's state: notReady makes extensions and Run
+	// Commands fail as Azure fails them when the agent does not report.
 	VMAgent string `yaml:"vmAgent" default:"ready" oneof:"ready|notReady"`
 	// Extensions are the VM's extensions when the sandbox starts.
 	Extensions []VMExtensionSpec `yaml:"extensions"`
@@ -218,6 +218,11 @@ type Sim struct {
 	// containers of jobs, never from the world file).
 	Python string `yaml:"-"`
 	Line   int    `yaml:"-"`
+
+	// AptLocked: another process holds apt's and dpkg's locks (as
+	// unattended-upgrades does after boot), so apt-get update and install
+	// fail with exit status 100.
+	AptLocked bool `yaml:"aptLocked"`
 }
 
 // SimUser is a login on a simulated host.
@@ -248,6 +253,9 @@ type Faults struct {
 	// VMStartSeconds is how long a VM start stays in progress (the VM
 	// "starting") before the VM runs.
 	VMStartSeconds float64 `yaml:"vmStartSeconds" check:"nonneg"`
+	// RunCommandSeconds is how long a Run Command stays in progress before
+	// the VM agent runs its script.
+	RunCommandSeconds float64 `yaml:"runCommandSeconds" check:"nonneg"`
 	// VMExtensionSeconds is how long an extension PUT stays in progress
 	// before the VM agent has acted on it.
 	VMExtensionSeconds float64 `yaml:"vmExtensionSeconds" check:"nonneg"`

@@ -33,13 +33,6 @@ func k8sDemo(t *testing.T, change func(*sandbox.World)) func(name string) string
 	return func(name string) string { return filepath.Join(dir, name) }
 }
 
-func readTrace(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	must(t, err)
-	return string(b)
-}
-
 // The demo's AKS cluster without the Azure ML extension: probe offers
 // k8s.extension with its permission and undo; without consent and with
 // --dry-run nothing is sent; with --yes the extension is installed through

@@ -129,7 +129,7 @@ func TestFixNSGAllowAMLSSHOnTheClosedNSGDemoVM(t *testing.T) {
 		}
 	}
 
-	// A second fix: nothing to fix, nothing sent.
+	// A second fix: nothing to fix (every fix in place), nothing sent.
 	r, trace = traceOf(t, dir, "again.log", append([]string{"fix"}, append(args, "-o", "json", "--yes")...)...)
 	rep2 := fixReport(t, r)
 	for _, f := range rep2.Fixes {
