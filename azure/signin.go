@@ -211,8 +211,8 @@ func NewSignInCredential(cfg SignInConfig) (*SignInCredential, error) {
 	c := &SignInCredential{cfg: cfg, cache: CacheNone}
 	if cfg.Store != nil {
 		k, err := cfg.Store.Load()
-		if err != nil {
-			return nil, err
+		if err != nil && cfg.Notice != nil {
+			cfg.Notice("the kept sign-in cannot be read (" + err.Error() + "); signing in afresh")
 		}
 		if k != nil && k.Method == cfg.Method && sameAuthority(k.Record.Authority, cfg.AuthorityHost) &&
 			(cfg.Tenant == "" || strings.EqualFold(cfg.Tenant, k.Record.TenantID)) {
@@ -421,8 +421,12 @@ func Status(ctx context.Context, cfg SignInConfig) (SignInStatus, error) {
 	}
 	st.File = cfg.Store.Path()
 	k, err := cfg.Store.Load()
-	if err != nil || k == nil {
-		return st, err
+	if err != nil {
+		st.Problem = "the kept sign-in cannot be read: " + err.Error()
+		return st, nil
+	}
+	if k == nil {
+		return st, nil
 	}
 	st.Account, st.Tenant, st.Method, st.Authority, st.Cache = k.Record.Username, k.Record.TenantID, k.Method, k.Record.Authority, k.Cache
 	if !sameAuthority(k.Record.Authority, cfg.AuthorityHost) {
@@ -467,7 +471,9 @@ func SignInProblem(err error) Problem {
 	if errors.As(err, &req) {
 		return Problem{Code: "interaction_required", Msg: "the kept sign-in no longer works without you (its refresh token expired or was revoked)", Fix: "sign in again: amlattach auth login"}
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	// MSAL bounds the wait for a device code by the code's expiry; azidentity
+	// keeps only the text of that error.
+	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "DeviceCodeCredential: context deadline exceeded") {
 		return Problem{Code: "expired_token", Msg: "the device code expired before the sign-in was completed", Fix: "run the command again and complete the sign-in within the time the code is valid"}
 	}
 	code, desc := oauthError(err)
