@@ -42,6 +42,7 @@ type match struct {
 	rg   *ResourceGroup
 	vars []string // the captures after the subscription and resource group
 	api  string
+	tid  string // the token's tenant when the world requires sign-in, else ""
 }
 
 func (s *Server) armRoutes() []route {
@@ -66,6 +67,7 @@ func (s *Server) armRoutes() []route {
 	rts := append(s.permissionRoutes(mk),
 		mk("subscriptions", apiSubscriptions, get(s.listSubscriptions)),
 		mk(sub, apiSubscriptions, get(s.getSubscription)),
+		mk("tenants", apiSubscriptions, get(s.listTenants)),
 		mk(sub+"/resourcegroups", apiResources, get(s.listResourceGroups)),
 		mk(sub+"/providers/{}", apiResources, get(s.getProvider)),
 		mk(rg, apiResources, get(s.getResourceGroup)),
@@ -209,6 +211,9 @@ func (s *Server) serveARMRequest(w http.ResponseWriter, r *http.Request) {
 		caps = caps[1:]
 	}
 	m.vars = caps
+	if m.tid, ok = s.checkARMToken(w, strings.TrimSpace(token), m.sub); !ok {
+		return
+	}
 	if !s.authorize(w, r, segs, m) {
 		return
 	}
@@ -425,13 +430,13 @@ func (s *Server) writeListing(w http.ResponseWriter, r *http.Request, l listing)
 
 const tenantID = "00000000-0000-0000-0000-0000000000a1"
 
-func subscriptionJSON(sub *Subscription) map[string]any {
+func (s *Server) subscriptionJSON(sub *Subscription) map[string]any {
 	return map[string]any{
 		"id":                  "/subscriptions/" + sub.ID,
 		"subscriptionId":      sub.ID,
 		"displayName":         sub.Name,
 		"state":               "Enabled",
-		"tenantId":            tenantID,
+		"tenantId":            s.subTenant(sub),
 		"authorizationSource": "RoleBased",
 		"managedByTenants":    []any{},
 		"tags":                map[string]any{},
@@ -441,13 +446,20 @@ func subscriptionJSON(sub *Subscription) map[string]any {
 	}
 }
 
-func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request, _ *match) {
-	subs := s.world.Subscriptions
-	s.writeListing(w, r, indexedListing(len(subs), func(i int) any { return subscriptionJSON(&subs[i]) }))
+// listSubscriptions lists the world's subscriptions; with sign-in
+// required, those of the token's tenant only, as Resource Manager does.
+func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request, m *match) {
+	var subs []*Subscription
+	for i := range s.world.Subscriptions {
+		if sub := &s.world.Subscriptions[i]; m.tid == "" || strings.EqualFold(s.subTenant(sub), m.tid) {
+			subs = append(subs, sub)
+		}
+	}
+	s.writeListing(w, r, indexedListing(len(subs), func(i int) any { return s.subscriptionJSON(subs[i]) }))
 }
 
 func (s *Server) getSubscription(w http.ResponseWriter, _ *http.Request, m *match) {
-	writeJSON(w, http.StatusOK, subscriptionJSON(m.sub))
+	writeJSON(w, http.StatusOK, s.subscriptionJSON(m.sub))
 }
 
 func rgJSON(sub *Subscription, g *ResourceGroup) map[string]any {

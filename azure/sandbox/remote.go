@@ -38,6 +38,11 @@ type ConnInfo struct {
 	World string `json:"world"`
 	// Workspaces are the world's workspaces, for picking one.
 	Workspaces []WorkspaceRef `json:"workspaces"`
+	// EntraEndpoint is the simulated Entra ID (reached through the dial
+	// port like Resource Manager), and SignInRequired says whether
+	// Resource Manager takes only its tokens.
+	EntraEndpoint  string `json:"entraEndpoint,omitempty"`
+	SignInRequired bool   `json:"signInRequired,omitempty"`
 }
 
 // ServeDial accepts connections on ln, one dial request each: a line
@@ -150,6 +155,9 @@ func (s *Server) Info(dialAddr, world string) ConnInfo {
 		DialAddr:    dialAddr,
 		World:       world,
 		Workspaces:  s.world.Workspaces(),
+
+		EntraEndpoint:  s.EntraEndpoint(),
+		SignInRequired: s.SignInRequired(),
 	}
 }
 
@@ -213,6 +221,14 @@ func (r *Remote) HTTPClient() *http.Client { return r.client }
 func (r *Remote) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	return r.dialer("tcp")(ctx, network, addr)
 }
+
+// EntraEndpoint is the simulated Entra ID's authority host ("" from a
+// server older than the sign-in).
+func (r *Remote) EntraEndpoint() string { return r.info.EntraEndpoint }
+
+// SignInRequired reports whether Resource Manager takes only tokens of
+// the simulated Entra ID.
+func (r *Remote) SignInRequired() bool { return r.info.SignInRequired }
 
 // Workspaces are the world's workspaces.
 func (r *Remote) Workspaces() []WorkspaceRef { return r.info.Workspaces }

@@ -53,6 +53,7 @@ type Server struct {
 
 	faults faultCounters
 	jobs   jobTable // the workspaces' jobs (arm_jobs.go)
+	entra  *entra   // the simulated Entra ID (entra.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -172,6 +173,10 @@ func Start(w *World) (*Server, error) {
 	}
 	s.pool = pool
 	s.certDER = cert.Certificate[0]
+	if err := s.startEntra(cert); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.client = &http.Client{Transport: &http.Transport{
 		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		DialContext:         s.dialHTTP,
@@ -291,6 +296,7 @@ func (s *Server) Close() error {
 			}
 			s.ln.Close() // in case Serve had not started yet
 		}
+		s.entra.close()
 		s.jobs.stop()
 		for _, h := range s.sims {
 			h.close()

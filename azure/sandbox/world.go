@@ -20,6 +20,9 @@ type World struct {
 	// Environments are the job environments the workspaces know besides the
 	// curated ones (see jobenv.go), with the Docker image a job on them runs.
 	Environments []Environment `yaml:"environments"`
+	// SignIn is the simulated Microsoft Entra ID: the account, its tenants,
+	// and whether Resource Manager requires its tokens (see entra.go).
+	SignIn *SignIn `yaml:"signIn"`
 	// Source names the file the world came from, for messages.
 	Source string `yaml:"-"`
 }
@@ -40,7 +43,10 @@ type Subscription struct {
 	// creation); elsewhere each region of a VM has NetworkWatcher_<region>
 	// in NetworkWatcherRG (see arm_watcher.go).
 	NoNetworkWatcherIn []string `yaml:"noNetworkWatcherIn"`
-	Line               int      `yaml:"-"`
+	// TenantID is the Entra tenant the subscription belongs to; "" means
+	// the account's home tenant (the first of signIn.tenants).
+	TenantID string `yaml:"tenantId"`
+	Line     int    `yaml:"-"`
 }
 
 // ResourceGroup is a resource group with the resources the sandbox knows.
@@ -303,6 +309,22 @@ type Faults struct {
 	// PollFailures makes the first N polls of each attach or detach
 	// operation answer 500.
 	PollFailures int `yaml:"pollFailures" check:"nonneg"`
+
+	// The sign-in faults shape the simulated Entra ID (entra.go).
+
+	// SignInApproveSeconds is how long a device code waits
+	// (authorization_pending) before the simulated user approves it.
+	SignInApproveSeconds float64 `yaml:"signInApproveSeconds" default:"3" check:"nonneg"`
+	// SignInDeclined makes the simulated user decline every device code
+	// and browser sign-in.
+	SignInDeclined bool `yaml:"signInDeclined"`
+	// DeviceCodeSeconds is how long a device code stays valid.
+	DeviceCodeSeconds float64 `yaml:"deviceCodeSeconds" default:"900" check:"nonneg"`
+	// AccessTokenSeconds is the lifetime of the access tokens the sandbox
+	// issues; under five minutes, MSAL refreshes on every token request.
+	AccessTokenSeconds int `yaml:"accessTokenSeconds" default:"3600" check:"positive"`
+	// RefreshTokenSeconds is the lifetime of its refresh tokens.
+	RefreshTokenSeconds int `yaml:"refreshTokenSeconds" default:"7776000" check:"positive"`
 
 	// Lenient brings back answers kinder than Azure's, for a test that
 	// needs one; by default the sandbox answers as Azure does.

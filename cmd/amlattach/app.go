@@ -72,6 +72,8 @@ type sandboxConn interface {
 	Endpoint() string
 	HTTPClient() *http.Client
 	Dial(ctx context.Context, network, addr string) (net.Conn, error)
+	EntraEndpoint() string
+	SignInRequired() bool
 }
 
 // sharedSandbox, when set (by tests), is used instead of starting a sandbox
@@ -111,41 +113,16 @@ func (a *app) setupUnread(needWorkspace bool) (*env, error) {
 		return nil, &flows.Error{Kind: flows.KindInput, Field: "--sandbox", Msg: "both --world and a shared sandbox (--sandbox or AMLATTACH_SANDBOX) were given", Fix: "use one: --world starts a sandbox for this command, --sandbox uses one started by amlattach sandbox serve"}
 	}
 	if a.world != "" || a.sandboxFile != "" {
-		var sb sandboxConn
-		var refs []sandbox.WorkspaceRef
-		var err error
-		if a.sandboxFile != "" {
-			ci, rerr := sandbox.ReadConnInfo(expandHome(a.sandboxFile))
-			if rerr != nil {
-				return nil, &flows.Error{Kind: flows.KindInput, Field: "--sandbox", Msg: rerr.Error(), Fix: "give the connection file amlattach sandbox serve printed", Err: rerr}
-			}
-			rem, rerr := sandbox.NewRemote(ci)
-			if rerr != nil {
-				return nil, &flows.Error{Kind: flows.KindInput, Field: "--sandbox", Msg: rerr.Error(), Fix: "start the sandbox again and use its new connection file", Err: rerr}
-			}
-			sb, refs = rem, rem.Workspaces()
-		} else {
-			var w *sandbox.World
-			if a.world == "demo" {
-				w = sandbox.DemoWorld()
-			} else {
-				w, err = sandbox.LoadWorldFile(a.world)
-				if err != nil {
-					return nil, &flows.Error{Kind: flows.KindInput, Field: "--world", Msg: err.Error(), Fix: "fix the world file (see docs/world.md)", Err: err}
-				}
-			}
-			srv := sharedSandbox
-			if srv == nil {
-				srv, err = sandbox.Start(w)
-				if err != nil {
-					return nil, fmt.Errorf("start the sandbox: %w", err)
-				}
-				a.closers = append(a.closers, func() { srv.Close() })
-			}
-			sb, refs = srv, w.Workspaces()
+		sb, refs, err := a.openSandbox()
+		if err != nil {
+			return nil, err
 		}
 		e.sandbox = sb
-		e.deps.Azure = azure.New(azure.StaticCredential{}, azure.Options{
+		cred, err := a.sandboxCredential(sb)
+		if err != nil {
+			return nil, err
+		}
+		e.deps.Azure = azure.New(cred, azure.Options{
 			Endpoint: sb.Endpoint(), HTTPClient: sb.HTTPClient(), PollInterval: 200 * time.Millisecond,
 			// MaxRetryDelay lets a Retry-After of a second or two be honoured.
 			Retry: &policy.RetryOptions{MaxRetries: 2, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
@@ -179,9 +156,9 @@ func (a *app) setupUnread(needWorkspace bool) (*env, error) {
 		if !slices.Contains(azure.AuthMethods, a.auth) {
 			return nil, &flows.Error{Kind: flows.KindInput, Field: "--auth", Msg: fmt.Sprintf("%q is not an authentication method", a.auth), Fix: "use one of " + strings.Join(azure.AuthMethods, ", ")}
 		}
-		cred, err := azure.NewCredential(a.auth, a.tenant, func(m string) { fmt.Fprintln(a.errw, m) })
+		cred, err := a.azureCredential()
 		if err != nil {
-			return nil, &flows.Error{Kind: flows.KindCredential, Msg: "no usable Azure credential: " + err.Error(), Fix: credentialFix(a.auth), Err: err}
+			return nil, err
 		}
 		e.deps.Azure = azure.New(cred, azure.Options{UserAgent: "amlattach/" + version})
 		if a.debugW != nil {
@@ -201,6 +178,42 @@ func (a *app) setupUnread(needWorkspace bool) (*env, error) {
 		e.ws, e.sources = ws, src
 	}
 	return e, nil
+}
+
+// openSandbox starts the sandbox of --world, or connects to the one of
+// --sandbox, and lists its workspaces.
+func (a *app) openSandbox() (sandboxConn, []sandbox.WorkspaceRef, error) {
+	if a.sandboxFile != "" {
+		ci, err := sandbox.ReadConnInfo(expandHome(a.sandboxFile))
+		if err != nil {
+			return nil, nil, &flows.Error{Kind: flows.KindInput, Field: "--sandbox", Msg: err.Error(), Fix: "give the connection file amlattach sandbox serve printed", Err: err}
+		}
+		rem, err := sandbox.NewRemote(ci)
+		if err != nil {
+			return nil, nil, &flows.Error{Kind: flows.KindInput, Field: "--sandbox", Msg: err.Error(), Fix: "start the sandbox again and use its new connection file", Err: err}
+		}
+		return rem, rem.Workspaces(), nil
+	}
+	var w *sandbox.World
+	if a.world == "demo" {
+		w = sandbox.DemoWorld()
+	} else {
+		var err error
+		w, err = sandbox.LoadWorldFile(a.world)
+		if err != nil {
+			return nil, nil, &flows.Error{Kind: flows.KindInput, Field: "--world", Msg: err.Error(), Fix: "fix the world file (see docs/world.md)", Err: err}
+		}
+	}
+	srv := sharedSandbox
+	if srv == nil {
+		var err error
+		srv, err = sandbox.Start(w)
+		if err != nil {
+			return nil, nil, fmt.Errorf("start the sandbox: %w", err)
+		}
+		a.closers = append(a.closers, func() { srv.Close() })
+	}
+	return srv, w.Workspaces(), nil
 }
 
 // readWorkspace reads the workspace e names: it must exist, and its
@@ -359,7 +372,7 @@ Exit codes: 0 done; 1 a probe failed, nothing was sent; 2 bad input or usage;
 	pf.StringVar(&a.tenant, "tenant", "", "Microsoft Entra tenant ID to sign in to (default: the credential's own)")
 	pf.StringVar(&a.debug, "debug", "", "write a trace of requests and events to this file (secrets removed)")
 	pf.DurationVar(&a.timeout, "timeout", 15*time.Second, "timeout of every network step")
-	root.AddCommand(newAttachCmd(a), newProbeCmd(a), newBrowseCmd(a), newListCmd(a), newDetachCmd(a), newFixCmd(a), newJobCmd(a), newDoctorCmd(a), newVersionCmd(a), newDemoCmd(a), newManCmd(), newSandboxCmd(a))
+	root.AddCommand(newAttachCmd(a), newProbeCmd(a), newBrowseCmd(a), newListCmd(a), newDetachCmd(a), newFixCmd(a), newJobCmd(a), newDoctorCmd(a), newVersionCmd(a), newAuthCmd(a), newDemoCmd(a), newManCmd(), newSandboxCmd(a))
 	for _, c := range root.Commands() {
 		switch c.Name() {
 		case "attach", "probe", "fix":
