@@ -40,11 +40,15 @@ type JobInput struct {
 	NoWait      bool          // submit and return
 	// Poll is the pause between two reads of the job's status; 0 means 1 s.
 	Poll time.Duration
+	// KeepRunning, when set, is asked once ctx ends while the job runs:
+	// true stops following and leaves the job running in Azure (the
+	// wizard's "leave it running"); otherwise the job, ours, is canceled.
+	KeepRunning func() bool
 }
 
 // JobUpdate is what a test job is doing, reported as it changes.
 type JobUpdate struct {
-	Phase   string // "submitted", "status", "canceling", "canceled"
+	Phase   string // "submitted", "status", "canceling", "canceled", "left" (stopped following; the job goes on)
 	Job     string
 	Status  string
 	Elapsed time.Duration // since the job was submitted
@@ -207,7 +211,7 @@ func RunJob(ctx context.Context, d Deps, ws azure.Workspace, in JobInput, progre
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return cancelOurJob(d, ws, rep, start, progress)
+			return interrupted(d, ws, in, rep, start, progress)
 		case <-t.C:
 		}
 		sctx, cancel := d.withTimeout(ctx)
@@ -215,7 +219,7 @@ func RunJob(ctx context.Context, d Deps, ws azure.Workspace, in JobInput, progre
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
-				return cancelOurJob(d, ws, rep, start, progress)
+				return interrupted(d, ws, in, rep, start, progress)
 			}
 			if failures++; failures < 3 {
 				continue
@@ -247,6 +251,18 @@ func RunJob(ctx context.Context, d Deps, ws azure.Workspace, in JobInput, progre
 		fix = rep.Error.Remedy
 	}
 	return rep, &Error{Kind: KindAzure, Msg: msg, Fix: fix}
+}
+
+// interrupted ends the following of a job whose ctx ended: the job is
+// left running when in.KeepRunning says so, else canceled.
+func interrupted(d Deps, ws azure.Workspace, in JobInput, rep *JobReport, start time.Time, progress func(JobUpdate)) (*JobReport, error) {
+	if in.KeepRunning == nil || !in.KeepRunning() {
+		return cancelOurJob(d, ws, rep, start, progress)
+	}
+	rep.Elapsed = d.now().Sub(start)
+	progress(JobUpdate{Phase: "left", Job: rep.Job.Name, Status: rep.Job.Status, Elapsed: rep.Elapsed, At: d.now()})
+	return rep, &Error{Kind: KindInterrupted, Msg: fmt.Sprintf("stopped following test job %s: it goes on in Azure (%s when last read)", rep.Job.Name, rep.Job.Status),
+		Fix: "follow it in the studio: " + rep.Job.StudioURL}
 }
 
 // cancelOurJob cancels the test job after an interruption: it is ours, and
