@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"amlattach/azure"
+	"amlattach/probes"
 )
 
 // DefaultJobEnvironment is the environment of a test job unless
@@ -383,4 +385,59 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// RunsCommandJobs says whether a compute of the Azure ML type computeType
+// (VirtualMachine, Kubernetes, ...) runs command jobs, and so a test job.
+func RunsCommandJobs(computeType string) bool { return jobRunsOn(computeType) == "" }
+
+// fixProbes are the probes the fixes of DESIGN §8 clear, for the fixes a
+// job's cause names; a registered builder's own probe counts too.
+var fixProbes = map[string]string{
+	"host.docker-setup": probes.IDHostDocker,
+	"nsg.allow-aml-ssh": probes.IDNSGSSH, "nsg.create": probes.IDNSGSSH,
+	"ip.static": probes.IDVMPublicIP, "ip.create": probes.IDVMPublicIP,
+	"k8s.extension": probes.IDK8sExtension,
+}
+
+// JobFixResults turns the fixes a failed job's cause points at
+// (rep.Fixes) into failed results of the probes those fixes clear, with
+// the service's message as their detail: FixesFor (or the wizard's Fixes)
+// given them and the plan of the compute builds the fixes themselves, the
+// way it does for a failed preflight (a fix whose builder is not
+// registered gives none).
+func JobFixResults(rep *JobReport) []probes.Result {
+	if rep == nil || rep.Error == nil || len(rep.Fixes) == 0 {
+		return nil
+	}
+	var out []probes.Result
+	seen := map[string]bool{}
+	add := func(probe string) {
+		if probe == "" || seen[probe] {
+			return
+		}
+		seen[probe] = true
+		out = append(out, probes.Result{ID: probe, Title: probes.Title(probe), Status: probes.Fail,
+			Detail: "the test job failed: " + rep.Error.Message, Remedy: rep.Error.Remedy})
+	}
+	for _, id := range rep.Fixes {
+		add(fixProbes[id])
+		for _, b := range fixBuilders {
+			if slices.Contains(b.ids, id) {
+				add(b.probe)
+			}
+		}
+	}
+	return out
+}
+
+// TargetRunsJobs is RunsCommandJobs for a target TYPE argument (vm,
+// kubernetes, ...): whether what it attaches runs a test job.
+func TargetRunsJobs(typ string) bool {
+	for ct, arg := range typeOf {
+		if arg == typ {
+			return RunsCommandJobs(ct)
+		}
+	}
+	return false
 }
