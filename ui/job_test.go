@@ -19,7 +19,9 @@ import (
 // else cancel it).
 type fakeJob struct {
 	fail   *flows.JobError
-	fixes  []string
+	// failFirst, when set, fails only the first failFirst jobs.
+	failFirst int
+	fixes     []string
 	output string
 	hold   chan struct{}
 	// runs records what each job was asked; canceled and left how the
@@ -34,6 +36,9 @@ func (f *fakeBackend) RunJob(ctx context.Context, ws flows.Workspace, in flows.J
 	f.job.runs = append(f.job.runs, in)
 	n := len(f.job.runs)
 	fail, fixes, hold := f.job.fail, f.job.fixes, f.job.hold
+	if f.job.failFirst > 0 && n > f.job.failFirst {
+		fail = nil
+	}
 	f.mu.Unlock()
 	for _, c := range f.computes {
 		if c.Name == in.Compute && !flows.RunsCommandJobs(c.Type) {
