@@ -18,12 +18,12 @@ import (
 // then does what flows.RunJob does (leave it when KeepRunning says so,
 // else cancel it).
 type fakeJob struct {
-	fail   *flows.JobError
+	fail *flows.JobError
 	// failFirst, when set, fails only the first failFirst jobs.
 	failFirst int
 	fixes     []string
-	output string
-	hold   chan struct{}
+	output    string
+	hold      chan struct{}
 	// runs records what each job was asked; canceled and left how the
 	// interrupted ones ended.
 	runs     []flows.JobInput

@@ -46,12 +46,12 @@ func RunPlain(ctx context.Context, o Options, pio PlainIO) (Outcome, error) {
 }
 
 type plainRun struct {
-	ctx    context.Context
-	o      Options
-	be     Backend
-	lines  chan string // closed at the end of input
+	ctx   context.Context
+	o     Options
+	be    Backend
+	lines chan string // closed at the end of input
 	// ahead are answers typed while a test job ran, for the questions after it.
-	ahead []string
+	ahead  []string
 	out    io.Writer
 	noEcho func() func()
 	mu     sync.Mutex // prompts from the host key probe and event lines
