@@ -54,8 +54,12 @@ func New(cred azcore.TokenCredential, o Options) *Client {
 				cloud.ResourceManager: {Endpoint: o.Endpoint, Audience: "https://management.core.windows.net/"},
 			},
 		}
-		co.DisableRPRegistration = true
 	}
+	// Never register a resource provider behind the user's back: azcore
+	// would on a 409 MissingSubscriptionRegistration. Registering is a
+	// change to the subscription, made only as the provider.register fix,
+	// with consent (DESIGN §8).
+	co.DisableRPRegistration = true
 	if o.HTTPClient != nil {
 		co.Transport = o.HTTPClient
 	}

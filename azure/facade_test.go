@@ -125,8 +125,8 @@ func TestVMAndNetworkReads(t *testing.T) {
 		t.Fatalf("nic: %+v %v", nic, err)
 	}
 	pid, _ := azure.ParseResourceID(nic.IPConfigs[0].PublicIPID)
-	if ip, err := c.GetPublicIP(ctx, pid); err != nil || ip != "20.9.9.9" {
-		t.Fatalf("public ip: %q %v", ip, err)
+	if ip, err := c.GetPublicIP(ctx, pid); err != nil || ip.Address != "20.9.9.9" {
+		t.Fatalf("public ip: %+v %v", ip, err)
 	}
 	sid, _ := azure.ParseResourceID(nic.IPConfigs[0].SubnetID)
 	snsg, err := c.SubnetNSG(ctx, sid)

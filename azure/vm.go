@@ -80,16 +80,33 @@ func (c *Client) GetVM(ctx context.Context, id ResourceID) (VM, error) {
 
 // NIC is a network interface: its IP configurations and its own NSG.
 type NIC struct {
-	ID, Name  string
-	NSGID     string
-	IPConfigs []IPConfig
+	ID, Name, Location string
+	NSGID              string
+	IPConfigs          []IPConfig // as Azure lists them
+	ETag               string
 }
 
 // IPConfig is one IP configuration of a NIC.
 type IPConfig struct {
+	Name       string
+	Primary    bool
 	PrivateIP  string
 	PublicIPID string
 	SubnetID   string
+}
+
+// PrimaryIPConfig is the NIC's primary IP configuration (the first when
+// none says so); ok is false when it has none.
+func (n NIC) PrimaryIPConfig() (IPConfig, bool) {
+	for _, ic := range n.IPConfigs {
+		if ic.Primary {
+			return ic, true
+		}
+	}
+	if len(n.IPConfigs) > 0 {
+		return n.IPConfigs[0], true
+	}
+	return IPConfig{}, false
 }
 
 // GetNIC reads a network interface.
@@ -102,7 +119,11 @@ func (c *Client) GetNIC(ctx context.Context, id ResourceID) (NIC, error) {
 	if err != nil {
 		return NIC{}, fmt.Errorf("get network interface %s: %w", id.Name, err)
 	}
-	n := NIC{ID: str(r.ID), Name: str(r.Name)}
+	return nicFrom(&r.Interface), nil
+}
+
+func nicFrom(r *network.Interface) NIC {
+	n := NIC{ID: str(r.ID), Name: str(r.Name), Location: str(r.Location), ETag: str(r.Etag)}
 	if p := r.Properties; p != nil {
 		if p.NetworkSecurityGroup != nil {
 			n.NSGID = str(p.NetworkSecurityGroup.ID)
@@ -111,7 +132,8 @@ func (c *Client) GetNIC(ctx context.Context, id ResourceID) (NIC, error) {
 			if ic == nil || ic.Properties == nil {
 				continue
 			}
-			var x IPConfig
+			x := IPConfig{Name: str(ic.Name)}
+			x.Primary = ic.Properties.Primary != nil && *ic.Properties.Primary
 			x.PrivateIP = str(ic.Properties.PrivateIPAddress)
 			if ic.Properties.PublicIPAddress != nil {
 				x.PublicIPID = str(ic.Properties.PublicIPAddress.ID)
@@ -122,23 +144,48 @@ func (c *Client) GetNIC(ctx context.Context, id ResourceID) (NIC, error) {
 			n.IPConfigs = append(n.IPConfigs, x)
 		}
 	}
-	return n, nil
+	return n
 }
 
-// GetPublicIP returns the address of a public IP resource ("" while unassigned).
-func (c *Client) GetPublicIP(ctx context.Context, id ResourceID) (string, error) {
+// PublicIP is a public IP address resource.
+type PublicIP struct {
+	ID, Name, Location string
+	Address            string // "" while unassigned (a dynamic address of a deallocated VM)
+	Allocation         string // Static, Dynamic
+	SKU                string // Standard, Basic ("" when Azure does not say)
+	IPConfigID         string // the IP configuration it is on ("" when none)
+	Tags               map[string]string
+	ETag               string
+}
+
+// GetPublicIP reads a public IP resource.
+func (c *Client) GetPublicIP(ctx context.Context, id ResourceID) (PublicIP, error) {
 	pc, err := network.NewPublicIPAddressesClient(id.SubscriptionID, c.cred, c.opts)
 	if err != nil {
-		return "", err
+		return PublicIP{}, err
 	}
 	r, err := pc.Get(ctx, id.ResourceGroup, id.Name, nil)
 	if err != nil {
-		return "", fmt.Errorf("get public IP %s: %w", id.Name, err)
+		return PublicIP{}, fmt.Errorf("get public IP %s: %w", id.Name, err)
 	}
-	if r.Properties == nil {
-		return "", nil
+	return publicIPFrom(&r.PublicIPAddress), nil
+}
+
+func publicIPFrom(r *network.PublicIPAddress) PublicIP {
+	p := PublicIP{ID: str(r.ID), Name: str(r.Name), Location: str(r.Location), ETag: str(r.Etag), Tags: strTags(r.Tags)}
+	if r.SKU != nil && r.SKU.Name != nil {
+		p.SKU = string(*r.SKU.Name)
 	}
-	return str(r.Properties.IPAddress), nil
+	if pp := r.Properties; pp != nil {
+		p.Address = str(pp.IPAddress)
+		if pp.PublicIPAllocationMethod != nil {
+			p.Allocation = string(*pp.PublicIPAllocationMethod)
+		}
+		if pp.IPConfiguration != nil {
+			p.IPConfigID = str(pp.IPConfiguration.ID)
+		}
+	}
+	return p
 }
 
 // SubnetNSG returns the ID of the NSG on a subnet ("" when it has none).
@@ -170,12 +217,17 @@ type SecurityRule struct {
 	Sources   []string // address prefixes or service tags
 	Ports     []string // destination port ranges: "22", "1000-2000", "*"
 	IsDefault bool
+	// Description is the rule's own (a rule amlattach made says so).
+	Description string
 }
 
 // NSG is a network security group with its rules and Azure's default rules.
 type NSG struct {
-	ID, Name string
-	Rules    []SecurityRule
+	ID, Name, Location string
+	Rules              []SecurityRule
+	Tags               map[string]string
+	// ETag changes on every write to the NSG or one of its rules.
+	ETag string
 }
 
 // GetNSG reads a network security group.
@@ -188,7 +240,11 @@ func (c *Client) GetNSG(ctx context.Context, id ResourceID) (NSG, error) {
 	if err != nil {
 		return NSG{}, fmt.Errorf("get network security group %s: %w", id.Name, err)
 	}
-	g := NSG{ID: str(r.ID), Name: str(r.Name)}
+	return nsgFrom(&r.SecurityGroup), nil
+}
+
+func nsgFrom(r *network.SecurityGroup) NSG {
+	g := NSG{ID: str(r.ID), Name: str(r.Name), Location: str(r.Location), Tags: strTags(r.Tags), ETag: str(r.Etag)}
 	if p := r.Properties; p != nil {
 		for _, sr := range p.SecurityRules {
 			if x, ok := ruleFrom(sr, false); ok {
@@ -201,7 +257,7 @@ func (c *Client) GetNSG(ctx context.Context, id ResourceID) (NSG, error) {
 			}
 		}
 	}
-	return g, nil
+	return g
 }
 
 func ruleFrom(sr *network.SecurityRule, def bool) (SecurityRule, bool) {
@@ -209,7 +265,7 @@ func ruleFrom(sr *network.SecurityRule, def bool) (SecurityRule, bool) {
 		return SecurityRule{}, false
 	}
 	p := sr.Properties
-	x := SecurityRule{Name: str(sr.Name), IsDefault: def}
+	x := SecurityRule{Name: str(sr.Name), IsDefault: def, Description: str(p.Description)}
 	if p.Priority != nil {
 		x.Priority = int(*p.Priority)
 	}

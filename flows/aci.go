@@ -19,3 +19,12 @@ func ACISteps(d Deps, ws azure.Workspace) []Step {
 		return probes.ACIProvider(ws.SubscriptionID, st, err)
 	}}}
 }
+
+// ACIPlan is the preflight of `probe aci` as a plan, for `fix aci`: it
+// attaches nothing and names no resource; Bind gives it the workspace's
+// subscription, whose providers it checks.
+func ACIPlan() *Plan {
+	p := &Plan{Type: "aci", Name: "aci", byName: true, standalone: true}
+	p.steps = func(d Deps, ws azure.Workspace, _ *Plan) ([]Step, func()) { return ACISteps(d, ws), noCleanup }
+	return p
+}

@@ -29,6 +29,9 @@ type fixBuilder struct {
 	// unchanged.
 	applies func(p *Plan) bool
 	build   func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix
+	// notInPlace: a passing probe does not report its fixes unchanged
+	// (advice, or a fix for one rare cause of the probe's failure).
+	notInPlace bool
 }
 
 // fixBuilders are every fix amlattach knows, each in its own file; a file
@@ -48,6 +51,14 @@ func registerFix(probe string, ids []string, build func(ctx context.Context, d D
 // plan they are not reported unchanged, and build is not asked.
 func registerFixFor(probe string, ids []string, applies func(p *Plan) bool, build func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix) {
 	fixBuilders = append(fixBuilders, fixBuilder{probe: probe, ids: ids, applies: applies, build: build})
+}
+
+// registerFixNotInPlace is registerFixFor for builders whose fixes are not
+// "in place" when their probe passes: advice (there was nothing to do), or
+// a fix for one rare cause of the probe's failure (a resource provider not
+// registered behind arm.resource).
+func registerFixNotInPlace(probe string, ids []string, applies func(p *Plan) bool, build func(ctx context.Context, d Deps, p *Plan, r probes.Result) *Fix) {
+	fixBuilders = append(fixBuilders, fixBuilder{probe: probe, ids: ids, applies: applies, build: build, notInPlace: true})
 }
 
 // isVM says the plan's resource is a virtual machine.
@@ -93,6 +104,7 @@ const (
 	FixRefused   FixStatus = "refused"   // Azure refused it, or the caller's roles do not grant it
 	FixFailed    FixStatus = "failed"    // sent, and it did not work
 	FixPlanned   FixStatus = "planned"   // --dry-run: nothing was sent
+	FixAdvice    FixStatus = "advice"    // advice only: amlattach does not make this change (Fix.Advice says why)
 )
 
 // Fix is a change amlattach can make itself to clear a failed probe: what
@@ -105,7 +117,8 @@ type Fix struct {
 	Summary string
 	// Changes are what will change, one line each, secrets masked.
 	Changes []string
-	// Permission is the RBAC action the change needs at Scope.
+	// Permission is the RBAC action the change needs at Scope (several,
+	// joined by ", ", when it needs more than one).
 	Permission string
 	Scope      string
 	Risk       string
@@ -116,6 +129,14 @@ type Fix struct {
 	// Needs is set when the caller's permissions at Scope do not grant
 	// Permission: the fix is then shown, not offered.
 	Needs string
+	// Advice is set when amlattach will not make the change itself (no
+	// safe way, or resources it does not create): why, in one line. The
+	// fix is then shown as advice, never offered or applied.
+	Advice string
+	// invalid is the input error that keeps the fix from being made (a user
+	// name that cannot go into a root script); Needs says it too. A run
+	// that selects such a fix ends as bad input (exit 2), nothing sent.
+	invalid error
 
 	// apply makes the change, reading before it writes; it returns what it
 	// changed (nothing when the fix was already in place: FixUnchanged).
@@ -124,7 +145,15 @@ type Fix struct {
 
 // Offered reports whether the fix may be applied (the caller's roles grant
 // its permission, or they could not be read and Azure will decide).
-func (f Fix) Offered() bool { return f.Needs == "" }
+func (f Fix) Offered() bool { return f.Needs == "" && f.Advice == "" }
+
+// NotOffered says why the fix is not offered ("" when it is).
+func (f Fix) NotOffered() string {
+	if f.Advice != "" {
+		return "amlattach will not do this itself: " + f.Advice
+	}
+	return f.Needs
+}
 
 // Lines describe the fix for a confirmation or a listing.
 func (f Fix) Lines() []string {
@@ -138,9 +167,13 @@ func (f Fix) Lines() []string {
 			out = append(out, "    | "+l)
 		}
 	}
-	out = append(out, "  permission: "+f.Permission, "  risk: "+f.Risk, "  undo: "+f.Undo)
-	if f.Needs != "" {
-		out = append(out, "  not offered: "+f.Needs)
+	for _, l := range [][2]string{{"permission", f.Permission}, {"risk", f.Risk}, {"undo", f.Undo}} {
+		if l[1] != "" {
+			out = append(out, "  "+l[0]+": "+l[1])
+		}
+	}
+	if why := f.NotOffered(); why != "" {
+		out = append(out, "  not offered: "+why)
 	}
 	return out
 }
@@ -156,6 +189,8 @@ type FixJSON struct {
 	Script     string   `json:"script,omitempty"`
 	// Needs says what the caller lacks when the fix is not offered.
 	Needs string `json:"needs,omitempty"`
+	// Advice says why amlattach will not make this change itself.
+	Advice string `json:"advice,omitempty"`
 }
 
 // WithFixes puts each fix on the probe it clears.
@@ -164,7 +199,7 @@ func (r *Report) WithFixes(fixes []Fix) *Report {
 		for i := range r.Probes {
 			if r.Probes[i].ID == f.Probe {
 				r.Probes[i].Fix = &FixJSON{ID: f.ID, Summary: f.Summary, Changes: append([]string{}, f.Changes...), Permission: f.Permission,
-					Risk: f.Risk, Undo: f.Undo, Script: f.Script, Needs: f.Needs}
+					Risk: f.Risk, Undo: f.Undo, Script: f.Script, Needs: f.Needs, Advice: f.Advice}
 			}
 		}
 	}
@@ -189,7 +224,7 @@ func FixesFor(ctx context.Context, d Deps, p *Plan, rs []probes.Result) []Fix {
 				continue
 			}
 			f.Probe = r.ID
-			if f.Needs == "" {
+			if f.Needs == "" && f.Advice == "" && f.Permission != "" {
 				f.Needs = missingPermission(ctx, d, f.Scope, f.Permission)
 			}
 			out = append(out, *f)
@@ -205,10 +240,16 @@ func missingPermission(ctx context.Context, d Deps, scope, action string) string
 	c, cancel := d.withTimeout(ctx)
 	defer cancel()
 	perms, err := d.Azure.Permissions(c, scope)
-	if err != nil || probes.ActionAllowed(perms, action) {
+	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("needs %s at %s (e.g. the role %s); your roles there do not grant it", action, scope, roleFor(action))
+	// A fix that needs several actions lists them joined by ", ".
+	for _, a := range strings.Split(action, ", ") {
+		if !probes.ActionAllowed(perms, a) {
+			return fmt.Sprintf("needs %s at %s (e.g. the role %s); your roles there do not grant it", a, scope, roleFor(a))
+		}
+	}
+	return ""
 }
 
 // roleFor names a built-in role that grants action.
@@ -216,7 +257,12 @@ func roleFor(action string) string {
 	switch {
 	case action == azure.ActionVMStart:
 		return "Virtual Machine Contributor"
+	case action == azure.ActionExtensionWrite:
+		return "Kubernetes Extension Contributor"
 	case strings.HasPrefix(strings.ToLower(action), "microsoft.network/"):
+		return "Network Contributor"
+	}
+	if strings.HasPrefix(action, "Microsoft.Network/") {
 		return "Network Contributor"
 	}
 	return "Contributor"
@@ -278,6 +324,10 @@ func vmStartFix(ctx context.Context, d Deps, id azure.ResourceID) *Fix {
 // time) and says how it went; nothing is sent for a fix that is not offered.
 func ApplyFix(ctx context.Context, d Deps, f Fix, emit Emit) FixOutcome {
 	oc := FixOutcome{ID: f.ID, Probe: f.Probe, Summary: f.Summary}
+	if f.Advice != "" {
+		oc.Status, oc.Advice = FixAdvice, f.Advice
+		return oc
+	}
 	if !f.Offered() {
 		oc.Status, oc.Error = FixRefused, "not sent: "+f.Needs
 		return oc
@@ -307,6 +357,8 @@ type FixOutcome struct {
 	// Changed is what the fix changed, before -> after (empty unless applied).
 	Changed []Change `json:"changed,omitempty"`
 	Error   string   `json:"error,omitempty"`
+	// Advice says why amlattach did not make the change (status advice).
+	Advice string `json:"advice,omitempty"`
 }
 
 // scrub removes the secrets, and any private key, from what the outcome
@@ -337,6 +389,9 @@ func (oc FixOutcome) Record() []string {
 	if oc.Error != "" {
 		line += ": " + oc.Error
 	}
+	if oc.Advice != "" {
+		line += ": amlattach will not do this itself: " + oc.Advice
+	}
 	out := []string{line}
 	for _, c := range oc.Changed {
 		out = append(out, "  changed: "+c.String())
@@ -348,6 +403,10 @@ func (oc FixOutcome) Record() []string {
 type FixReport struct {
 	Before *Report      `json:"before"`
 	Fixes  []FixOutcome `json:"fixes"`
+	// Advice are the remedies amlattach will not apply itself (status
+	// advice), each with why: kept out of fixes, whose statuses are those
+	// of DESIGN §8.
+	Advice []FixOutcome `json:"advice,omitempty"`
 	After  *Report      `json:"after"`
 	OK     bool         `json:"ok"`
 	// Next is the command that attaches with what the fixes made (the key
@@ -394,20 +453,31 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 		return nil, err
 	}
 	offers := FixesFor(ctx, d, p, rs)
-	before := NewReport(p.Type, p.Name, p.ID.String(), rs).WithFixes(offers)
+	before := NewReport(p.Type, p.Name, p.reportID(), rs).WithFixes(offers)
 	out := &FixReport{Before: before, After: before, Fixes: []FixOutcome{}, Offers: offers}
 	inPlace := FixesInPlace(p, rs, o.Only)
 	var chosen []Fix
+	var invalid error
 	for _, f := range offers {
 		if len(o.Only) > 0 && !slices.Contains(o.Only, f.ID) {
+			continue
+		}
+		if f.Advice != "" {
+			out.Advice = append(out.Advice, FixOutcome{ID: f.ID, Probe: f.Probe, Status: FixAdvice, Summary: f.Summary, Advice: f.Advice})
 			continue
 		}
 		if !f.Offered() {
 			out.Fixes = append(out.Fixes, FixOutcome{ID: f.ID, Probe: f.Probe, Status: FixRefused, Summary: f.Summary,
 				Error: "not sent: " + f.Needs})
+			if invalid == nil {
+				invalid = f.invalid
+			}
 			continue
 		}
 		chosen = append(chosen, f)
+	}
+	if invalid != nil {
+		return out, invalid
 	}
 	if o.DryRun || len(chosen) == 0 {
 		for _, f := range chosen {
@@ -440,7 +510,7 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 	out.Fixes = append(out.Fixes, inPlace...)
 	if len(rerunFrom(rs, out.Fixes)) > 0 {
 		after := RerunAfterFixes(ctx, d, ws, p, rs, out.Fixes, emit)
-		out.After = NewReport(p.Type, p.Name, p.ID.String(), after).WithFixes(FixesFor(ctx, d, p, after))
+		out.After = NewReport(p.Type, p.Name, p.reportID(), after).WithFixes(FixesFor(ctx, d, p, after))
 	}
 	return out, out.verdict(sentFailed)
 }
@@ -456,7 +526,7 @@ func FixesInPlace(p *Plan, rs []probes.Result, only []string) []FixOutcome {
 	var out []FixOutcome
 	seen := map[string]bool{}
 	for _, b := range fixBuilders {
-		if !passed[b.probe] || (b.applies != nil && !b.applies(p)) {
+		if !passed[b.probe] || b.notInPlace || (b.applies != nil && !b.applies(p)) {
 			continue
 		}
 		for _, id := range b.ids {

@@ -40,6 +40,18 @@ type Plan struct {
 	// vm is the VM plan behind a vm Plan (nil for the other types): a fix
 	// may change its login (ssh.install-key).
 	vm *VMPlan
+
+	// standalone plans attach nothing (aci): their steps are the whole
+	// preflight, without ws.permission, and they name no resource.
+	standalone bool
+}
+
+// reportID is the resource ID a report names ("" for a standalone plan).
+func (p *Plan) reportID() string {
+	if p.standalone {
+		return ""
+	}
+	return p.ID.String()
 }
 
 // Secrets lists the plan's secret strings, so that outputs can be scrubbed
@@ -74,6 +86,9 @@ func (p *Plan) Steps(d Deps, ws azure.Workspace) ([]Step, func()) {
 // allSteps is ws.permission, then the type's own probes.
 func (p *Plan) allSteps(d Deps, ws azure.Workspace) ([]Step, func()) {
 	steps, cleanup := p.steps(d, ws, p)
+	if p.standalone {
+		return steps, cleanup
+	}
 	return append([]Step{permissionStep(d, ws, p.readsKeys)}, steps...), cleanup
 }
 

@@ -390,10 +390,10 @@ func (n *netMemo) GetNIC(ctx context.Context, id azure.ResourceID) (azure.NIC, e
 	return nic, err
 }
 
-func (n *netMemo) GetPublicIP(ctx context.Context, id azure.ResourceID) (string, error) {
+func (n *netMemo) GetPublicIP(ctx context.Context, id azure.ResourceID) (azure.PublicIP, error) {
 	v, err := n.get("pip:"+strings.ToLower(id.String()), func() (any, error) { return n.c.GetPublicIP(ctx, id) })
-	s, _ := v.(string)
-	return s, err
+	p, _ := v.(azure.PublicIP)
+	return p, err
 }
 
 func (n *netMemo) SubnetNSG(ctx context.Context, id azure.ResourceID) (string, error) {

@@ -167,7 +167,7 @@ func NSGSSH(ctx context.Context, r NetworkReader, vm azure.VM, port int) Result 
 		groups = append(groups, scoped{"NIC " + nic.Name, nic.NSGID, nicNSG})
 	}
 	if len(groups) == 0 {
-		return passf("no network security group on %s or its subnet: Azure does not filter inbound TCP %d", nic.Name, port)
+		return noNSG(ctx, r, vm.Name, nic, port)
 	}
 	var allowed []string
 	for _, g := range groups {
@@ -239,4 +239,30 @@ func freePriority(g azure.NSG, deny int) int {
 		}
 	}
 	return 100
+}
+
+// noNSG judges a NIC with no NSG on it or its subnet: a Basic public IP is
+// open to inbound traffic, a Standard one closed to it until an NSG allows
+// it (Azure's public IP SKUs), so Azure ML cannot reach it.
+func noNSG(ctx context.Context, r NetworkReader, vmName string, nic azure.NIC, port int) Result {
+	ic, ok := nic.PrimaryIPConfig()
+	if !ok || ic.PublicIPID == "" {
+		return passf("no network security group on %s or its subnet, and no public IP on it: nothing filters inbound TCP %d", nic.Name, port)
+	}
+	pid, err := azure.ParseResourceID(ic.PublicIPID)
+	if err != nil {
+		return failf(FieldNone, "report this: Azure returned a malformed public IP ID", "public IP ID %q: %v", ic.PublicIPID, err)
+	}
+	pip, err := r.GetPublicIP(ctx, pid)
+	if err != nil {
+		return readFail("public IP "+pid.Name, err)
+	}
+	if strings.EqualFold(pip.SKU, "Basic") {
+		return passf("no network security group on %s or its subnet: its Basic public IP %s lets inbound TCP %d in unfiltered", nic.Name, pid.Name, port)
+	}
+	nicID, _ := azure.ParseResourceID(nic.ID)
+	return failf(FieldPort,
+		fmt.Sprintf("create an NSG that allows it and put it on the NIC: az network nsg create -g %s -n %s-nsg && az network nsg rule create -g %s --nsg-name %s-nsg -n AllowAzureMLSSH --priority 1000 --direction Inbound --access Allow --protocol Tcp --source-address-prefixes %s --destination-port-ranges %d && az network nic update -g %s -n %s --network-security-group %s-nsg",
+			nicID.ResourceGroup, vmName, nicID.ResourceGroup, vmName, AzureMLTag, port, nicID.ResourceGroup, nic.Name, vmName),
+		"no network security group on %s or its subnet, and its public IP %s is Standard SKU, which is closed to inbound traffic until an NSG allows it: Azure ML cannot reach TCP %d", nic.Name, pid.Name, port)
 }

@@ -21,8 +21,8 @@ func (r *slowNSGReader) GetNIC(ctx context.Context, id azure.ResourceID) (azure.
 	return azure.NIC{ID: id.String(), Name: id.Name, NSGID: rg + "networkSecurityGroups/nic-nsg",
 		IPConfigs: []azure.IPConfig{{SubnetID: rg + "virtualNetworks/vnet/subnets/default"}}}, nil
 }
-func (r *slowNSGReader) GetPublicIP(context.Context, azure.ResourceID) (string, error) {
-	return "", nil
+func (r *slowNSGReader) GetPublicIP(context.Context, azure.ResourceID) (azure.PublicIP, error) {
+	return azure.PublicIP{}, nil
 }
 func (r *slowNSGReader) SubnetNSG(context.Context, azure.ResourceID) (string, error) {
 	return "", errors.New("throttled")

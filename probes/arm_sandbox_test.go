@@ -43,6 +43,11 @@ const armWorld = `subscriptions:
             ssh: {sim: {os: ubuntu 22.04, users: {azureuser: {password: pw}}}}
           - {name: dynoff, powerState: deallocated, publicIP: 20.3.0.7, publicIPAllocation: Dynamic}
           - {name: dynstopped, powerState: stopped, publicIP: 20.3.0.8, publicIPAllocation: Dynamic}
+          - {name: basicopen, publicIP: 20.3.0.9, publicIPSku: Basic}
+          - {name: noip}
+          - name: withnsg
+            publicIP: 20.3.0.10
+            nsgRules: [{name: AML, priority: 100, access: Allow, source: AzureMachineLearning, protocol: Tcp, ports: "22"}]
 `
 
 func armClient(t *testing.T, faults string) *azure.Client {
@@ -132,12 +137,28 @@ func TestPublicIPsThroughTheSDK(t *testing.T) {
 		if wantResult(t, "dynoff", r, probes.Fail, "dynoff-ip has no address assigned", "--allocation-method Static"); addr != "" {
 			t.Errorf("dynoff: address %q", addr)
 		}
+		// A dynamic address that is assigned works today and is a warning:
+		// Azure ML keeps the address, which changes on deallocation.
 		r, addr = probes.VMPublicIP(ctx, c, getVM(t, c, "dynstopped"))
-		if wantResult(t, "dynstopped", r, probes.Pass, "20.3.0.8"); addr != "20.3.0.8" {
+		if wantResult(t, "dynstopped", r, probes.Warn, "20.3.0.8", "dynamic address", "Unable to establish SSH connection", "--allocation-method Static"); addr != "20.3.0.8" {
 			t.Errorf("dynstopped: address %q", addr)
 		}
 		if len(getVM(t, c, "ok").NICIDs) != 1 {
 			t.Errorf("%q: the only NIC is not found", faults)
 		}
 	}
+}
+
+// With no NSG on the NIC or its subnet, a Standard public IP (the default)
+// is closed to inbound traffic: the probe fails and says how to open it; a
+// Basic one is open; without a public IP nothing is filtered; an NSG that
+// allows Azure ML passes.
+func TestNSGSSHWithoutAnNSGThroughTheSDK(t *testing.T) {
+	c := armClient(t, "")
+	ctx := context.Background()
+	wantResult(t, "standard, no NSG", probes.NSGSSH(ctx, c, getVM(t, c, "ok"), 22), probes.Fail,
+		"ok-ip is Standard SKU", "closed to inbound", "az network nsg create -g rg -n ok-nsg", "--source-address-prefixes AzureMachineLearning")
+	wantResult(t, "basic, no NSG", probes.NSGSSH(ctx, c, getVM(t, c, "basicopen"), 22), probes.Pass, "Basic public IP basicopen-ip")
+	wantResult(t, "no IP, no NSG", probes.NSGSSH(ctx, c, getVM(t, c, "noip"), 22), probes.Pass, "no public IP")
+	wantResult(t, "NSG allows", probes.NSGSSH(ctx, c, getVM(t, c, "withnsg"), 22), probes.Pass, "rule AML")
 }

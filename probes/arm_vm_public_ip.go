@@ -3,6 +3,7 @@ package probes
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"amlattach/azure"
 )
@@ -10,7 +11,7 @@ import (
 // NetworkReader is the part of the Azure facade the network probes need.
 type NetworkReader interface {
 	GetNIC(ctx context.Context, id azure.ResourceID) (azure.NIC, error)
-	GetPublicIP(ctx context.Context, id azure.ResourceID) (string, error)
+	GetPublicIP(ctx context.Context, id azure.ResourceID) (azure.PublicIP, error)
 	SubnetNSG(ctx context.Context, id azure.ResourceID) (string, error)
 	GetNSG(ctx context.Context, id azure.ResourceID) (azure.NSG, error)
 }
@@ -40,13 +41,20 @@ func VMPublicIP(ctx context.Context, r NetworkReader, vm azure.VM) (Result, stri
 			if err != nil {
 				return failf(FieldNone, "report this: Azure returned a malformed public IP ID", "public IP ID %q: %v", ic.PublicIPID, err), ""
 			}
-			addr, err := r.GetPublicIP(ctx, pid)
+			pip, err := r.GetPublicIP(ctx, pid)
 			if err != nil {
 				return readFail("public IP "+pid.Name, err), ""
 			}
+			addr := pip.Address
 			if addr == "" {
 				unassigned = pid.Name
 				continue
+			}
+			if strings.EqualFold(pip.Allocation, "Dynamic") {
+				// Azure ML keeps the address it was given at attach time.
+				return warnf(fmt.Sprintf("make it static: az network public-ip update -g %s -n %s --allocation-method Static", pid.ResourceGroup, pid.Name),
+					"%s (%s on %s) is a dynamic address: it changes when the VM is deallocated, and Azure ML, which keeps the address it was given, then fails with \"Unable to establish SSH connection\"",
+					addr, pid.Name, nic.Name), addr
 			}
 			return passf("%s (%s on %s)", addr, pid.Name, nic.Name), addr
 		}

@@ -28,7 +28,7 @@ func (p *plainRun) fixesOf(plan *flows.Plan, rs []probes.Result) []flows.Fix {
 		if f.Offered() {
 			p.say("  f fixes %s: %s (%s)", f.Probe, f.Summary, f.ID)
 		} else {
-			p.say("  %s (for %s) is not offered: %s", f.ID, f.Probe, f.Needs)
+			p.say("  %s (for %s) is not offered: %s", f.ID, f.Probe, f.NotOffered())
 		}
 	}
 	return fixes

@@ -530,7 +530,7 @@ func checklistLines(c *Common, rows []probeRow, sp spin, width int, typ string, 
 				if f.Offered() {
 					lines = append(lines, wrapIndent(st.Key.Render("f")+" fixes this: "+f.Summary+" ("+f.ID+"; nothing is sent before you confirm)", width, 8)...)
 				} else {
-					lines = append(lines, wrapIndent(st.Subtle.Render(f.ID+" is not offered: "+f.Needs), width, 8)...)
+					lines = append(lines, wrapIndent(st.Subtle.Render(f.ID+" is not offered: "+f.NotOffered()), width, 8)...)
 				}
 			}
 			if editHints && r.res.Status == probes.Fail && editable(r.res.Field) {

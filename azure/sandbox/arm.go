@@ -92,9 +92,10 @@ func (s *Server) armRoutes() []route {
 		rts = append(rts,
 			mk(sub+netw+"/"+t, apiNetwork, get(s.listNetwork(t))),
 			mk(rg+netw+"/"+t, apiNetwork, get(s.listNetwork(t))),
-			mk(rg+netw+"/"+t+"/{}", apiNetwork, get(s.getNetwork(t))),
+			mk(rg+netw+"/"+t+"/{}", apiNetwork, s.networkMethods(t)),
 		)
 	}
+	rts = append(rts, s.networkWriteRoutes(mk)...)
 	rts = append(rts,
 		mk(rg+netw+"/virtualNetworks/{}/subnets", apiNetwork, get(s.listSubnets)),
 		mk(rg+netw+"/virtualNetworks/{}/subnets/{}", apiNetwork, get(s.getSubnet)),
@@ -102,6 +103,8 @@ func (s *Server) armRoutes() []route {
 	rts = append(rts, s.vmExtensionRoutes(mk)...)
 	rts = append(rts, s.watcherRoutes(mk)...)
 	rts = append(rts, s.jobRoutes(mk)...)
+	rts = append(rts, s.fixRoutes(mk)...)
+	rts = append(rts, s.runCommandRoutes(mk)...)
 	return append(rts, s.targetRoutes(mk)...)
 }
 
@@ -207,6 +210,9 @@ func (s *Server) serveARMRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	m.vars = caps
 	if !s.authorize(w, r, segs, m) {
+		return
+	}
+	if s.unregistered(w, segs, m) {
 		return
 	}
 	h(w, r, m)
@@ -466,20 +472,4 @@ func (s *Server) getResourceGroup(w http.ResponseWriter, _ *http.Request, m *mat
 // rgPrefix is the ID prefix of a resource group.
 func rgPrefix(sub *Subscription, g *ResourceGroup) string {
 	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s", sub.ID, g.Name)
-}
-
-// getProvider answers a resource provider's registration state.
-func (s *Server) getProvider(w http.ResponseWriter, _ *http.Request, m *match) {
-	ns := m.vars[0]
-	state := "Registered"
-	for k, v := range m.sub.Providers {
-		if strings.EqualFold(k, ns) {
-			ns, state = k, v
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id":                "/subscriptions/" + m.sub.ID + "/providers/" + ns,
-		"namespace":         ns,
-		"registrationState": state,
-	})
 }

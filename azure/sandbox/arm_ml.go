@@ -584,21 +584,15 @@ func (s *Server) attachOutcome(c *computeState) (*ProvisioningError, string) {
 			"Could not find the virtual machine '%s'. Check that the resource ID is right and that the VM exists in a subscription the workspace can read.", c.resourceID)}, ""
 	}
 	unreachable := &ProvisioningError{Code: "InternalServerError", Message: unreachableMsg}
-	vm := e.vm
-	if e.powerState() != "running" || vm.PublicIP == "" {
-		return unreachable, ""
-	}
-	if ok, _ := nsgAllowsAML(vm.SubnetNSGRules, c.sshPort); !ok {
-		return unreachable, ""
-	}
-	if ok, _ := nsgAllowsAML(vm.NSGRules, c.sshPort); !ok {
+	ok, address := s.reachesAML(e, c.sshPort)
+	if e.powerState() != "running" || !ok {
 		return unreachable, ""
 	}
 	if e.vm.SSH.Sim != nil && !simAccepts(e, c.admin) {
 		return &ProvisioningError{Code: "BadRequest", Message: fmt.Sprintf(
-			"Could not log in to the virtual machine over SSH as '%s': authentication failed. Check the user name and the password or private key.", c.admin.Username)}, vm.PublicIP
+			"Could not log in to the virtual machine over SSH as '%s': authentication failed. Check the user name and the password or private key.", c.admin.Username)}, address
 	}
-	return nil, vm.PublicIP
+	return nil, address
 }
 
 // simAccepts says whether a simulated host would let Azure ML log in.

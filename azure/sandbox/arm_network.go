@@ -8,24 +8,41 @@ import (
 	"sync"
 )
 
-// netRes is one generated network resource. Its body is built when it is
-// first asked for: a world of tens of thousands of VMs starts without
-// building the bodies of resources nobody reads.
+// netRes is one network resource: generated from a world VM, or made
+// through the API (a fix's NSG or public IP). A generated body is built when
+// it is first asked for: a world of tens of thousands of VMs starts without
+// building the bodies of resources nobody reads. A write replaces the body
+// as a whole (see putNetwork): a body once handed out is never changed, so
+// readers need no lock beyond the one that hands it out.
 type netRes struct {
 	sub  *Subscription
 	rg   *ResourceGroup
 	typ  string // networkInterfaces, publicIPAddresses, networkSecurityGroups, virtualNetworks
 	name string
+	// e is the VM the resource belongs to (its NIC, its public IP), nil
+	// when none does.
+	e *vmEntry
 
-	once  sync.Once
+	mu    sync.Mutex
 	build func() map[string]any
-	built map[string]any
+	cur   map[string]any
 }
 
-// body is the resource's ARM body; built once, then only read.
+// body is the resource's ARM body as it stands.
 func (n *netRes) body() map[string]any {
-	n.once.Do(func() { n.built, n.build = n.build(), nil })
-	return n.built
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cur == nil {
+		n.cur, n.build = n.build(), nil
+	}
+	return n.cur
+}
+
+// replace makes b the resource's body; b must not be changed afterwards.
+func (n *netRes) replace(b map[string]any) {
+	n.mu.Lock()
+	n.cur, n.build = b, nil
+	n.mu.Unlock()
 }
 
 // Generated names, after the portal's defaults.
@@ -58,10 +75,11 @@ func (s *Server) addNetwork(e *vmEntry) {
 	etag := func(id string) string { return `W/"` + stableUUID(id+"etag") + `"` }
 	groupKey := key(e.sub.ID, e.rg.Name) + "/"
 	add := func(typ, name string, build func() map[string]any) {
-		n := &netRes{sub: e.sub, rg: e.rg, typ: typ, name: name, build: func() map[string]any {
+		n := &netRes{sub: e.sub, rg: e.rg, typ: typ, name: name, e: e, build: func() map[string]any {
 			body := build()
 			body["type"] = "Microsoft.Network/" + typ
 			body["etag"] = etag(body["id"].(string))
+			setChildETags(body)
 			return body
 		}}
 		k := groupKey + strings.ToLower(typ)
@@ -80,19 +98,14 @@ func (s *Server) addNetwork(e *vmEntry) {
 				"idleTimeoutInMinutes":     4,
 				"ipConfiguration":          ref(ipcfg),
 			}
-			sku := "Standard"
 			if vm.PublicIPAllocation == "Dynamic" {
 				// Only a Basic address is dynamic; it is released while the
-				// VM is deallocated, and Azure then leaves ipAddress out.
-				sku = "Basic"
+				// VM is deallocated (see netView).
 				props["publicIPAllocationMethod"] = "Dynamic"
-				if e.powerState() == "deallocated" {
-					delete(props, "ipAddress")
-				}
 			}
 			return map[string]any{
 				"id": pip, "name": pipName(vm), "location": vm.Location,
-				"sku":        map[string]any{"name": sku, "tier": "Regional"},
+				"sku":        map[string]any{"name": vm.publicIPSku(), "tier": "Regional"},
 				"properties": props,
 			}
 		})
@@ -283,7 +296,7 @@ func (s *Server) listNetwork(typ string) handler {
 		build := func(g *ResourceGroup, from, to int) []any {
 			out := make([]any, 0, to-from)
 			for _, n := range s.groupNets(m.sub, g, typ)[from:to] {
-				out = append(out, n.body())
+				out = append(out, n.view())
 			}
 			return out
 		}
@@ -327,7 +340,7 @@ func (s *Server) getNetwork(typ string) handler {
 			notFound(w, "Microsoft.Network/"+typ, m.vars[0], m.rg.Name)
 			return
 		}
-		writeJSON(w, http.StatusOK, n.body())
+		writeJSON(w, http.StatusOK, n.view())
 	}
 }
 

@@ -116,9 +116,9 @@ func (s *Server) targetRoutes(mk func(string, string, map[string]handler) route)
 		mk(rg+"/providers/"+synapseType+"/{}/bigDataPools/{}", apiSynapse, get(s.getSparkPool)),
 		mk(sub+"/providers/Microsoft.ContainerService/locations/{}/kubernetesVersions", apiAKS, get(s.listK8sVersions)),
 		mk(rg+"/providers/"+aksType+"/{}"+ext, apiExtensions, get(s.listExtensions(aksType))),
-		mk(rg+"/providers/"+aksType+"/{}"+ext+"/{}", apiExtensions, get(s.getExtension(aksType))),
+		mk(rg+"/providers/"+aksType+"/{}"+ext+"/{}", apiExtensions, map[string]handler{http.MethodGet: s.getExtension(aksType), http.MethodPut: s.putExtension(aksType)}),
 		mk(rg+"/providers/"+arcType+"/{}"+ext, apiExtensions, get(s.listExtensions(arcType))),
-		mk(rg+"/providers/"+arcType+"/{}"+ext+"/{}", apiExtensions, get(s.getExtension(arcType))),
+		mk(rg+"/providers/"+arcType+"/{}"+ext+"/{}", apiExtensions, map[string]handler{http.MethodGet: s.getExtension(arcType), http.MethodPut: s.putExtension(arcType)}),
 	)
 	return rts
 }
@@ -567,6 +567,7 @@ func (s *Server) listExtensions(typ string) handler {
 		for _, e := range exts {
 			items = append(items, extensionJSON(id, e))
 		}
+		items = append(items, s.installedExtensions(id)...)
 		s.writePage(w, r, items)
 	}
 }
@@ -584,6 +585,10 @@ func (s *Server) getExtension(typ string) handler {
 				writeJSON(w, http.StatusOK, extensionJSON(id, e))
 				return
 			}
+		}
+		if e := s.installedExtension(id, m.vars[1]); e != nil {
+			writeJSON(w, http.StatusOK, e)
+			return
 		}
 		notFound(w, extensionType, m.vars[1], m.rg.Name)
 	}

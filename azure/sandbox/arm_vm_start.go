@@ -85,6 +85,9 @@ func (s *Server) vmOperationStatus(w http.ResponseWriter, r *http.Request, m *ma
 	defer s.mu.Unlock()
 	s.advanceVMOps()
 	op := s.vmOps[m.vars[1]]
+	if op == nil && s.runCommandOperationStatus(w, m, m.vars[1]) {
+		return
+	}
 	if op == nil || !strings.EqualFold(op.e.sub.ID, m.sub.ID) {
 		armError(w, http.StatusNotFound, "ResourceNotFound", fmt.Sprintf("The operation '%s' was not found.", m.vars[1]))
 		return

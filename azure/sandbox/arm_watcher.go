@@ -82,7 +82,8 @@ func (s *Server) watcherRoutes(mk func(pattern, api string, methods map[string]h
 		free(mk(sub+"/resourceGroups/{}"+netw+"/networkWatchers", apiNetwork, get(s.listWatchers))),
 		free(mk(sub+"/resourceGroups/{}"+netw+"/networkWatchers/{}", apiNetwork, get(s.getWatcher))),
 		free(mk(sub+"/resourceGroups/{}"+netw+"/networkWatchers/{}/ipFlowVerify", apiNetwork, map[string]handler{http.MethodPost: s.verifyIPFlow})),
-		mk(sub+netw+"/locations/{}/operations/{}", apiNetwork, get(s.ipFlowOperation)),
+		// .../locations/{}/operations/{} is served by networkOperationStatus,
+		// which hands IP flow verify's operations to ipFlowOperation.
 		mk(sub+netw+"/locations/{}/operationResults/{}", apiNetwork, get(s.ipFlowResult)),
 		mk(sub+netw+"/locations/{}/serviceTagDetails", apiNetwork, get(s.serviceTagDetails)),
 	}
@@ -422,7 +423,7 @@ func (s *Server) evaluateFlow(q flowQuery) (access, rule string) {
 	if g := s.subnetNSG(q.nic); g != nil {
 		nsgs = append(nsgs, g)
 	}
-	if id := jsonStr(refID(props(q.nic)["networkSecurityGroup"])); id != "" {
+	if id := refID((props(q.nic)["networkSecurityGroup"])); id != "" {
 		if g := s.netBody(id, "networkSecurityGroups"); g != nil {
 			nsgs = append(nsgs, g)
 		}
@@ -630,7 +631,7 @@ func (s *Server) subnetNSG(nic map[string]any) map[string]any {
 	if sn == nil {
 		return nil
 	}
-	id := jsonStr(refID(props(sn)["networkSecurityGroup"]))
+	id := refID((props(sn)["networkSecurityGroup"]))
 	if id == "" {
 		return nil
 	}
@@ -643,7 +644,7 @@ func (s *Server) subnetOf(nic map[string]any) map[string]any {
 	if len(ics) == 0 {
 		return nil
 	}
-	sid := jsonStr(refID(props(ics[0])["subnet"]))
+	sid := refID((props(ics[0])["subnet"]))
 	vnetID, name, ok := strings.Cut(sid, "/subnets/")
 	if !ok {
 		return nil
@@ -667,7 +668,7 @@ func (s *Server) vnetPrefixes(nic map[string]any) []netip.Prefix {
 	if len(ics) == 0 {
 		return nil
 	}
-	vnetID, _, _ := strings.Cut(jsonStr(refID(props(ics[0])["subnet"])), "/subnets/")
+	vnetID, _, _ := strings.Cut(refID((props(ics[0])["subnet"])), "/subnets/")
 	vnet := s.netBody(vnetID, "virtualNetworks")
 	if vnet == nil {
 		return nil
@@ -697,11 +698,6 @@ func ipConfigs(nic map[string]any) []map[string]any {
 func props(m map[string]any) map[string]any {
 	p, _ := m["properties"].(map[string]any)
 	return p
-}
-
-func refID(v any) any {
-	m, _ := v.(map[string]any)
-	return m["id"]
 }
 
 func jsonStr(v any) string {

@@ -389,6 +389,7 @@ func (s *Server) podHost(j *jobState, c *computeState) (jobHost, *jobError) {
 	} else {
 		return nil, &jobError{"UserError", fmt.Sprintf("Could not find the Kubernetes cluster '%s' behind compute '%s'.", c.resourceID, c.name)}
 	}
+	exts = s.extensionsNow(c.resourceID, exts)
 	var ext *Extension
 	for i := range exts {
 		if strings.EqualFold(exts[i].ExtensionType, azureMLExtension) {

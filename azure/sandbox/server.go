@@ -46,6 +46,7 @@ type Server struct {
 	nets      map[string][]*netRes // by lower(sub/rg/type), in world order
 	netByName map[string]*netRes   // the same by lower(sub/rg/type/name)
 	hdis      map[string]*vmEntry  // HDInsight clusters' SSH sides, by lower(cluster name)
+	nw        netWrites            // the network writes (arm_network_write.go)
 	dbx       map[string]*dbxEntry // Databricks workspaces, by lower(workspace host)
 
 	sims []*simHost
@@ -63,7 +64,10 @@ type Server struct {
 	workspaces map[string]*wsState // by lower(sub/rg/ws)
 	ops        map[string]*operation
 	vmOps      map[string]*vmStartOp
-	flowOps    map[string]*ipFlowOp // IP flow verify operations (arm_watcher.go), made on first use
+	flowOps    map[string]*ipFlowOp    // IP flow verify operations (arm_watcher.go), made on first use
+	provRegs   map[string]*providerReg // registrations asked for, by lower(sub/namespace)
+	installs   map[string]*extInstall  // extensions created with a PUT, by lower(cluster ID/name)
+	runCmds    runCommandStore         // the VMs' Run Commands (arm_vm_runcommands.go)
 	opSeq      int
 
 	exts vmExtensions // VM extensions and their operations (own lock)
@@ -104,7 +108,7 @@ func Start(w *World) (*Server, error) {
 		netGroups: map[string]bool{}, nets: map[string][]*netRes{}, netByName: map[string]*netRes{},
 		hdis: map[string]*vmEntry{}, dbx: map[string]*dbxEntry{},
 		workspaces: map[string]*wsState{}, ops: map[string]*operation{},
-		vmOps: map[string]*vmStartOp{},
+		vmOps: map[string]*vmStartOp{}, nw: netWrites{ops: map[string]*netOp{}},
 	}
 	s.started = s.now()
 	s.routes = s.armRoutes()
@@ -221,7 +225,10 @@ func (s *Server) Dial(ctx context.Context, network, addr string) (net.Conn, erro
 	host, _, err := net.SplitHostPort(addr)
 	if err == nil {
 		if ip := net.ParseIP(host); ip != nil {
-			if e, ok := s.byIP[ip.String()]; ok {
+			s.nw.ipMu.RLock()
+			e, ok := s.byIP[ip.String()]
+			s.nw.ipMu.RUnlock()
+			if ok {
 				return s.dialVM(ctx, network, addr, e)
 			}
 		}

@@ -74,7 +74,7 @@ func (h *simHost) binary(name string) string {
 	sim := h.e.vm.SSH.Sim
 	switch name {
 	case "docker":
-		if sim.Docker != "" {
+		if h.dockerNow().version != "" {
 			return "/usr/bin/docker"
 		}
 		return ""
@@ -92,7 +92,7 @@ func (h *simHost) binary(name string) string {
 		"printf", "pwd", "env", "printenv", "sh", "bash", "dash", "which", "rm", "touch":
 		return "/usr/bin/" + name
 	}
-	return ""
+	return h.adminBinary(name)
 }
 
 // installed is the program a command word names ("" when the host has
@@ -100,7 +100,7 @@ func (h *simHost) binary(name string) string {
 // /bin is /usr/bin on current distributions).
 func (h *simHost) installed(word string) string {
 	dir, base := path.Split(word)
-	if h.binary(base) == "" || (dir != "" && dir != "/usr/bin/" && dir != "/bin/") {
+	if h.binary(base) == "" || (dir != "" && dir != "/usr/bin/" && dir != "/bin/" && dir != path.Dir(h.binary(base))+"/") {
 		return ""
 	}
 	return base
@@ -211,6 +211,8 @@ func (s *shell) program(p *proc) int {
 			return code
 		}
 		return p.answer(h.docker(s.user == "root", args))
+	case "apt-get", "systemctl", "visudo", "install", "mktemp", "cmp", "stat":
+		return s.admin(name, args, p)
 	case "python", "python3":
 		return p.answer(h.python(args))
 	default: // nvidia-smi
@@ -753,7 +755,11 @@ run:
 	if !s.h.knownUser(target) {
 		return p.answer("", fmt.Sprintf("sudo: unknown user %s\nsudo: error initializing audit plugin sudoers_audit\n", target), 1)
 	}
-	if s.h.e.vm.SSH.Sim.SudoNeedsPassword && s.user != "root" {
+	if problem := s.h.sudoersProblem(); problem != "" {
+		return p.answer("", problem, 1)
+	}
+	if s.h.e.vm.SSH.Sim.SudoNeedsPassword && s.user != "root" &&
+		!s.h.sudoNoPassword(s.user, target, s.h.binary(s.h.installed(args[0])), args[1:]) {
 		if nonInteractive {
 			return p.answer("", "sudo: a password is required\n", 1)
 		}
@@ -768,10 +774,17 @@ run:
 	return as.program(&proc{args: args, env: env, stdio: p.stdio})
 }
 func (h *simHost) id(me string, args []string) (string, string, int) {
+	// id [OPTION]... [USER]: the user named, else the caller.
+	for len(args) > 0 && !strings.HasPrefix(args[len(args)-1], "-") {
+		me, args = args[len(args)-1], args[:len(args)-1]
+		if !h.knownUser(me) {
+			return "", fmt.Sprintf("id: '%s': no such user\n", me), 1
+		}
+	}
 	uid, groups := "1000", fmt.Sprintf("1000(%s),4(adm),27(sudo)", me)
 	if me == "root" {
 		uid, groups = "0", "0(root)"
-	} else if sim := h.e.vm.SSH.Sim; sim.Docker != "" && !sim.DockerSudoOnly {
+	} else if d := h.dockerNow(); d.version != "" && !d.sudoOnly {
 		groups += ",998(docker)"
 	}
 	if len(args) == 0 {
@@ -845,8 +858,8 @@ const (
 )
 
 func (h *simHost) docker(root bool, args []string) (string, string, int) {
-	sim := h.e.vm.SSH.Sim
-	v := sim.Docker
+	sim := h.dockerNow()
+	v := sim.version
 	sub, format := "", ""
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -876,9 +889,9 @@ func (h *simHost) docker(root bool, args []string) (string, string, int) {
 	client := fmt.Sprintf("Client:\n Version:           %s\n API version:       1.43\n Go version:        go1.20.10\n OS/Arch:           linux/amd64\n", v)
 	failure := ""
 	switch {
-	case !sim.DockerDaemon:
+	case !sim.daemon:
 		failure = dockerSocketDown
-	case sim.DockerSudoOnly && !root:
+	case sim.sudoOnly && !root:
 		failure = dockerDenied
 	}
 	if failure != "" {

@@ -33,7 +33,7 @@ var (
 // users' homes are added by isDir.
 func baseDir(p string) bool {
 	switch p {
-	case "/", "/bin", "/dev", "/etc", "/home", "/opt", "/root", "/tmp", "/usr", "/usr/bin", "/usr/lib",
+	case "/", "/bin", "/dev", "/etc", "/etc/sudoers.d", "/home", "/opt", "/root", "/tmp", "/usr", "/usr/bin", "/usr/lib",
 		"/usr/local", "/usr/local/bin", "/var", "/var/lib", "/var/tmp":
 		return true
 	}
@@ -126,6 +126,7 @@ func (h *simHost) openFile(user, p string, appending bool) error {
 	}
 	old, ok := h.fs.files[p]
 	if !ok {
+		h.forgetMode(p) // a new file: the default mode
 		if old, ok = h.systemFile(p); !ok || !appending {
 			old = ""
 		}
@@ -169,6 +170,7 @@ func (h *simHost) removeFile(user, p string) error {
 	}
 	delete(h.fs.files, p)
 	h.fs.size -= len(s)
+	h.forgetMode(p)
 	return nil
 }
 

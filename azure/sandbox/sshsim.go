@@ -26,7 +26,8 @@ type simHost struct {
 	closed bool
 	quit   chan struct{} // closed by close: sessions stop waiting
 
-	fs simFS // what the host's users wrote, kept while the sandbox runs
+	fs    simFS     // what the host's users wrote, kept while the sandbox runs
+	state hostState // what root changed (Docker, file modes): shell_admin.go
 }
 
 // simConn is one SSH connection to a simulated host.

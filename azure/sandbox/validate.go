@@ -99,6 +99,14 @@ func (d *decoder) validateGroup(s *Subscription, g *ResourceGroup, ips map[strin
 		if vm.PrivateIP == "" {
 			vm.PrivateIP = "10.0.0.4"
 		}
+		switch {
+		case vm.PublicIPSku == "" && vm.PublicIPAllocation == "Dynamic":
+			vm.PublicIPSku = "Basic"
+		case vm.PublicIPSku == "":
+			vm.PublicIPSku = "Standard"
+		case vm.PublicIPSku == "Standard" && vm.PublicIPAllocation == "Dynamic":
+			d.errorf(vm.Line, "VM %q: a Standard public IP is always Static; give publicIPSku: Basic for a Dynamic address", vm.Name)
+		}
 		d.validateImage(vm)
 		d.validateRules(vm.Name, "nsgRules", vm.NSGRules)
 		d.validateRules(vm.Name, "subnetNsgRules", vm.SubnetNSGRules)

@@ -135,7 +135,11 @@ type VM struct {
 	// PublicIPAllocation is Static (a Standard SKU address, the default) or
 	// Dynamic (a Basic SKU address, released while the VM is deallocated).
 	PublicIPAllocation string `yaml:"publicIPAllocation" default:"Static" oneof:"Static|Dynamic"`
-	PrivateIP          string `yaml:"privateIP" check:"ip"`
+	// PublicIPSku is the public IP's SKU: Standard (the default), closed to
+	// inbound traffic unless an NSG on the NIC or subnet allows it, or Basic
+	// (the default with a Dynamic allocation), open unless an NSG denies.
+	PublicIPSku string `yaml:"publicIPSku" oneof:"Standard|Basic"`
+	PrivateIP   string `yaml:"privateIP" check:"ip"`
 	// AdminUsername defaults to the first sim user (by name), else azureuser.
 	AdminUsername string `yaml:"adminUsername"`
 	// DisablePasswordAuthentication is reported in osProfile.linuxConfiguration;
@@ -150,8 +154,8 @@ type VM struct {
 	// virtual network: only IP flow verify sees them (see arm_watcher.go).
 	AdminRules []AdminRule `yaml:"adminRules"`
 	SSH        SSH         `yaml:"ssh"`
-	// VMAgent is the VM agent's state: notReady makes extensions fail as
-	// Azure fails them when the agent does not report.
+	// VMAgent is the VM agent's state: notReady makes extensions and Run
+	// Commands fail as Azure fails them when the agent does not report.
 	VMAgent string `yaml:"vmAgent" default:"ready" oneof:"ready|notReady"`
 	// Extensions are the VM's extensions when the sandbox starts.
 	Extensions []VMExtensionSpec `yaml:"extensions"`
@@ -214,6 +218,11 @@ type Sim struct {
 	// containers of jobs, never from the world file).
 	Python string `yaml:"-"`
 	Line   int    `yaml:"-"`
+
+	// AptLocked: another process holds apt's and dpkg's locks (as
+	// unattended-upgrades does after boot), so apt-get update and install
+	// fail with exit status 100.
+	AptLocked bool `yaml:"aptLocked"`
 }
 
 // SimUser is a login on a simulated host.
@@ -244,6 +253,9 @@ type Faults struct {
 	// VMStartSeconds is how long a VM start stays in progress (the VM
 	// "starting") before the VM runs.
 	VMStartSeconds float64 `yaml:"vmStartSeconds" check:"nonneg"`
+	// RunCommandSeconds is how long a Run Command stays in progress before
+	// the VM agent runs its script.
+	RunCommandSeconds float64 `yaml:"runCommandSeconds" check:"nonneg"`
 	// VMExtensionSeconds is how long an extension PUT stays in progress
 	// before the VM agent has acted on it.
 	VMExtensionSeconds float64 `yaml:"vmExtensionSeconds" check:"nonneg"`
@@ -258,6 +270,19 @@ type Faults struct {
 	// JobNotResponding names a compute whose jobs end NotResponding once
 	// they run.
 	JobNotResponding string `yaml:"jobNotResponding"`
+	// NetworkWriteSeconds is how long a write to a network resource (a
+	// security rule, NSG, NIC or public IP PUT) stays Updating.
+	NetworkWriteSeconds float64 `yaml:"networkWriteSeconds" check:"nonneg"`
+	// ETagConflicts makes the first N network writes that carry If-Match
+	// find their resource changed by another client in the meantime (its
+	// etag moves, a tag says so), so that they are answered 412.
+	ETagConflicts int `yaml:"etagConflicts" check:"nonneg"`
+	// ProviderRegisterSeconds is how long a resource provider stays
+	// Registering after a registration is asked for.
+	ProviderRegisterSeconds float64 `yaml:"providerRegisterSeconds" check:"nonneg"`
+	// ExtensionInstallSeconds is how long a cluster extension created with
+	// a PUT stays Creating before it is Succeeded.
+	ExtensionInstallSeconds float64 `yaml:"extensionInstallSeconds" check:"nonneg"`
 
 	// The faults below make Resource Manager unreliable; see docs/world.md.
 	// Requests are numbered from 1 in the order they arrive.

@@ -184,7 +184,7 @@ func (e *env) naive(s *sandbox.Server) (time.Duration, error) {
 			return err
 		}
 		pipID, _ := azure.ParseResourceID(nic.IPConfigs[0].PublicIPID)
-		addr, err := c.GetPublicIP(ctx, pipID)
+		pip, err := c.GetPublicIP(ctx, pipID)
 		if err != nil {
 			return err
 		}
@@ -203,7 +203,7 @@ func (e *env) naive(s *sandbox.Server) (time.Duration, error) {
 				return err
 			}
 		}
-		target := net.JoinHostPort(addr, "22")
+		target := net.JoinHostPort(pip.Address, "22")
 		// net.tcp
 		conn, err := s.Dial(ctx, "tcp", target)
 		if err != nil {

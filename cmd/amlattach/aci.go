@@ -14,11 +14,15 @@ func newProbeACICmd(a *app) *cobra.Command {
 				return err
 			}
 			r := newProbePrinter(a)
-			rs := flows.RunGraph(a.ctx, flows.ACISteps(e.deps, e.ws), nil, r.event)
-			rep := flows.NewReport("aci", "aci", "", rs)
+			p := flows.ACIPlan()
+			p.Bind(e.ws)
+			rs := flows.Probe(a.ctx, e.deps, e.ws, p, r.event)
+			fixes := flows.FixesFor(a.ctx, e.deps, p, rs)
+			rep := flows.NewReport("aci", "aci", "", rs).WithFixes(fixes)
 			if err := r.finish(rep); err != nil {
 				return err
 			}
+			a.printFixOffers("aci", fixes)
 			if !rep.OK {
 				return &flows.Error{Kind: flows.KindProbeFailed, Msg: "a probe failed", Fix: "fix what the failed probe says and run again"}
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"amlattach/azure"
 	"amlattach/flows"
 )
 
@@ -56,6 +57,13 @@ grant is not sent, and counts here); 2 no consent or bad input; 3 Azure refused 
 	f.register(vm, false)
 	ff.register(vm)
 	c.AddCommand(vm)
+	c.AddCommand(a.targetCommands(verbFix)...)
+	var af fixFlags
+	aci := &cobra.Command{Use: "aci", Short: "Register Microsoft.ContainerInstance in the workspace's subscription when it is not (provider.register)", Args: cobra.NoArgs,
+		Example: "  amlattach fix aci --dry-run",
+		RunE:    func(*cobra.Command, []string) error { return runFix(a, flows.ACIPlan(), &af) }}
+	af.register(aci)
+	c.AddCommand(aci)
 	return c
 }
 
@@ -76,7 +84,7 @@ func runFix(a *app, p *flows.Plan, f *fixFlags) error {
 		if ev.Kind == flows.ProbesPlanned && !a.json() {
 			preflights++
 			if preflights == 1 {
-				fmt.Fprintf(a.out, "Preflight of %s %s as %q in workspace %s\n", typeLabel(p.Type), resourceLabel(p), p.Name, e.ws.Name)
+				fmt.Fprintln(a.out, preflightTitle(p, e.ws))
 			} else {
 				fmt.Fprintln(a.out, "Preflight again, after the fixes (what they touched runs again)")
 			}
@@ -137,13 +145,28 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 		return enc.Encode(rep)
 	}
 	var inPlace []string
-	for _, f := range rep.Fixes {
+	for _, f := range append(append([]flows.FixOutcome{}, rep.Fixes...), rep.Advice...) {
 		if f.Status == flows.FixUnchanged && f.Error == "" && len(f.Changed) == 0 {
 			inPlace = append(inPlace, fmt.Sprintf("%s (%s)", f.ID, f.Probe))
 			continue
 		}
 		for _, l := range f.Record() {
 			fmt.Fprintln(a.out, l)
+		}
+		for _, o := range rep.Offers {
+			if o.ID != f.ID || o.Probe != f.Probe {
+				continue
+			}
+			switch f.Status {
+			case flows.FixPlanned: // --dry-run: what it would change and send, as consent shows it
+				for _, l := range o.Lines()[1:] {
+					fmt.Fprintln(a.out, "  "+l)
+				}
+			case flows.FixAdvice: // what to do instead (the command to run)
+				for _, c := range o.Changes {
+					fmt.Fprintln(a.out, "  "+c)
+				}
+			}
 		}
 	}
 	switch {
@@ -206,4 +229,12 @@ func attachWithKey(a *app, cmd *cobra.Command, keyFile string) string {
 		}
 	})
 	return strings.Join(append(parts, "--ssh-key", flows.ShellQuote(keyFile)), " ")
+}
+
+// preflightTitle heads the preflight of a fix.
+func preflightTitle(p *flows.Plan, ws azure.Workspace) string {
+	if p.Type == "aci" {
+		return fmt.Sprintf("Preflight of Azure Container Instances in subscription %s (workspace %s)", p.ID.SubscriptionID, ws.Name)
+	}
+	return fmt.Sprintf("Preflight of %s %s as %q in workspace %s", typeLabel(p.Type), resourceLabel(p), p.Name, ws.Name)
 }

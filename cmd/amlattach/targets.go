@@ -73,19 +73,37 @@ type targetCmd struct {
 	ref  *refFlags
 }
 
-func (a *app) targetCommand(attach bool, t targetCmd) *cobra.Command {
-	verb := "Probe"
-	if attach {
-		verb = "Attach"
-	}
-	return &cobra.Command{Use: t.typ, Short: verb + " " + t.short, Args: cobra.NoArgs, Example: t.example,
+// verb is what the TYPE commands under probe, attach and fix do.
+type verb int
+
+const (
+	verbProbe verb = iota
+	verbAttach
+	verbFix
+)
+
+func verbOf(v verb) string {
+	return [...]string{"probe", "attach", "fix"}[v]
+}
+
+func (a *app) targetCommand(v verb, t targetCmd) *cobra.Command {
+	short := [...]string{"Probe " + t.short, "Attach " + t.short, "Fix what the preflight of " + t.short + " finds"}[v]
+	var ff fixFlags
+	c := &cobra.Command{Use: t.typ, Short: short, Args: cobra.NoArgs, Example: t.example,
 		RunE: func(*cobra.Command, []string) error {
 			p, err := t.plan()
 			if err != nil {
 				return err
 			}
-			return runPlan(a, p, attach, t.ref)
+			if v == verbFix {
+				return runFix(a, p, &ff)
+			}
+			return runPlan(a, p, v == verbAttach, t.ref)
 		}}
+	if v == verbFix {
+		ff.register(c)
+	}
+	return c
 }
 
 // runPlan is probe or attach of any type once its input is valid. The
@@ -140,15 +158,7 @@ func runPlan(a *app, p *flows.Plan, attach bool, f *refFlags) error {
 		if err := r.finish(rep); err != nil {
 			return err
 		}
-		if !a.json() {
-			for _, f := range fixes {
-				if f.Offered() {
-					fmt.Fprintf(a.out, "fix available: %s: %s (amlattach fix %s with the same flags; it asks first)\n", f.ID, f.Summary, p.Type)
-				} else {
-					fmt.Fprintf(a.out, "fix %s not offered: %s\n", f.ID, f.Needs)
-				}
-			}
-		}
+		a.printFixOffers(p.Type, fixes)
 		if a.ctx.Err() != nil {
 			return &flows.Error{Kind: flows.KindInterrupted, Msg: "interrupted"}
 		}
@@ -257,16 +267,38 @@ func resourceLabel(p *flows.Plan) string {
 	return p.ID.Name
 }
 
-// targetCommands builds the TYPE commands other than vm, local and aci.
-func (a *app) targetCommands(attach bool) []*cobra.Command {
+// printFixOffers lists, after a probe's report, the fixes its failures
+// offer and those it shows as advice or as needing a permission.
+func (a *app) printFixOffers(typ string, fixes []flows.Fix) {
+	if a.json() {
+		return
+	}
+	for _, f := range fixes {
+		if f.Offered() {
+			fmt.Fprintf(a.out, "fix available: %s: %s (amlattach fix %s with the same flags; it asks first)\n", f.ID, f.Summary, typ)
+		} else {
+			fmt.Fprintf(a.out, "fix %s (%s) not offered: %s\n", f.ID, f.Summary, f.NotOffered())
+			if f.Advice != "" {
+				for _, c := range f.Changes {
+					fmt.Fprintln(a.out, "  "+c)
+				}
+			}
+		}
+	}
+}
+
+// targetCommands builds the TYPE commands other than vm, local and aci,
+// under probe, attach or fix.
+func (a *app) targetCommands(v verb) []*cobra.Command {
+	attach := v == verbAttach
 	var out []*cobra.Command
 
 	// hdinsight
 	{
 		var rf refFlags
 		var sf vmFlags
-		c := a.targetCommand(attach, targetCmd{typ: "hdinsight", short: "an HDInsight Spark cluster over its SSH endpoint", ref: &rf,
-			example: "  amlattach " + verbOf(attach) + " hdinsight --resource-name spark-hdi --username sshuser --password-file pw.txt",
+		c := a.targetCommand(v, targetCmd{typ: "hdinsight", short: "an HDInsight Spark cluster over its SSH endpoint", ref: &rf,
+			example: "  amlattach " + verbOf(v) + " hdinsight --resource-name spark-hdi --username sshuser --password-file pw.txt",
 			plan: func() (*flows.Plan, error) {
 				in, err := sf.input(a)
 				if err != nil {
@@ -282,8 +314,8 @@ func (a *app) targetCommands(attach bool) []*cobra.Command {
 	// batch
 	{
 		var rf refFlags
-		c := a.targetCommand(attach, targetCmd{typ: "batch", short: "an Azure Batch account (the Azure ML SDK v1 Batch compute)", ref: &rf,
-			example: "  amlattach " + verbOf(attach) + " batch --resource-name mybatch --resource-group-name batch-rg",
+		c := a.targetCommand(v, targetCmd{typ: "batch", short: "an Azure Batch account (the Azure ML SDK v1 Batch compute)", ref: &rf,
+			example: "  amlattach " + verbOf(v) + " batch --resource-name mybatch --resource-group-name batch-rg",
 			plan: func() (*flows.Plan, error) {
 				return flows.ValidateBatch(flows.SimpleInput{Name: rf.name, Ref: rf.ref()})
 			}})
@@ -294,8 +326,8 @@ func (a *app) targetCommands(attach bool) []*cobra.Command {
 	{
 		var rf refFlags
 		var tokenFile string
-		c := a.targetCommand(attach, targetCmd{typ: "databricks", short: "an Azure Databricks workspace with an access token", ref: &rf,
-			example: "  AMLATTACH_DATABRICKS_TOKEN=… amlattach " + verbOf(attach) + " databricks --resource-name dbx-ws\n  amlattach " + verbOf(attach) + " databricks --resource-id /subscriptions/…/workspaces/dbx-ws --token-file token.txt",
+		c := a.targetCommand(v, targetCmd{typ: "databricks", short: "an Azure Databricks workspace with an access token", ref: &rf,
+			example: "  AMLATTACH_DATABRICKS_TOKEN=… amlattach " + verbOf(v) + " databricks --resource-name dbx-ws\n  amlattach " + verbOf(v) + " databricks --resource-id /subscriptions/…/workspaces/dbx-ws --token-file token.txt",
 			plan: func() (*flows.Plan, error) {
 				in := flows.DatabricksInput{Name: rf.name, Ref: rf.ref()}
 				if tokenFile != "" {
@@ -317,8 +349,8 @@ func (a *app) targetCommands(attach bool) []*cobra.Command {
 	// adla
 	{
 		var rf refFlags
-		c := a.targetCommand(attach, targetCmd{typ: "adla", short: "an Azure Data Lake Analytics account (retired service)", ref: &rf,
-			example: "  amlattach " + verbOf(attach) + " adla --resource-name myadla",
+		c := a.targetCommand(v, targetCmd{typ: "adla", short: "an Azure Data Lake Analytics account (retired service)", ref: &rf,
+			example: "  amlattach " + verbOf(v) + " adla --resource-name myadla",
 			plan: func() (*flows.Plan, error) {
 				return flows.ValidateADLA(flows.SimpleInput{Name: rf.name, Ref: rf.ref()})
 			}})
@@ -329,8 +361,8 @@ func (a *app) targetCommands(attach bool) []*cobra.Command {
 	{
 		var rf refFlags
 		var in flows.AKSInput
-		c := a.targetCommand(attach, targetCmd{typ: "aks", short: "an AKS cluster as an inference target", ref: &rf,
-			example: "  amlattach " + verbOf(attach) + " aks --resource-name aks-prod --cluster-purpose FastProd\n  amlattach " + verbOf(attach) + " aks --resource-name aks-prod --tls custom --tls-cert-file cert.pem --tls-key-file key.pem --tls-cname ml.contoso.com",
+		c := a.targetCommand(v, targetCmd{typ: "aks", short: "an AKS cluster as an inference target", ref: &rf,
+			example: "  amlattach " + verbOf(v) + " aks --resource-name aks-prod --cluster-purpose FastProd\n  amlattach " + verbOf(v) + " aks --resource-name aks-prod --tls custom --tls-cert-file cert.pem --tls-key-file key.pem --tls-cname ml.contoso.com",
 			plan: func() (*flows.Plan, error) {
 				in.Name, in.Ref = rf.name, rf.ref()
 				x := in
@@ -355,8 +387,8 @@ func (a *app) targetCommands(attach bool) []*cobra.Command {
 		var rf refFlags
 		var idf identityFlags
 		var ns string
-		c := a.targetCommand(attach, targetCmd{typ: "kubernetes", short: "an AKS or Arc-connected cluster with the Azure ML extension", ref: &rf,
-			example: "  amlattach " + verbOf(attach) + " kubernetes --resource-id /subscriptions/…/providers/Microsoft.Kubernetes/connectedClusters/arc1 --namespace azureml --identity-type SystemAssigned",
+		c := a.targetCommand(v, targetCmd{typ: "kubernetes", short: "an AKS or Arc-connected cluster with the Azure ML extension", ref: &rf,
+			example: "  amlattach " + verbOf(v) + " kubernetes --resource-id /subscriptions/…/providers/Microsoft.Kubernetes/connectedClusters/arc1 --namespace azureml --identity-type SystemAssigned",
 			plan: func() (*flows.Plan, error) {
 				return flows.ValidateKubernetes(flows.KubernetesInput{Name: rf.name, Ref: rf.ref(), Namespace: ns, Identity: idf.input()})
 			}})
@@ -372,8 +404,8 @@ func (a *app) targetCommands(attach bool) []*cobra.Command {
 	{
 		var rf refFlags
 		var idf identityFlags
-		c := a.targetCommand(attach, targetCmd{typ: "synapse", short: "a Synapse Spark pool", ref: &rf,
-			example: "  amlattach " + verbOf(attach) + " synapse --resource-name synapse-ws --pool-name sparkpool",
+		c := a.targetCommand(v, targetCmd{typ: "synapse", short: "a Synapse Spark pool", ref: &rf,
+			example: "  amlattach " + verbOf(v) + " synapse --resource-name synapse-ws --pool-name sparkpool",
 			plan: func() (*flows.Plan, error) {
 				return flows.ValidateSynapse(flows.SimpleInput{Name: rf.name, Ref: rf.ref(), Identity: idf.input()})
 			}})
@@ -384,13 +416,6 @@ func (a *app) targetCommands(attach bool) []*cobra.Command {
 		out = append(out, c)
 	}
 	return out
-}
-
-func verbOf(attach bool) string {
-	if attach {
-		return "attach"
-	}
-	return "probe"
 }
 
 // retryCommand is this command line without --replace, --force and -y:

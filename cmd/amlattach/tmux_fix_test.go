@@ -18,7 +18,7 @@ func TestTmuxFixStoppedVM(t *testing.T) {
 	s.waitFor("Which VM?")
 	s.send("/")
 	s.typeText("stopped")
-	s.waitFor("1 of 10")
+	s.waitFor("1 of 13")
 	s.send("Enter")
 	s.waitFor("How to reach the VM")
 	s.send("Enter")

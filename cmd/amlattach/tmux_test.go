@@ -126,7 +126,7 @@ func TestTmuxDemo(t *testing.T) {
 		s.waitFor("Which VM?", "already attached as old-dsvm")
 		s.send("/")
 		s.typeText("gpu")
-		s.waitFor("1 of 10")
+		s.waitFor("1 of 13")
 		s.send("Enter")
 		s.waitFor("How to reach the VM", `"gpu-dsvm" is free in contoso-ws`)
 		s.send("Enter")

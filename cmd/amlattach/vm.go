@@ -121,7 +121,11 @@ func newVerbCmd(a *app, v verbCmd) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error { return runVM(a, &f, v.attach) }}
 	f.register(vm, v.attach)
 	c.AddCommand(vm)
-	c.AddCommand(a.targetCommands(v.attach)...)
+	tv := verbProbe
+	if v.attach {
+		tv = verbAttach
+	}
+	c.AddCommand(a.targetCommands(tv)...)
 	if v.attach {
 		c.AddCommand(newAttachLocalCmd(), newAttachACICmd())
 	} else {

@@ -117,9 +117,9 @@ func TestDemoScenariosOtherTypesAttach(t *testing.T) {
 
 // A plain walk from the first question to a clean attach.
 func TestPlainWizardAttaches(t *testing.T) {
-	// workspace yes, type 1 (vm), VM 5 (gpu-dsvm), name, port, user, login
+	// workspace yes, type 1 (vm), VM 6 (gpu-dsvm), name, port, user, login
 	// 1 (password), the password, accept the host key, attach.
-	in := "y\n1\n5\n\n\n\n1\nDemo-Passw0rd!\ny\ny\n"
+	in := "y\n1\n6\n\n\n\n1\nDemo-Passw0rd!\ny\ny\n"
 	r := runWithInput(t, in, "demo", "--plain")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r)
