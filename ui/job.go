@@ -400,7 +400,14 @@ func (s *jobScreen) lines() []string {
 	st := s.c.Styles
 	w := s.width
 	var lines []string
-	lines = append(lines, fixOutcomeBlock(s.c, s.outcomes, w)...)
+	if len(s.outcomes) > 0 {
+		lines = append(lines, st.Bold.Render("Fixes")+" (the test job runs again below, to prove them):")
+		for _, o := range s.outcomes {
+			lines = append(lines, hang(outcomeGlyph(s.c, o.Status)+"  "+o.ID+": "+o.Summary, w, 8)...)
+			lines = append(lines, outcomeLines(s.c, o, w, 8)...)
+		}
+		lines = append(lines, "")
+	}
 	if s.name != "" {
 		lines = append(lines, labelled("job", s.name, 8, w, st.Subtle)...)
 	}

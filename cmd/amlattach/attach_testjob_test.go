@@ -110,3 +110,27 @@ func TestAttachTestJobTextAndNoJobWhenTheAttachFails(t *testing.T) {
 		t.Fatalf("databricks --test-job:\n%s", r)
 	}
 }
+
+// The loop headless: the VM without a Docker daemon, attached anyway,
+// fails its test job; fix vm --only host.docker-setup starts the daemon
+// (a Run Command on the simulated host), and the next test job pulls its
+// image and completes there.
+func TestJobCompletesAfterHostDockerSetup(t *testing.T) {
+	jobDemo(t, nil)
+	pw, kh := demoPassword(t)
+	r := runCLI(t, nil, "attach", "vm", "--world", "demo", "--name", "nodaemon", "--resource-name", "nodaemon-vm", "--username", "azureuser",
+		"--password-file", pw, "--known-hosts", kh, "--accept-new-host-key", "--force", "--yes", "--test-job", "-o", "json")
+	if _, job := attachJobDoc(t, r); r.code != 3 || job == nil || job.Job.Status != "Failed" {
+		t.Fatalf("the first job should fail:\n%s", r)
+	}
+	r = runCLI(t, nil, "fix", "vm", "--world", "demo", "--resource-name", "nodaemon-vm", "--username", "azureuser", "--password-file", pw,
+		"--known-hosts", kh, "--only", "host.docker-setup", "--yes")
+	// exit 1: the VM is attached already (ws.duplicate), which no fix changes
+	if r.code != 1 || !strings.Contains(r.stdout, "applied: set Docker up on VM nodaemon-vm") || !strings.Contains(r.stdout, "service docker: not running -> running") {
+		t.Fatalf("fix:\n%s", r)
+	}
+	r = runCLI(t, nil, "job", "nodaemon", "--world", "demo", "-o", "json")
+	if rep := jobDoc(t, r); r.code != 0 || rep.Job.Status != "Completed" || !strings.Contains(rep.Output, "host:") {
+		t.Fatalf("after the fix the job should complete:\n%s", r)
+	}
+}
