@@ -9,6 +9,6 @@ echo "Machine: $(nproc) cores, $(uname -m), $(awk -F': ' '/^model name/ { print 
 echo
 echo "| what | figure | goal | command |"
 echo "|---|---|---|---|"
-for s in roundtrips cli_preflight browse browse_onegroup attach startup rss rss_shared wizard_browse; do
+for s in roundtrips cli_preflight browse browse_onegroup attach job startup rss rss_shared wizard_browse; do
 	bench/$s.sh
 done

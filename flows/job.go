@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"amlattach/azure"
+	"amlattach/probes"
 )
 
 // DefaultJobEnvironment is the environment of a test job unless
@@ -40,11 +42,15 @@ type JobInput struct {
 	NoWait      bool          // submit and return
 	// Poll is the pause between two reads of the job's status; 0 means 1 s.
 	Poll time.Duration
+	// KeepRunning, when set, is asked once ctx ends while the job runs:
+	// true stops following and leaves the job running in Azure (the
+	// wizard's "leave it running"); otherwise the job, ours, is canceled.
+	KeepRunning func() bool
 }
 
 // JobUpdate is what a test job is doing, reported as it changes.
 type JobUpdate struct {
-	Phase   string // "submitted", "status", "canceling", "canceled"
+	Phase   string // "submitted", "status", "canceling", "canceled", "left" (stopped following; the job goes on)
 	Job     string
 	Status  string
 	Elapsed time.Duration // since the job was submitted
@@ -207,7 +213,7 @@ func RunJob(ctx context.Context, d Deps, ws azure.Workspace, in JobInput, progre
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return cancelOurJob(d, ws, rep, start, progress)
+			return interrupted(d, ws, in, rep, start, progress)
 		case <-t.C:
 		}
 		sctx, cancel := d.withTimeout(ctx)
@@ -215,7 +221,7 @@ func RunJob(ctx context.Context, d Deps, ws azure.Workspace, in JobInput, progre
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
-				return cancelOurJob(d, ws, rep, start, progress)
+				return interrupted(d, ws, in, rep, start, progress)
 			}
 			if failures++; failures < 3 {
 				continue
@@ -247,6 +253,18 @@ func RunJob(ctx context.Context, d Deps, ws azure.Workspace, in JobInput, progre
 		fix = rep.Error.Remedy
 	}
 	return rep, &Error{Kind: KindAzure, Msg: msg, Fix: fix}
+}
+
+// interrupted ends the following of a job whose ctx ended: the job is
+// left running when in.KeepRunning says so, else canceled.
+func interrupted(d Deps, ws azure.Workspace, in JobInput, rep *JobReport, start time.Time, progress func(JobUpdate)) (*JobReport, error) {
+	if in.KeepRunning == nil || !in.KeepRunning() {
+		return cancelOurJob(d, ws, rep, start, progress)
+	}
+	rep.Elapsed = d.now().Sub(start)
+	progress(JobUpdate{Phase: "left", Job: rep.Job.Name, Status: rep.Job.Status, Elapsed: rep.Elapsed, At: d.now()})
+	return rep, &Error{Kind: KindInterrupted, Msg: fmt.Sprintf("stopped following test job %s: it goes on in Azure (%s when last read)", rep.Job.Name, rep.Job.Status),
+		Fix: "follow it in the studio: " + rep.Job.StudioURL}
 }
 
 // cancelOurJob cancels the test job after an interruption: it is ours, and
@@ -367,4 +385,59 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// RunsCommandJobs says whether a compute of the Azure ML type computeType
+// (VirtualMachine, Kubernetes, ...) runs command jobs, and so a test job.
+func RunsCommandJobs(computeType string) bool { return jobRunsOn(computeType) == "" }
+
+// fixProbes are the probes the fixes of DESIGN §8 clear, for the fixes a
+// job's cause names; a registered builder's own probe counts too.
+var fixProbes = map[string]string{
+	"host.docker-setup": probes.IDHostDocker,
+	"nsg.allow-aml-ssh": probes.IDNSGSSH, "nsg.create": probes.IDNSGSSH,
+	"ip.static": probes.IDVMPublicIP, "ip.create": probes.IDVMPublicIP,
+	"k8s.extension": probes.IDK8sExtension,
+}
+
+// JobFixResults turns the fixes a failed job's cause points at
+// (rep.Fixes) into failed results of the probes those fixes clear, with
+// the service's message as their detail: FixesFor (or the wizard's Fixes)
+// given them and the plan of the compute builds the fixes themselves, the
+// way it does for a failed preflight (a fix whose builder is not
+// registered gives none).
+func JobFixResults(rep *JobReport) []probes.Result {
+	if rep == nil || rep.Error == nil || len(rep.Fixes) == 0 {
+		return nil
+	}
+	var out []probes.Result
+	seen := map[string]bool{}
+	add := func(probe string) {
+		if probe == "" || seen[probe] {
+			return
+		}
+		seen[probe] = true
+		out = append(out, probes.Result{ID: probe, Title: probes.Title(probe), Status: probes.Fail,
+			Detail: "the test job failed: " + rep.Error.Message, Remedy: rep.Error.Remedy})
+	}
+	for _, id := range rep.Fixes {
+		add(fixProbes[id])
+		for _, b := range fixBuilders {
+			if slices.Contains(b.ids, id) {
+				add(b.probe)
+			}
+		}
+	}
+	return out
+}
+
+// TargetRunsJobs is RunsCommandJobs for a target TYPE argument (vm,
+// kubernetes, ...): whether what it attaches runs a test job.
+func TargetRunsJobs(typ string) bool {
+	for ct, arg := range typeOf {
+		if arg == typ {
+			return RunsCommandJobs(ct)
+		}
+	}
+	return false
 }

@@ -525,3 +525,9 @@ func (w Wizard) secrets(p *Plan) {
 		w.AddSecret(p.Secrets()...)
 	}
 }
+
+// RunJob is RunJob bound to the wizard's Deps: a test job on an attached
+// compute, followed to its end.
+func (w Wizard) RunJob(ctx context.Context, ws Workspace, in JobInput, progress func(JobUpdate)) (*JobReport, error) {
+	return RunJob(ctx, w.D, ws, in, progress)
+}

@@ -297,6 +297,8 @@ func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		s.scroll.Bottom() // the question is the last lines
 	case s.phase == attFailed && s.duplicate() != nil && key.Matches(msg, k.Detach):
 		return s.detachOurs()
+	case s.offersJob() && key.Matches(msg, k.TestJob):
+		return send(jobOpenMsg{compute: s.plan.Name, plan: s.plan})
 	case s.Done() && s.replace && key.Matches(msg, k.Select):
 		return send(reattachDoneMsg{})
 	case s.Done() && (key.Matches(msg, k.Done) || key.Matches(msg, k.QuitTyping)):
@@ -305,6 +307,12 @@ func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		s.scrollKey(k, msg, s.page())
 	}
 	return nil
+}
+
+// offersJob says the result offers a test job: the attach succeeded and
+// what it attached runs command jobs.
+func (s *attachScreen) offersJob() bool {
+	return s.phase == attSucceeded && s.plan != nil && flows.TargetRunsJobs(s.plan.Type)
 }
 
 // cancelAndDetach stops following the attach and undoes it: Azure cannot
@@ -365,7 +373,12 @@ func (s *attachScreen) ShortHelp() []key.Binding {
 		list, q := k.Select, k.Quit
 		list.SetHelp("enter", "back to the computes")
 		q.SetHelp("q", "quit")
+		if s.offersJob() {
+			return s.withPageDown(k.TestJob, list, q)
+		}
 		return s.withPageDown(list, q)
+	case s.offersJob():
+		return s.withPageDown(k.TestJob, k.Done)
 	case s.Done():
 		return s.withPageDown(k.Done)
 	}
@@ -382,6 +395,9 @@ func (s *attachScreen) withPageDown(b ...key.Binding) []key.Binding {
 
 func (s *attachScreen) FullHelp() [][]key.Binding {
 	k := s.c.Keys
+	if s.offersJob() {
+		return [][]key.Binding{{k.TestJob, k.KeepWaiting, k.StopWatching, k.CancelDetach, k.Done}, scrollKeysJobs(k, true)}
+	}
 	return [][]key.Binding{{k.KeepWaiting, k.StopWatching, k.CancelDetach, k.Done}, scrollKeys(k)}
 }
 
@@ -534,6 +550,9 @@ func (s *attachScreen) lines() []string {
 			" amlattach list shows it with the workspace's other computes.", s.width)...)
 		for _, n := range s.plan.Notes { // on screen first: they matter later
 			lines = append(lines, wrap(st.Note(n), s.width)...)
+		}
+		if s.offersJob() {
+			lines = append(lines, wrap(st.Bold.Render("j runs a test job")+" on it: proof that jobs run there, with its output on screen.", s.width)...)
 		}
 		lines = append(lines, st.Bold.Render("Use it in a job")+" (Azure ML SDK v2, Python):")
 		for _, l := range flows.JobSnippet(s.ws, name) {

@@ -73,6 +73,9 @@ type Backend interface {
 	// RerunAfterFixes runs the fixed probes and their dependents again
 	// (of those in before) and returns every result in plan order.
 	RerunAfterFixes(ctx context.Context, ws flows.Workspace, p *flows.Plan, before []probes.Result, fixes []flows.FixOutcome, emit flows.Emit) []probes.Result
+	// RunJob submits a test job to an attached compute and follows it to
+	// its end, reporting each change of status (flows.RunJob).
+	RunJob(ctx context.Context, ws flows.Workspace, in flows.JobInput, progress func(flows.JobUpdate)) (*flows.JobReport, error)
 }
 
 var _ Backend = flows.Wizard{}

@@ -531,6 +531,12 @@ func (s *doctorScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return send(fixOpenMsg{fixes: s.offered()[:1], doctor: true})
 	case key.Matches(msg, k.FixAll) && len(s.offered()) > 0:
 		return send(fixOpenMsg{fixes: s.fixes, all: true, doctor: true})
+	case key.Matches(msg, k.TestJob) && s.offersJob():
+		var plan *flows.Plan
+		if s.diag != nil {
+			plan = s.diag.Plan
+		}
+		return send(jobOpenMsg{compute: s.comp.Name, plan: plan, doctor: true})
 	case key.Matches(msg, k.Detach):
 		s.phase = docConfirmDetach
 	case key.Matches(msg, k.WriteReport) && s.diag != nil:
@@ -546,6 +552,12 @@ func (s *doctorScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		s.scrollKey(k, msg, s.page())
 	}
 	return nil
+}
+
+// offersJob says a test job can run on the compute: the examination is
+// over and the compute is Succeeded, of a type that runs command jobs.
+func (s *doctorScreen) offersJob() bool {
+	return s.phase == docDone && s.comp.ProvisioningState == "Succeeded" && flows.RunsCommandJobs(s.comp.Type)
 }
 
 // usedCreds says the last run was given typed credentials.
@@ -656,6 +668,9 @@ func (s *doctorScreen) ShortHelp() []key.Binding {
 			b = append(b, k.FixAll)
 		}
 	}
+	if s.offersJob() {
+		b = append(b, k.TestJob)
+	}
 	if s.typ != "" {
 		b = append(b, k.Reattach)
 	}
@@ -668,7 +683,11 @@ func (s *doctorScreen) ShortHelp() []key.Binding {
 
 func (s *doctorScreen) FullHelp() [][]key.Binding {
 	k := s.c.Keys
-	return [][]key.Binding{{k.Fix, k.FixAll, k.Reattach, k.Detach, k.WriteReport, k.Credentials, k.DoctorAgain, k.Back}, scrollKeys(k)}
+	acts := []key.Binding{k.Fix, k.FixAll, k.Reattach, k.Detach, k.WriteReport, k.Credentials, k.DoctorAgain, k.Back}
+	if s.offersJob() {
+		acts = append([]key.Binding{k.TestJob}, acts...)
+	}
+	return [][]key.Binding{acts, scrollKeysJobs(k, s.offersJob())}
 }
 
 // credsText says where the credentials the probes used came from.
@@ -798,6 +817,9 @@ func (s *doctorScreen) verdict() string {
 	acts := "d detaches · w writes a report"
 	if s.typ != "" {
 		acts = "r reattaches · " + acts
+	}
+	if s.offersJob() {
+		acts = "j runs a test job · " + acts
 	}
 	if len(s.offered()) > 0 {
 		acts = "f shows the fix and applies it once you confirm · " + acts

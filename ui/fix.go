@@ -19,12 +19,14 @@ type (
 		fixes  []flows.Fix
 		all    bool
 		doctor bool
+		job    bool // a failed test job's fix: the job runs again after it
 	}
 	// fixesAppliedMsg: the consented fixes ran; the run they came from
 	// runs its fixed probes again.
 	fixesAppliedMsg struct {
 		outcomes []flows.FixOutcome
 		doctor   bool
+		job      bool
 	}
 	fixStartedMsg struct{ gen, i int }
 	fixEventMsg   struct {
@@ -94,6 +96,7 @@ type fixScreen struct {
 	items   []fixItem
 	all     bool
 	doctor  bool
+	job     bool
 	cursor  int // the checklist's fix under the cursor (offered ones only)
 	phase   fixPhase
 	run     *run
@@ -116,7 +119,7 @@ func (s *fixScreen) Open(msg fixOpenMsg) {
 	for _, f := range msg.fixes {
 		s.items = append(s.items, fixItem{fix: f, ticked: f.Offered()})
 	}
-	s.all, s.doctor = msg.all, msg.doctor
+	s.all, s.doctor, s.job = msg.all, msg.doctor, msg.job
 	s.phase, s.current = fixAsk, -1
 	s.cursor = 0
 	for i, it := range s.items {
@@ -227,7 +230,7 @@ func (s *fixScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				outs = append(outs, it.out)
 			}
 		}
-		return s, send(fixesAppliedMsg{outcomes: outs, doctor: s.doctor})
+		return s, send(fixesAppliedMsg{outcomes: outs, doctor: s.doctor, job: s.job})
 	case tea.KeyMsg:
 		return s, s.handleKey(msg)
 	}
@@ -451,6 +454,9 @@ func (s *fixScreen) title() string {
 }
 
 func (s *fixScreen) runName() string {
+	if s.job {
+		return "test job"
+	}
 	if s.doctor {
 		return "doctor"
 	}
@@ -468,6 +474,9 @@ func (s *fixScreen) foot() []string {
 		}
 		return wrap(fmt.Sprintf("%s applying %s · elapsed %s · ctrl+c stops following (what was sent goes on in Azure)", s.spin.view(), what, secs(s.now.Sub(s.started))), w)
 	case fixFinished:
+		if s.job {
+			return []string{st.Subtle.Render("the test job runs again…")}
+		}
 		return []string{st.Subtle.Render("the " + s.runName() + " runs the fixed probes again…")}
 	}
 	n := len(s.chosen())
@@ -481,7 +490,11 @@ func (s *fixScreen) foot() []string {
 			what = "enter applies the ticked fix"
 		}
 	}
-	return wrap(st.Bold.Render("Nothing has been sent yet.")+" "+what+"; then the "+s.runName()+" runs the fixed probe and those after it again. esc goes back, nothing sent.", w)
+	then := "; then the " + s.runName() + " runs the fixed probe and those after it again."
+	if s.job {
+		then = "; then the test job runs again, to prove it."
+	}
+	return wrap(st.Bold.Render("Nothing has been sent yet.")+" "+what+then+" esc goes back, nothing sent.", w)
 }
 
 func (s *fixScreen) page() scrollPage {

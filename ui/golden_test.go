@@ -162,7 +162,7 @@ func TestGoldenAttached(t *testing.T) {
 	s.key("enter")
 	s.wait("enter attaches")
 	s.key("enter")
-	s.wait("ml_client.jobs.create_or_update(job)")
+	s.wait("j run a test job") // the help bar: the screen has settled
 	s.golden()
 }
 

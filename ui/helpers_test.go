@@ -86,6 +86,8 @@ type fakeBackend struct {
 	// applied and reruns record what the fixes did.
 	applied []string
 	reruns  int
+	// job scripts the test jobs (RunJob, in job_test.go).
+	job fakeJob
 	// doctorRuns, detaches and replaced record what the wizard asked.
 	doctorRuns []flows.DoctorInput
 	detaches   []string
@@ -485,7 +487,7 @@ func (d *driver) launch(cmd tea.Cmd) {
 			d.mu.Unlock()
 		}()
 		switch msg := msg.(type) {
-		case nil, spinner.TickMsg, attachTickMsg:
+		case nil, spinner.TickMsg, attachTickMsg, jobTickMsg:
 		case tea.BatchMsg:
 			for _, c := range msg {
 				d.launch(c)

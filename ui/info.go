@@ -67,6 +67,12 @@ func stepInfo(s stepID) (title string, paras []string) {
 			"This is the request amlattach sends to Azure: a PUT of the compute into the workspace, with the SSH login. Secrets are masked here.",
 			"Attach each resource once. Attaching the same VM again, to this workspace or another, breaks the attachments made before.",
 		}
+	case stepJob:
+		return "The test job", []string{
+			"\"Succeeded\" on an attach only means Azure ML could log in. A test job proves the rest: a small command job (host name, Python, Docker, GPUs) submitted to the compute, followed to its end, its output on screen.",
+			"On a VM, Azure ML logs in over SSH with the stored login and runs the job's container with sudo -n docker: without passwordless sudo for docker, or without a running Docker daemon, the job fails with the service's own message.",
+			"When it fails, the service's error is shown with its likely cause and remedy; when amlattach has the fix, f shows it. Ctrl-C asks whether to cancel the job or leave it running.",
+		}
 	case stepAttach:
 		return "Attaching", []string{
 			"Azure ML now connects to the VM from its own network, checks SSH and Docker, and ends Succeeded or Failed.",

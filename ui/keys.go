@@ -24,6 +24,7 @@ type KeyMap struct {
 	Attach, Force, Yes, No                  key.Binding
 	KeepWaiting, StopWatching, CancelDetach key.Binding
 	Done                                    key.Binding
+	TestJob, CancelJob                      key.Binding
 
 	Troubleshoot, Reattach, Detach, WriteReport, Credentials, DoctorAgain key.Binding
 }
@@ -89,6 +90,9 @@ func DefaultKeyMap() *KeyMap {
 		CancelDetach: b([]string{"d"}, "d", "cancel and detach"),
 
 		Done: b([]string{"enter", "q"}, "enter/q", "quit"),
+
+		TestJob:   b([]string{"j"}, "j", "run a test job"),
+		CancelJob: b([]string{"c"}, "c", "cancel the job"),
 
 		Troubleshoot: b([]string{"t"}, "t", "troubleshoot an attachment"),
 		Reattach:     b([]string{"r"}, "r", "reattach"),

@@ -46,10 +46,12 @@ func RunPlain(ctx context.Context, o Options, pio PlainIO) (Outcome, error) {
 }
 
 type plainRun struct {
-	ctx    context.Context
-	o      Options
-	be     Backend
-	lines  chan string // closed at the end of input
+	ctx   context.Context
+	o     Options
+	be    Backend
+	lines chan string // closed at the end of input
+	// ahead are answers typed while a test job ran, for the questions after it.
+	ahead  []string
 	out    io.Writer
 	noEcho func() func()
 	mu     sync.Mutex // prompts from the host key probe and event lines
@@ -90,6 +92,11 @@ func (p *plainRun) readLines(r *bufio.Reader) {
 }
 
 func (p *plainRun) readLine() (string, error) {
+	if len(p.ahead) > 0 {
+		l := p.ahead[0]
+		p.ahead = p.ahead[1:]
+		return l, nil
+	}
 	select {
 	case line, ok := <-p.lines:
 		if !ok {
@@ -489,6 +496,9 @@ func (p *plainRun) attach(plan *flows.Plan, rs []probes.Result) (Outcome, error)
 		}
 		for _, n := range plan.Notes {
 			p.say("! %s", n)
+		}
+		if flows.TargetRunsJobs(plan.Type) {
+			_ = p.offerTestJob(name, plan) // the attach stands however the job went; the lines said how
 		}
 		return Outcome{Kind: OutcomeAttached, Compute: name}, nil
 	}

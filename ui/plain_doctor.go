@@ -109,6 +109,7 @@ func (p *plainRun) doctor(comp flows.Compute, done *[]string) (Outcome, bool, er
 			if typ != "" {
 				acts = "r reattaches with new settings, " + acts
 			}
+			acts = jobActs(comp) + acts
 			if offered := offeredFixes(fixes); len(offered) > 0 {
 				acts = "f shows the fix (" + offered[0].ID + ") and applies it after a yes, " + acts
 			}
@@ -151,6 +152,13 @@ func (p *plainRun) doctor(comp flows.Compute, done *[]string) (Outcome, bool, er
 					return out, false, err
 				}
 				fixes = p.fixesOf(g.Plan, g.Results)
+			case "j":
+				if jobActs(comp) == "" {
+					continue
+				}
+				if err := p.testJob(comp.Name, g.Plan); err != nil && errors.As(err, new(leftError)) {
+					return Outcome{Kind: OutcomeTroubleshot, Lines: *done}, false, err
+				}
 			case "r":
 				if typ != "" {
 					out, err := p.reattach(comp, typ)

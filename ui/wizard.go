@@ -28,6 +28,7 @@ const (
 	stepComputes // troubleshooting: the workspace's computes
 	stepDoctor   // troubleshooting: one compute examined
 	stepFix      // a fix of the preflight's or the doctor's, shown before it is sent
+	stepJob      // a test job on an attached compute, followed to its end
 )
 
 const stepCount = 8
@@ -74,6 +75,8 @@ func (s stepID) name() string {
 		return "Doctor"
 	case stepFix:
 		return "Fix"
+	case stepJob:
+		return "Test job"
 	}
 	return "Attach"
 }
@@ -136,6 +139,7 @@ type Model struct {
 	computesScr *computesScreen
 	doctor      *doctorScreen
 	fixScr      *fixScreen
+	jobScr      *jobScreen
 }
 
 // New builds the wizard. It does no I/O: Init's Cmds do.
@@ -157,6 +161,7 @@ func New(ctx context.Context, o Options) *Model {
 	m.computesScr = newComputesScreen(c, ctx, o.Backend)
 	m.doctor = newDoctorScreen(c, ctx, o.Backend, o)
 	m.fixScr = newFixScreen(c, ctx, o.Backend)
+	m.jobScr = newJobScreen(c, ctx, o.Backend, o)
 	m.setSize(80, 24)
 	if o.Start != nil && o.Workspace.Name != "" {
 		m.history = []stepID{stepWorkspace, stepTarget, stepResource}
@@ -187,13 +192,24 @@ func (m *Model) Outcome() Outcome {
 	if m.outcome != nil {
 		return *m.outcome
 	}
-	if m.attach.Done() {
-		return m.attach.Outcome()
+	var o Outcome
+	switch {
+	case m.attach.Done():
+		o = m.attach.Outcome()
+	case m.troubleshot:
+		o = Outcome{Kind: OutcomeTroubleshot, Lines: m.tsLines}
+	default:
+		o = Outcome{Kind: OutcomeQuit}
 	}
-	if m.troubleshot {
-		return Outcome{Kind: OutcomeTroubleshot, Lines: m.tsLines}
+	return m.withJobLines(o)
+}
+
+// withJobLines adds what became of the test jobs run to an outcome's lines.
+func (m *Model) withJobLines(o Outcome) Outcome {
+	if jl := m.jobScr.OutcomeLines(); len(jl) > 0 {
+		o.Lines = append(append(append([]string(nil), o.Lines...), ""), jl...)
 	}
-	return Outcome{Kind: OutcomeQuit}
+	return o
 }
 
 // Close releases what the steps hold (the ssh-agent connection) and stops
@@ -227,12 +243,14 @@ func (m *Model) active() step {
 		return m.doctor
 	case stepFix:
 		return m.fixScr
+	case stepJob:
+		return m.jobScr
 	}
 	return m.workspace
 }
 
 func (m *Model) steps() []step {
-	return []step{m.workspace, m.target, m.explain, m.resource, m.form, m.hostkey, m.preflight, m.confirm, m.attach, m.computesScr, m.doctor, m.fixScr}
+	return []step{m.workspace, m.target, m.explain, m.resource, m.form, m.hostkey, m.preflight, m.confirm, m.attach, m.computesScr, m.doctor, m.fixScr, m.jobScr}
 }
 
 func (m *Model) goTo(s stepID) {
@@ -331,7 +349,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			Err: &flows.Error{Kind: flows.KindInterrupted, Msg: fmt.Sprintf("stopped watching: the %s of %q goes on in Azure", msg.op, msg.name), Fix: "check it with: amlattach list"}}
 		return m.quit()
 	case finishedMsg:
-		o := msg.outcome
+		o := m.withJobLines(msg.outcome)
+		m.outcome = &o
+		return m.quit()
+	case jobOpenMsg:
+		m.goTo(stepJob)
+		return m.jobScr.Open(m.ws, msg)
+	case jobLeaveMsg:
+		o := m.Outcome()
 		m.outcome = &o
 		return m.quit()
 	case fixOpenMsg:
@@ -463,6 +488,9 @@ func (m *Model) fromFixes(msg fixesAppliedMsg) tea.Cmd {
 	if m.step == stepFix {
 		m.back()
 	}
+	if msg.job {
+		return m.jobScr.FixesApplied(msg.outcomes)
+	}
 	if msg.doctor {
 		return m.doctor.Rerun(msg.outcomes)
 	}
@@ -567,9 +595,10 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.showInfo = !m.showInfo
 		m.setSize(m.width, m.height)
 		return nil
-	case m.step == stepAttach:
-		// The attach screen answers Ctrl-C and q itself: what to do with
-		// an attach in flight, or leaving from the result.
+	case m.step == stepAttach, m.step == stepJob:
+		// The attach and job screens answer Ctrl-C and q themselves: what
+		// to do with an attach or a job in flight, or leaving from the
+		// result.
 		_, cmd := scr.Update(msg)
 		return cmd
 	case key.Matches(msg, k.QuitTyping), key.Matches(msg, k.Quit) && !typing:
@@ -638,7 +667,7 @@ func (m *Model) keys() []key.Binding {
 	if scr.Typing() {
 		return append(b, k.HelpTyping, k.InfoTyping, k.QuitTyping)
 	}
-	if m.step == stepAttach {
+	if m.step == stepAttach || m.step == stepJob {
 		return append(b, k.Help, k.Info)
 	}
 	return append(b, k.Help, k.Info, k.Quit)
@@ -694,6 +723,12 @@ func (m *Model) headerView() string {
 	switch {
 	case m.step == stepComputes:
 		where = "Troubleshoot: the computes"
+	case m.step == stepJob && m.jobScr.Doctor():
+		where = fmt.Sprintf("Troubleshoot: test job on %q", m.jobScr.Compute())
+	case m.step == stepJob:
+		where = fmt.Sprintf("Test job on %q", m.jobScr.Compute())
+	case m.step == stepFix && m.fixScr.job:
+		where = fmt.Sprintf("Fix for the test job on %q", m.jobScr.Compute())
 	case m.step == stepFix && m.fixScr.Doctor():
 		where = fmt.Sprintf("Troubleshoot: fix for the doctor of %q", m.doctor.comp.Name)
 	case m.step == stepDoctor || m.step == stepHostKey && m.replacing == nil && m.doctor.Running():

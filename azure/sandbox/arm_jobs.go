@@ -101,6 +101,7 @@ type jobState struct {
 	runDone                   chan struct{} // closed when the runner returns
 	statusAt                  time.Time     // when status last changed
 	history                   []string      // statuses in order, for tests and the trace
+	historyAt                 []time.Time   // when each status of history began
 }
 
 var jobNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$`)
@@ -270,7 +271,7 @@ func (s *Server) checkJob(ws *wsState, name string, p *commandJobProps) (*jobSta
 		command: p.Command, envID: p.EnvironmentID, computeID: p.ComputeID,
 		computeName: computeName, computeType: typ, image: env.Image,
 		timeout: timeout, tags: p.Tags, created: now,
-		status: jobNotStarted, statusAt: now, history: []string{jobNotStarted},
+		status: jobNotStarted, statusAt: now, history: []string{jobNotStarted}, historyAt: []time.Time{now},
 		runDone: make(chan struct{}),
 	}, "", ""
 }
@@ -487,6 +488,7 @@ func (s *Server) setJobStatus(j *jobState, status string) {
 	now := s.now()
 	j.status, j.statusAt = status, now
 	j.history = append(j.history, status)
+	j.historyAt = append(j.historyAt, now)
 	if status == jobRunning && j.start.IsZero() {
 		j.start = now
 	}
@@ -506,4 +508,27 @@ func (s *Server) JobHistory(subscription, resourceGroup, workspace, job string) 
 		return nil
 	}
 	return append([]string(nil), j.history...)
+}
+
+// JobTransition is a status a job took, and when the sandbox made the change.
+type JobTransition struct {
+	Status string
+	At     time.Time
+}
+
+// JobTransitions is JobHistory with the time of each change (by the
+// sandbox's clock): benchmarks measure how soon a client sees them.
+func (s *Server) JobTransitions(subscription, resourceGroup, workspace, job string) []JobTransition {
+	s.jobs.mu.Lock()
+	defer s.jobs.mu.Unlock()
+	s.jobs.init()
+	j := s.jobs.byKey[key(subscription, resourceGroup, workspace)+"/"+job]
+	if j == nil {
+		return nil
+	}
+	out := make([]JobTransition, len(j.history))
+	for i, st := range j.history {
+		out[i] = JobTransition{Status: st, At: j.historyAt[i]}
+	}
+	return out
 }

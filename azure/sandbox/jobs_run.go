@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -165,6 +166,18 @@ func (s *Server) runJob(ctx context.Context, j *jobState) {
 	end(jobCompleted, nil)
 }
 
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
 // jobLog appends to a job's user log as its output arrives.
 type jobLog struct {
 	s *Server
@@ -274,7 +287,10 @@ func (h *vmJobHost) exec(ctx context.Context, line string, out io.Writer) (int, 
 		return -1, err
 	}
 	defer sess.Close()
-	sess.Stdout, sess.Stderr = out, out
+	// The session copies stdout and stderr in goroutines of their own:
+	// one writer for both must take them one at a time.
+	w := &lockedWriter{w: out}
+	sess.Stdout, sess.Stderr = w, w
 	done := make(chan struct{})
 	go func() {
 		select {

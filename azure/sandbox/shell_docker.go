@@ -45,10 +45,12 @@ func (s *shell) dockerContainers(args []string, p *proc) (code int, ok bool) {
 		return 0, false
 	}
 	sim := s.h.e.vm.SSH.Sim
-	switch {
-	case !sim.DockerDaemon:
+	// Docker as it is now: a fix (systemctl, apt-get) may have changed
+	// what the world said.
+	switch d := s.h.dockerNow(); {
+	case !d.daemon:
 		return p.answer("", dockerSocketDown, 1), true
-	case sim.DockerSudoOnly && s.user != "root":
+	case d.sudoOnly && s.user != "root":
 		return p.answer("", strings.Replace(dockerDenied, "/version", "/containers/json", 1), 1), true
 	}
 	switch sub {

@@ -53,31 +53,7 @@ func runJobCmd(a *app, name string, f *jobFlags) error {
 		return err
 	}
 	in := flows.JobInput{Compute: name, Command: f.command, Environment: f.environment, TimeLimit: f.timeLimit, NoWait: f.noWait}
-	if e.sandbox != nil {
-		in.Poll = 250 * time.Millisecond // the sandbox's steps are short
-	}
-	// Live lines go to stdout in text, to stderr beside a JSON document.
-	live := io.Writer(a.out)
-	if a.json() {
-		live = a.errw
-	}
-	progress := func(u flows.JobUpdate) {
-		a.debugf("job %s: %s %s after %s", u.Job, u.Phase, u.Status, u.Elapsed)
-		switch u.Phase {
-		case "submitted":
-			fmt.Fprintf(live, "Test job %s submitted to %s in workspace %s\n", u.Job, name, e.ws.Name)
-			if u.StudioURL != "" {
-				fmt.Fprintf(live, "Studio: %s\n", u.StudioURL)
-			}
-		case "status":
-			fmt.Fprintf(live, "  %-16s %s\n", u.Status, fmtElapsed(u.Elapsed))
-		case "canceling":
-			fmt.Fprintf(live, "Interrupted: canceling test job %s (it is amlattach's own)...\n", u.Job)
-		case "canceled":
-			fmt.Fprintf(live, "  %-16s %s\n", u.Status, fmtElapsed(u.Elapsed))
-		}
-	}
-	rep, err := flows.RunJob(a.ctx, e.deps, e.ws, in, progress)
+	rep, err := a.runTestJob(e, in)
 	if rep == nil {
 		if a.json() && jobInputKind(err) {
 			_ = a.printJobJSON(&flows.JobReport{Compute: name, Error: &flows.JobError{Message: err.Error(), Remedy: fixOf(err)}})
@@ -100,6 +76,35 @@ func runJobCmd(a *app, name string, f *jobFlags) error {
 		err = flows.SignInLost(e.deps, "job")
 	}
 	return err
+}
+
+// runTestJob runs a test job with the sandbox's poll when on the sandbox,
+// its live lines on stdout in text, on stderr beside a JSON document.
+func (a *app) runTestJob(e *env, in flows.JobInput) (*flows.JobReport, error) {
+	if e.sandbox != nil {
+		in.Poll = 250 * time.Millisecond // the sandbox's steps are short
+	}
+	live := io.Writer(a.out)
+	if a.json() {
+		live = a.errw
+	}
+	progress := func(u flows.JobUpdate) {
+		a.debugf("job %s: %s %s after %s", u.Job, u.Phase, u.Status, u.Elapsed)
+		switch u.Phase {
+		case "submitted":
+			fmt.Fprintf(live, "Test job %s submitted to %s in workspace %s\n", u.Job, in.Compute, e.ws.Name)
+			if u.StudioURL != "" {
+				fmt.Fprintf(live, "Studio: %s\n", u.StudioURL)
+			}
+		case "status":
+			fmt.Fprintf(live, "  %-16s %s\n", u.Status, fmtElapsed(u.Elapsed))
+		case "canceling":
+			fmt.Fprintf(live, "Interrupted: canceling test job %s (it is amlattach's own)...\n", u.Job)
+		case "canceled":
+			fmt.Fprintf(live, "  %-16s %s\n", u.Status, fmtElapsed(u.Elapsed))
+		}
+	}
+	return flows.RunJob(a.ctx, e.deps, e.ws, in, progress)
 }
 
 // jobInputKind says whether err stopped the job before anything was

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +17,7 @@ import (
 type refFlags struct {
 	name, resourceID, resourceName, resourceGroup, pool string
 	yes, force, replace                                 bool
+	testJob                                             bool // --test-job: a test job after a successful attach
 }
 
 func (f *refFlags) register(c *cobra.Command, attach bool, kind, example string, byName bool) {
@@ -37,6 +39,11 @@ func registerAttachFlags(c *cobra.Command, f *refFlags) {
 	fl.BoolVarP(&f.yes, "yes", "y", false, "attach without asking for confirmation")
 	fl.BoolVar(&f.force, "force", false, "attach even though a probe failed (never over an existing compute name unless --replace)")
 	fl.BoolVar(&f.replace, "replace", false, "reattach the existing compute of this --name with new settings: preflight first, then detach and attach again")
+}
+
+// registerTestJob adds --test-job (the types whose computes run command jobs).
+func registerTestJob(c *cobra.Command, f *refFlags) {
+	c.Flags().BoolVar(&f.testJob, "test-job", false, "after a successful attach, run a test job on the compute and follow it (exit 3 if it fails); -o json adds it as \"testJob\"")
 }
 
 func (f *refFlags) ref() flows.TargetRef {
@@ -178,6 +185,9 @@ func runPlan(a *app, p *flows.Plan, attach bool, f *refFlags) error {
 	} else {
 		rep, err = flows.Attach(ctx, e.deps, e.ws, p, opts, g.emit)
 	}
+	if f.testJob {
+		return a.attachThenJob(e, p, r, rep, err)
+	}
 	if ferr := r.finish(rep); ferr != nil && err == nil {
 		err = ferr
 	}
@@ -185,6 +195,62 @@ func runPlan(a *app, p *flows.Plan, attach bool, f *refFlags) error {
 		for _, n := range p.Notes {
 			fmt.Fprintln(a.out, "note: "+n)
 		}
+	}
+	return err
+}
+
+// attachWithJob is `attach --test-job -o json`: the attach's document with
+// the test job's (that of `job -o json`) as "testJob", null when no job was
+// submitted (the attach did not succeed).
+type attachWithJob struct {
+	*flows.Report
+	TestJob *flows.JobReport `json:"testJob"`
+}
+
+// attachThenJob ends `attach --test-job`: after a successful attach a test
+// job runs on the compute; the exit code is then the job's (3 when it
+// fails, 130 when interrupted: the job is canceled). A failed attach runs
+// no job and ends as it would have.
+func (a *app) attachThenJob(e *env, p *flows.Plan, r *probePrinter, rep *flows.Report, err error) error {
+	var job *flows.JobReport
+	if err == nil && rep != nil && rep.Compute != nil && rep.Compute.ProvisioningState == "Succeeded" {
+		if !a.json() {
+			if ferr := r.finish(rep); ferr != nil {
+				return ferr
+			}
+			for _, n := range p.Notes {
+				fmt.Fprintln(a.out, "note: "+n)
+			}
+		}
+		job, err = a.runTestJob(e, flows.JobInput{Compute: p.Name})
+		if job != nil && !a.json() {
+			a.printJobText(job, false)
+		}
+		if err != nil && job == nil {
+			err = &flows.Error{Kind: flows.Kind(flows.ExitCode(err)), Msg: fmt.Sprintf("%q was attached; its test job was not submitted: %s", p.Name, err), Fix: fixOf(err), Err: err}
+		}
+		var fe *flows.Error
+		if !a.json() && errors.As(err, &fe) && fe.Kind == flows.KindAzure && job != nil && job.Error != nil {
+			// The report said it all; the last line only sums it up.
+			return &flows.Error{Kind: flows.KindAzure, Msg: fmt.Sprintf("%q was attached, and its test job %s ended %s", p.Name, job.Job.Name, job.Job.Status), Err: err}
+		}
+		if !a.json() {
+			return err
+		}
+	} else if !a.json() {
+		if ferr := r.finish(rep); ferr != nil && err == nil {
+			err = ferr
+		}
+		return err
+	}
+	if rep == nil {
+		return err
+	}
+	enc := json.NewEncoder(a.out)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if perr := enc.Encode(attachWithJob{Report: rep, TestJob: job}); perr != nil && err == nil {
+		err = perr
 	}
 	return err
 }
@@ -327,6 +393,9 @@ func (a *app) targetCommands(v verb) []*cobra.Command {
 				return flows.ValidateKubernetes(flows.KubernetesInput{Name: rf.name, Ref: rf.ref(), Namespace: ns, Identity: idf.input()})
 			}})
 		rf.register(c, attach, "cluster", "…/Microsoft.ContainerService/managedClusters/NAME or …/Microsoft.Kubernetes/connectedClusters/NAME", false)
+		if attach {
+			registerTestJob(c, &rf)
+		}
 		c.Flags().StringVar(&ns, "namespace", "default", "Kubernetes namespace the jobs and endpoints run in")
 		idf.register(c)
 		out = append(out, c)

@@ -33,6 +33,7 @@ func (f *vmFlags) register(c *cobra.Command, attach bool) {
 	f.registerLogin(c)
 	if attach {
 		registerAttachFlags(c, &f.attach)
+		registerTestJob(c, &f.attach)
 	}
 }
 
