@@ -86,6 +86,8 @@ type servedBinary struct {
 	// outputs collects every stdout, stderr and --debug trace of the run,
 	// by where it came from, for the secret scan.
 	outputs map[string]string
+	// serveOut and serveErr are what sandbox serve printed.
+	serveOut, serveErr *lockedBuffer
 }
 
 func startServedBinary(t *testing.T, world string) *servedBinary {
@@ -134,7 +136,8 @@ func startServedBinary(t *testing.T, world string) *servedBinary {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Cleanup(func() { s.outputs["sandbox serve output"] = sout.String() + serr.String() })
+	s.serveOut = &sout
+	s.serveErr = &serr
 	return s
 }
 
@@ -411,6 +414,66 @@ func TestAcceptanceFixEachBrokenDemoVMAgainstServe(t *testing.T) {
 		}
 		if !strings.Contains(trace, "/workspaces/readonly-ws/providers/Microsoft.Authorization/permissions") {
 			t.Fatal("ro-stopped-vm: the trace shows no permissions request at the workspace")
+		}
+	})
+
+	// 5. Attach two of the fixed VMs (one with the key ssh.install-key
+	// made), run doctor on them with a report, then look for the secrets in
+	// everything the run printed, traced and reported.
+	key, err := flows.KeyFileFor(mustID(t, id("ml-rg", "dsvm-ubuntu")), "azureuser")
+	must(t, err)
+	t.Run("attach and doctor after the fixes", func(t *testing.T) {
+		for _, a := range [][]string{
+			{"--name", "fixed-stopped", "--resource-id", id("ml-rg", "stopped-vm"), "--password-file", pw},
+			{"--name", "keyed-vm", "--resource-id", id("ml-rg", "dsvm-ubuntu"), "--ssh-key", key},
+		} {
+			args := append([]string{"attach", "vm", "-g", "ml-rg", "-w", "contoso-ws", "--username", "azureuser", "--known-hosts", kh, "--accept-new-host-key", "--yes"}, a...)
+			if r, _ := s.run(args...); r.code != 0 {
+				t.Fatalf("attach after the fix\n%s", r)
+			}
+		}
+		for _, name := range []string{"fixed-stopped", "keyed-vm"} {
+			rep := filepath.Join(dir, name+".md")
+			r, _ := s.run("doctor", name, "-g", "ml-rg", "-w", "contoso-ws", "--known-hosts", kh, "--accept-new-host-key", "--report", rep)
+			b, err := os.ReadFile(rep)
+			if r.code != 0 || err != nil || !strings.Contains(string(b), "## Probes") || !strings.Contains(string(b), "SSH login") {
+				t.Fatalf("doctor %s after the fix: %v\n%s\n%s", name, err, r, b)
+			}
+			s.outputs["doctor --report "+name] = string(b)
+		}
+	})
+
+	t.Run("no secret anywhere", func(t *testing.T) {
+		s.outputs["sandbox serve output"] = s.serveOut.String() + s.serveErr.String()
+		secrets := []string{"Demo-Passw0rd!", "Not-The-Demo-Passw0rd", redactedMark}
+		priv, err := os.ReadFile(key)
+		must(t, err)
+		for _, l := range strings.Split(string(priv), "\n") {
+			if len(l) > 20 && !strings.HasPrefix(l, "-----") {
+				secrets = append(secrets, l)
+			}
+		}
+		// The public key went to Azure only in the extension's protected
+		// settings: its body (past the header every RSA key shares) must
+		// not show either.
+		pub, err := os.ReadFile(key + ".pub")
+		must(t, err)
+		body := strings.Fields(string(pub))[1]
+		secrets = append(secrets, body[len(body)-60:])
+		if len(s.outputs) < 100 {
+			t.Fatalf("only %d outputs were collected", len(s.outputs))
+		}
+		size := 0
+		for _, text := range s.outputs {
+			size += len(text)
+		}
+		t.Logf("scanned %d outputs, %d bytes, for %d secrets", len(s.outputs), size, len(secrets))
+		for where, text := range s.outputs {
+			for _, sec := range secrets {
+				if strings.Contains(text, sec) {
+					t.Errorf("%s holds a secret (%.12s...)", where, sec)
+				}
+			}
 		}
 	})
 }
