@@ -28,6 +28,7 @@ const (
 	stepComputes // troubleshooting: the workspace's computes
 	stepDoctor   // troubleshooting: one compute examined
 	stepFix      // a fix of the preflight's or the doctor's, shown before it is sent
+	stepSignIn   // before the workspace: no credential works, so the user signs in
 )
 
 const stepCount = 8
@@ -74,6 +75,8 @@ func (s stepID) name() string {
 		return "Doctor"
 	case stepFix:
 		return "Fix"
+	case stepSignIn:
+		return "Sign in"
 	}
 	return "Attach"
 }
@@ -136,6 +139,7 @@ type Model struct {
 	computesScr *computesScreen
 	doctor      *doctorScreen
 	fixScr      *fixScreen
+	signIn      *signInScreen
 }
 
 // New builds the wizard. It does no I/O: Init's Cmds do.
@@ -157,7 +161,19 @@ func New(ctx context.Context, o Options) *Model {
 	m.computesScr = newComputesScreen(c, ctx, o.Backend)
 	m.doctor = newDoctorScreen(c, ctx, o.Backend, o)
 	m.fixScr = newFixScreen(c, ctx, o.Backend)
+	m.signIn = newSignInScreen(c, ctx, o)
 	m.setSize(80, 24)
+	if o.SignIn != nil {
+		m.step = stepSignIn // the start (below) waits for the sign-in
+		return m
+	}
+	m.applyStart()
+	return m
+}
+
+// applyStart opens the wizard at the situation of Options.Start, if any.
+func (m *Model) applyStart() {
+	o := m.opts
 	if o.Start != nil && o.Workspace.Name != "" {
 		m.history = []stepID{stepWorkspace, stepTarget, stepResource}
 		m.step = stepDetails
@@ -170,10 +186,17 @@ func New(ctx context.Context, o Options) *Model {
 		m.form.SetResource(o.Start.ResourceID, id.Name, nil, o.Workspace, nil)
 		m.form.Prefill(*o.Start)
 	}
-	return m
 }
 
 func (m *Model) Init() tea.Cmd {
+	if m.step == stepSignIn {
+		return m.signIn.Init()
+	}
+	return m.startCmds()
+}
+
+// startCmds start the workspace step (and the situation of Options.Start).
+func (m *Model) startCmds() tea.Cmd {
 	cmds := []tea.Cmd{m.workspace.Init()}
 	if m.opts.Start != nil && m.ws.Name != "" {
 		cmds = append(cmds, m.resource.SetWorkspace(m.ws))
@@ -227,12 +250,14 @@ func (m *Model) active() step {
 		return m.doctor
 	case stepFix:
 		return m.fixScr
+	case stepSignIn:
+		return m.signIn
 	}
 	return m.workspace
 }
 
 func (m *Model) steps() []step {
-	return []step{m.workspace, m.target, m.explain, m.resource, m.form, m.hostkey, m.preflight, m.confirm, m.attach, m.computesScr, m.doctor, m.fixScr}
+	return []step{m.workspace, m.target, m.explain, m.resource, m.form, m.hostkey, m.preflight, m.confirm, m.attach, m.computesScr, m.doctor, m.fixScr, m.signIn}
 }
 
 func (m *Model) goTo(s stepID) {
@@ -305,6 +330,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.handleKey(msg)
 	case backMsg:
 		return m.goBack()
+	case signedInDoneMsg:
+		return m.fromSignIn(msg)
 	case workspaceReadyMsg:
 		return m.fromWorkspace(msg)
 	case targetChosenMsg:
@@ -371,6 +398,18 @@ func (m *Model) goBack() tea.Cmd {
 	return nil
 }
 
+// fromSignIn: a credential works (it did already, or the user signed in):
+// on to the workspace, with no way back to the sign-in.
+func (m *Model) fromSignIn(msg signedInDoneMsg) tea.Cmd {
+	if m.step != stepSignIn {
+		return nil
+	}
+	m.step, m.history = stepWorkspace, nil
+	m.workspace.SetAccount(msg.account)
+	m.applyStart()
+	return m.startCmds()
+}
+
 // fromWorkspace: the workspace is chosen; another one forgets the plan.
 func (m *Model) fromWorkspace(msg workspaceReadyMsg) tea.Cmd {
 	changed := wsKey(msg.ws) != wsKey(m.ws)
@@ -379,7 +418,7 @@ func (m *Model) fromWorkspace(msg workspaceReadyMsg) tea.Cmd {
 		m.plan = nil
 	}
 	m.goTo(stepTarget)
-	return m.resource.SetWorkspace(msg.ws)
+	return tea.Batch(m.resource.SetWorkspace(msg.ws), rememberCmd(m.opts.Memory, m.workspace.Account(), msg.ws))
 }
 
 // fromTarget: an available type goes to its resources; another is explained.
@@ -609,6 +648,7 @@ func (m *Model) quit() tea.Cmd {
 			Msg: "left while a fix was applied: " + m.fixScr.SentText()}}
 	}
 	m.fixScr.Cancel()
+	m.signIn.Cancel()
 	m.hostkey.answer(false)
 	m.cancel()
 	if m.outcome == nil {
@@ -692,6 +732,8 @@ func (m *Model) headerView() string {
 	}
 	where := fmt.Sprintf("Step %d of %d: %s", m.step.number(), stepCount, name)
 	switch {
+	case m.step == stepSignIn:
+		where = "Before step 1: sign in"
 	case m.step == stepComputes:
 		where = "Troubleshoot: the computes"
 	case m.step == stepFix && m.fixScr.Doctor():
@@ -710,6 +752,9 @@ func (m *Model) headerView() string {
 func (m *Model) infoView(width, height int, full bool) string {
 	st := m.c.Styles
 	title, paras := stepInfoFor(m.step, m.typ)
+	if m.step == stepSignIn {
+		title, paras = signInInfo(m.opts.Sandbox)
+	}
 	if m.step == stepExplain && m.explain.target.Type != "" {
 		t := m.explain.target
 		title, paras = t.Title, []string{t.What + ".", "Needs: " + t.Needs + "."}
@@ -738,6 +783,8 @@ func (m *Model) quitView(width int) string {
 		what = "What you typed is lost; nothing was changed."
 	case m.preflight.Running():
 		what = "The preflight stops; nothing was sent to Azure."
+	case m.step == stepSignIn:
+		what = "The sign-in stops; nothing is kept."
 	}
 	return st.Dialog.Width(max(20, width-2)).Render(st.Bold.Render("Quit amlattach?") + " " + what + "\ny quits · n or esc stays")
 }
