@@ -263,7 +263,7 @@ func (s *signInScreen) finished(res flows.SignInResult, err error) tea.Cmd {
 		for i, t := range res.Tenants {
 			note := ""
 			if strings.EqualFold(t.ID, res.Tenant) {
-				note = "(signed in here: the account's home tenant)"
+				note = "(home tenant)"
 			}
 			items[i] = pickItem{Title: orDash(t.Name), Cols: []string{t.ID, t.Domain}, Note: note}
 		}
@@ -453,14 +453,14 @@ func spaced(code string) string {
 // allows, and what amlattach does and does not do with it.
 func signInInfo(sandbox bool) (string, []string) {
 	paras := []string{
-		"Signing in lets amlattach read your subscriptions, Azure ML workspaces and the resources you attach, with your own Azure permissions: it can do nothing you could not.",
-		"It reads freely. It changes something only with your consent, after showing exactly what: an attach, a detach, a fix.",
-		"It never sees or stores your password: you type it at Microsoft's sign-in page, not here.",
-		"It keeps the sign-in so the next run asks nothing: the Azure SDK's encrypted token cache and a small account record (mode 0600) under your config folder. amlattach auth logout removes them; amlattach auth status says who is signed in.",
-		"Already use az login? Then no sign-in is needed here.",
+		"Signing in lets amlattach read your subscriptions, workspaces and resources with your own Azure permissions: nothing you could not do yourself.",
+		"It only reads, until you agree to a change it showed you first: an attach, a detach, a fix.",
+		"It never sees your password: you type it at Microsoft's page, not here.",
+		"It keeps the sign-in (the Azure SDK's encrypted token cache and an account record, mode 0600, in your config folder) so the next run asks nothing. amlattach auth logout removes them.",
+		"Use az login already? Then nothing is asked here.",
 	}
 	if sandbox {
-		paras = append([]string{"This is the sandbox: the sign-in goes to a simulated Microsoft Entra ID on this machine, which approves it by itself after a few seconds."}, paras[:4]...)
+		paras = append([]string{"Sandbox: a simulated Entra ID on this machine approves the sign-in by itself after a few seconds."}, paras[:4]...)
 		return "Signing in", paras
 	}
 	return "Signing in", paras
