@@ -165,6 +165,11 @@ func (s *workspaceScreen) Init() tea.Cmd {
 	cmds := []tea.Cmd{signedInCmd(s.ctx, s.be), s.spin.start()}
 	if s.ws.Name != "" {
 		cmds = append(cmds, computesCmd(s.ctx, s.be, s.ws))
+		if s.ws.Location == "" {
+			// Not read yet (nobody was signed in before the sign-in step):
+			// its location goes into the attach.
+			cmds = append(cmds, readWorkspaceCmd(s.ctx, s.be, s.ws))
+		}
 	} else {
 		cmds = append(cmds, subscriptionsCmd(s.ctx, s.be))
 	}
@@ -265,6 +270,10 @@ func (s *workspaceScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			s.offerLast()
 		}
 	case workspaceReadMsg:
+		if s.mode == wsSummary && msg.err == nil && wsKey(msg.ws) == wsKey(s.ws) {
+			s.ws = msg.ws // the location, read after the sign-in
+			break
+		}
 		if s.mode != wsReading {
 			break
 		}
