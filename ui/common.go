@@ -104,6 +104,9 @@ type Options struct {
 	// (ui/signin.go). SignInMethod is the method to preselect.
 	SignIn       SignInBackend
 	SignInMethod string
+	// SignInChosen says the user chose the method already (--auth): the
+	// sign-in starts at once, without asking.
+	SignInChosen bool
 	// Clipboard, when set, copies a text to the terminal's clipboard
 	// (OSC 52): the device code.
 	Clipboard func(string) error

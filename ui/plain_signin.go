@@ -26,15 +26,22 @@ func (p *plainRun) signIn() error {
 	if p.o.SignInMethod == flows.MethodBrowser {
 		methods = []string{flows.MethodBrowser, flows.MethodDeviceCode}
 	}
-	p.say("How do you want to sign in?")
-	for i, m := range methods {
-		p.say("  %d. %s", i+1, methodName(m))
-	}
-	for {
-		i, err := p.choose("Sign in with", len(methods), 1)
-		if err != nil {
-			return err
+	if !p.o.SignInChosen {
+		p.say("How do you want to sign in?")
+		for i, m := range methods {
+			p.say("  %d. %s", i+1, methodName(m))
 		}
+	}
+	chosen := p.o.SignInChosen
+	for {
+		i := 0
+		if !chosen {
+			var err error
+			if i, err = p.choose("Sign in with", len(methods), 1); err != nil {
+				return err
+			}
+		}
+		chosen = false
 		res, err := si.Run(p.ctx, methods[i], p.signInEvent(methods[i]))
 		if err != nil {
 			if errors.Is(err, context.Canceled) || p.ctx.Err() != nil {
@@ -42,6 +49,10 @@ func (p *plainRun) signIn() error {
 				return leftError{}
 			}
 			p.fail(err)
+			p.say("Try again (q leaves; nothing was kept):")
+			for i, m := range methods {
+				p.say("  %d. %s", i+1, methodName(m))
+			}
 			continue
 		}
 		p.say("Signed in as %s.", orDash(res.Account))

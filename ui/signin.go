@@ -85,6 +85,7 @@ type signInScreen struct {
 	be      SignInBackend
 	sandbox bool
 	copy    func(string) error // OSC 52; nil where the terminal cannot
+	chosen  bool               // the method was chosen already: start at once
 
 	mode    signInMode
 	why     error // why a sign-in is needed (the check's error)
@@ -110,7 +111,7 @@ type signInScreen struct {
 }
 
 func newSignInScreen(c *Common, ctx context.Context, o Options) *signInScreen {
-	s := &signInScreen{c: c, ctx: ctx, be: o.SignIn, sandbox: o.Sandbox, copy: o.Clipboard,
+	s := &signInScreen{c: c, ctx: ctx, be: o.SignIn, sandbox: o.Sandbox, copy: o.Clipboard, chosen: o.SignInChosen,
 		methods: []string{flows.MethodDeviceCode, flows.MethodBrowser}, tPick: newPicker(c, "tenants"), spin: newSpin(c)}
 	if o.SignInMethod == flows.MethodBrowser {
 		s.methods = []string{flows.MethodBrowser, flows.MethodDeviceCode}
@@ -196,6 +197,9 @@ func (s *signInScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, send(signedInDoneMsg{account: msg.who})
 		}
 		s.why, s.mode = msg.err, siChoose
+		if s.chosen {
+			cmd = s.start()
+		}
 	case signInEventMsg:
 		if msg.gen != s.gen || s.mode != siWaiting {
 			break

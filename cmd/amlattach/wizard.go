@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/spf13/cobra"
 
+	"amlattach/azure"
 	"amlattach/flows"
 	"amlattach/internal/buildinfo"
 	"amlattach/ui"
@@ -61,6 +62,7 @@ func runWizard(a *app, cmd *cobra.Command, start *ui.Start, plain bool) error {
 	}
 	if a.signIn != nil {
 		o.SignIn, o.SignInMethod = a.signIn, a.signIn.Preferred
+		o.SignInChosen = a.auth == azure.MethodDeviceCode || a.auth == azure.MethodBrowser
 		if !plain && !dumb {
 			o.Clipboard = a.clipboard()
 		}
