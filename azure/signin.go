@@ -171,6 +171,10 @@ type SignInConfig struct {
 	// Prompt shows the device code message (the address and the code, no
 	// secret: the code is typed in elsewhere and is useless on its own).
 	Prompt func(DeviceCodeMessage)
+	// Ask, when set, is called instead of Prompt; an error it returns ends
+	// that sign-in at once (the code is not polled), for a screen that can
+	// no longer show a code.
+	Ask func(DeviceCodeMessage) error
 	// Interactive lets the credential ask the user; false keeps it to what
 	// the kept sign-in gives silently.
 	Interactive bool
@@ -265,6 +269,9 @@ func NewSignInCredential(cfg SignInConfig) (*SignInCredential, error) {
 			DisableInstanceDiscovery: discoveryOff, DisableAutomaticAuthentication: !cfg.Interactive,
 			AdditionallyAllowedTenants: otherTenants,
 			UserPrompt: func(_ context.Context, m azidentity.DeviceCodeMessage) error {
+				if cfg.Ask != nil {
+					return cfg.Ask(DeviceCodeMessage{Message: m.Message, UserCode: m.UserCode, VerificationURL: m.VerificationURL})
+				}
 				if cfg.Prompt != nil {
 					cfg.Prompt(DeviceCodeMessage{Message: m.Message, UserCode: m.UserCode, VerificationURL: m.VerificationURL})
 				}

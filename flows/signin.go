@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"amlattach/azure"
@@ -135,9 +136,18 @@ func (s *SignIn) Run(ctx context.Context, method string, emit func(SignInEvent))
 	}
 	cfg := s.Base
 	cfg.Method, cfg.Interactive = method, true
-	cfg.Prompt = func(m azure.DeviceCodeMessage) {
+	// The credential asks for a code again if its sign-in stops working
+	// later in the run; by then nobody shows codes, so it fails at once
+	// (the request that needed it says to sign in again) instead of
+	// waiting for a code nobody sees.
+	var over atomic.Bool
+	cfg.Prompt, cfg.Ask = nil, func(m azure.DeviceCodeMessage) error {
+		if over.Load() {
+			return errors.New("the sign-in no longer works and must be made again: run amlattach again")
+		}
 		emit(SignInEvent{Kind: SignInCode, URL: m.VerificationURL, Code: m.UserCode, Message: m.Message})
 		emit(SignInEvent{Kind: SignInWaiting})
+		return nil
 	}
 	cfg.Notice = func(t string) { emit(SignInEvent{Kind: SignInNotice, Text: t}) }
 	c, err := azure.NewSignInCredential(cfg)
@@ -148,6 +158,7 @@ func (s *SignIn) Run(ctx context.Context, method string, emit func(SignInEvent))
 		emit(SignInEvent{Kind: SignInWaiting})
 	}
 	k, err := c.Login(ctx)
+	over.Store(true)
 	var ke *azure.KeepError
 	if errors.As(err, &ke) {
 		emit(SignInEvent{Kind: SignInNotice, Text: ke.Error() + "; the next run asks again"})

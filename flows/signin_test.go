@@ -163,3 +163,35 @@ func TestWorkspaceMemoryPerAccount(t *testing.T) {
 		t.Fatalf("memory folder mode %v", di.Mode().Perm())
 	}
 }
+
+// A sign-in that stops working later in the run (its refresh token
+// expired) does not wait for a code nobody sees: the request fails at once.
+func TestSignInExpiredLaterFailsAtOnce(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, "config"))
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
+	srv := sandboxtest.Start(t, []byte(signInTenantsWorld+"  accessTokenSeconds: 1\n  refreshTokenSeconds: 1\n"), "signin.yaml")
+	st, _ := azure.DefaultSignInStore(true)
+	sw := azure.NewSwitchCredential(nil)
+	client := azure.New(sw, azure.Options{Endpoint: srv.Endpoint(), HTTPClient: srv.HTTPClient()})
+	si := &flows.SignIn{Base: azure.SignInConfig{AuthorityHost: srv.EntraEndpoint(), HTTPClient: srv.HTTPClient(), Store: st}, Cred: sw, Azure: client}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	codes := 0
+	if _, err := si.Run(ctx, flows.MethodDeviceCode, func(ev flows.SignInEvent) {
+		if ev.Kind == flows.SignInCode {
+			codes++
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	start := time.Now()
+	_, err := client.ListSubscriptions(ctx)
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("an expired sign-in: %v after %v", err, time.Since(start))
+	}
+	if codes != 1 {
+		t.Fatalf("%d codes shown: the later one went to the finished sign-in's screen", codes)
+	}
+}

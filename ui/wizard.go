@@ -369,6 +369,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.fromFixes(msg)
 	case troubleshootMsg, computeChosenMsg, detachedMsg, reattachMsg, reattachDoneMsg, computesLoadedMsg:
 		return m.troubleshooting(msg)
+	case workspaceReadMsg:
+		if msg.err == nil && m.ws.Location == "" && wsKey(msg.ws) == wsKey(m.ws) {
+			m.ws.Location = msg.ws.Location // read after the sign-in step
+		}
 	}
 	return m.broadcast(msg)
 }
