@@ -588,6 +588,10 @@ func (s *resourceScreen) View() string {
 		switch {
 		case s.loading && n == 0:
 			lines = append(lines, "", s.spin.view()+" Listing the "+nouns+" of every subscription you can see…")
+			if l := s.pick.FilterLine(); l != "" {
+				// typed before the first rows: it applies to them as they come
+				lines = append(lines, "", l)
+			}
 		case s.loadErr != nil && n == 0:
 			lines = append(lines, "")
 			lines = append(lines, errorLines(s.c, s.loadErr, s.width)...)
