@@ -124,3 +124,32 @@ func TestTypeChosenBeforeTheListingAnswers(t *testing.T) {
 	d.want("2 Databricks workspaces", "/ prod", "1 of 2", "dbx-prod")
 	d.wantNot("dbx-ws ")
 }
+
+// TestKeysTypedAheadGoToTheStepTheyFollow: keys typed after the enter that
+// leaves a step, before the wizard has moved on (read from the terminal
+// together, or a busy machine), go to the step that enter leads to, in
+// order: enter on the workspace, enter on the type, then "/gpu" filter the
+// VMs, not the types.
+func TestKeysTypedAheadGoToTheStepTheyFollow(t *testing.T) {
+	d := newDriver(t, testOptions(newFake()), 99, 30)
+	d.want("Attach to this workspace?")
+	// d.update hands over a message without waiting for what it started.
+	d.update(keyMsg("enter"))
+	d.update(keyMsg("enter"))
+	d.update(keyMsg("/"))
+	d.update(runs("gpu"))
+	d.settle()
+	d.wantStep(stepResource)
+	d.want("3 VMs", "/ gpu", "1 of 3", "gpu-dsvm")
+	if d.m.target.pick.FilterApplied() || d.m.target.pick.Typing() {
+		t.Fatalf("the keys went to the types' list (filter %q)", d.m.target.pick.filter.Value())
+	}
+
+	// esc, then b at once: back to the types with the filter cleared, and
+	// back again to the workspace; nothing typed after is lost either.
+	d.update(keyMsg("esc"))
+	d.update(keyMsg("esc"))
+	d.update(keyMsg("esc"))
+	d.settle()
+	d.wantStep(stepWorkspace)
+}

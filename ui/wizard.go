@@ -312,6 +312,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case was != stepResource && m.step == stepResource:
 		cmd = tea.Batch(cmd, m.resource.Enter())
 	}
+	// What the steps reported while handling msg is taken now, before the
+	// next key: a key typed after enter goes to the step enter leads to.
+	for _, p := range m.c.takePosted() {
+		_, c := m.Update(p)
+		cmd = tea.Batch(cmd, c)
+	}
 	return m, cmd
 }
 
