@@ -19,7 +19,11 @@ func (c *Client) SignedInAs(ctx context.Context) (string, error) {
 	if s, ok := c.opts.Cloud.Services[cloud.ResourceManager]; ok && s.Audience != "" {
 		aud = s.Audience
 	}
-	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{strings.TrimSuffix(aud, "/") + "/.default"}})
+	// The very request Resource Manager's bearer policy makes (its scope,
+	// with CAE), so that a kept sign-in answers from its cache: azidentity
+	// keeps CAE and other tokens apart, and a token of another scope would
+	// make an interactive credential ask the user again.
+	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{aud + "/.default"}, EnableCAE: true})
 	if err != nil {
 		return "", err
 	}

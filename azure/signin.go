@@ -171,6 +171,10 @@ type SignInConfig struct {
 	// Prompt shows the device code message (the address and the code, no
 	// secret: the code is typed in elsewhere and is useless on its own).
 	Prompt func(DeviceCodeMessage)
+	// Ask, when set, is called instead of Prompt; an error it returns ends
+	// that sign-in at once (the code is not polled), for a screen that can
+	// no longer show a code.
+	Ask func(DeviceCodeMessage) error
 	// Interactive lets the credential ask the user; false keeps it to what
 	// the kept sign-in gives silently.
 	Interactive bool
@@ -196,7 +200,10 @@ type SignInCredential struct {
 	kept  *KeptSignIn // the kept sign-in it started from, or nil
 	cache string      // how its tokens are kept
 	tap   *oauthTap   // Entra ID's last error answer
-	cred  interface {
+	// tenant, once SwitchTenant set it, is the tenant every token is
+	// asked of (nil: the credential's own).
+	tenant atomic.Pointer[string]
+	cred   interface {
 		azcore.TokenCredential
 		Authenticate(context.Context, *policy.TokenRequestOptions) (azidentity.AuthenticationRecord, error)
 	}
@@ -215,7 +222,7 @@ func NewSignInCredential(cfg SignInConfig) (*SignInCredential, error) {
 			cfg.Notice("the kept sign-in cannot be read (" + err.Error() + "); signing in afresh")
 		}
 		if k != nil && k.Method == cfg.Method && sameAuthority(k.Record.Authority, cfg.AuthorityHost) &&
-			(cfg.Tenant == "" || strings.EqualFold(cfg.Tenant, k.Record.TenantID)) {
+			(cfg.Tenant == "" || strings.EqualFold(cfg.Tenant, k.Record.TenantID) || strings.EqualFold(cfg.Tenant, k.Tenant)) {
 			c.kept = k
 		}
 	}
@@ -238,6 +245,11 @@ func NewSignInCredential(cfg SignInConfig) (*SignInCredential, error) {
 	c.tap = &oauthTap{next: next}
 	co := azcore.ClientOptions{Transport: c.tap}
 	discoveryOff := false
+	// SwitchTenant asks tokens of the account's other tenants, which
+	// azidentity refuses unless they are allowed; no token is asked of a
+	// tenant but the credential's own otherwise (Resource Manager's bearer
+	// policy does not switch tenants on a challenge).
+	otherTenants := []string{"*"}
 	if cfg.AuthorityHost != "" {
 		co.Cloud = cloud.Configuration{
 			ActiveDirectoryAuthorityHost: cfg.AuthorityHost,
@@ -255,7 +267,11 @@ func NewSignInCredential(cfg SignInConfig) (*SignInCredential, error) {
 		c.cred, err = azidentity.NewDeviceCodeCredential(&azidentity.DeviceCodeCredentialOptions{
 			ClientOptions: co, TenantID: tenant, Cache: tc, AuthenticationRecord: record,
 			DisableInstanceDiscovery: discoveryOff, DisableAutomaticAuthentication: !cfg.Interactive,
+			AdditionallyAllowedTenants: otherTenants,
 			UserPrompt: func(_ context.Context, m azidentity.DeviceCodeMessage) error {
+				if cfg.Ask != nil {
+					return cfg.Ask(DeviceCodeMessage{Message: m.Message, UserCode: m.UserCode, VerificationURL: m.VerificationURL})
+				}
 				if cfg.Prompt != nil {
 					cfg.Prompt(DeviceCodeMessage{Message: m.Message, UserCode: m.UserCode, VerificationURL: m.VerificationURL})
 				}
@@ -289,6 +305,9 @@ func (c *SignInCredential) CacheKind() string { return c.cache }
 // GetToken gets a token: from the cache, by refreshing, or (Interactive)
 // by asking the user.
 func (c *SignInCredential) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	if t := c.tenant.Load(); t != nil && *t != "" && o.TenantID == "" {
+		o.TenantID = *t
+	}
 	t, err := c.cred.GetToken(ctx, o)
 	return t, c.explain(err)
 }

@@ -10,5 +10,6 @@ func newBrowserCredential(cfg SignInConfig, co azcore.ClientOptions, tenant stri
 	return azidentity.NewInteractiveBrowserCredential(&azidentity.InteractiveBrowserCredentialOptions{
 		ClientOptions: co, TenantID: tenant, Cache: tc, AuthenticationRecord: record,
 		DisableInstanceDiscovery: discoveryOff, DisableAutomaticAuthentication: !cfg.Interactive,
+		AdditionallyAllowedTenants: []string{"*"}, // for SwitchTenant
 	})
 }

@@ -211,6 +211,16 @@ func (r *Report) WithFixes(fixes []Fix) *Report {
 // caller's permissions at its scope); nothing is written.
 func FixesFor(ctx context.Context, d Deps, p *Plan, rs []probes.Result) []Fix {
 	var out []Fix
+	// A caller who may not attach in the workspace (ws.permission fails)
+	// gets no fix: repairing the resource would change Azure for an attach
+	// that the workspace refuses anyway (DESIGN §8: ws.permission fails
+	// before anything else is tried).
+	var wsDenied string
+	for _, r := range rs {
+		if r.ID == probes.IDWsPermission && r.Status == probes.Fail {
+			wsDenied = "needs the workspace permission first: " + r.Detail + " (ws.permission); amlattach changes nothing for an attach the workspace refuses"
+		}
+	}
 	for _, r := range rs {
 		if r.Status != probes.Fail && r.Status != probes.Warn {
 			continue
@@ -224,6 +234,9 @@ func FixesFor(ctx context.Context, d Deps, p *Plan, rs []probes.Result) []Fix {
 				continue
 			}
 			f.Probe = r.ID
+			if f.Needs == "" && f.Advice == "" && wsDenied != "" {
+				f.Needs = wsDenied
+			}
 			if f.Needs == "" && f.Advice == "" && f.Permission != "" {
 				f.Needs = missingPermission(ctx, d, f.Scope, f.Permission)
 			}

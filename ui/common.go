@@ -104,6 +104,19 @@ type Options struct {
 	Command string
 	// Version and Commit name the tool in a doctor's report.
 	Version, Commit string
+	// SignIn, when set, opens the wizard with the sign-in step: it checks
+	// that a credential works and, when none does, signs the user in
+	// (ui/signin.go). SignInMethod is the method to preselect.
+	SignIn       SignInBackend
+	SignInMethod string
+	// SignInChosen says the user chose the method already (--auth): the
+	// sign-in starts at once, without asking.
+	SignInChosen bool
+	// Clipboard, when set, copies a text to the terminal's clipboard
+	// (OSC 52): the device code.
+	Clipboard func(string) error
+	// Memory, when set, remembers the workspace each account chose last.
+	Memory WorkspaceMemory
 }
 
 // Login is an SSH user and its password.

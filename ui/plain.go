@@ -186,6 +186,9 @@ func (p *plainRun) run() (Outcome, error) {
 	if p.o.Sandbox {
 		p.say("SANDBOX — simulated Azure, nothing leaves this machine.")
 	}
+	if err := p.signIn(); err != nil {
+		return Outcome{}, err
+	}
 	if err := p.workspace(); err != nil {
 		return Outcome{}, err
 	}

@@ -29,6 +29,7 @@ const (
 	stepDoctor   // troubleshooting: one compute examined
 	stepFix      // a fix of the preflight's or the doctor's, shown before it is sent
 	stepJob      // a test job on an attached compute, followed to its end
+	stepSignIn   // before the workspace: no credential works, so the user signs in
 )
 
 const stepCount = 8
@@ -77,6 +78,8 @@ func (s stepID) name() string {
 		return "Fix"
 	case stepJob:
 		return "Test job"
+	case stepSignIn:
+		return "Sign in"
 	}
 	return "Attach"
 }
@@ -140,6 +143,7 @@ type Model struct {
 	doctor      *doctorScreen
 	fixScr      *fixScreen
 	jobScr      *jobScreen
+	signIn      *signInScreen
 }
 
 // New builds the wizard. It does no I/O: Init's Cmds do.
@@ -162,7 +166,19 @@ func New(ctx context.Context, o Options) *Model {
 	m.doctor = newDoctorScreen(c, ctx, o.Backend, o)
 	m.fixScr = newFixScreen(c, ctx, o.Backend)
 	m.jobScr = newJobScreen(c, ctx, o.Backend, o)
+	m.signIn = newSignInScreen(c, ctx, o)
 	m.setSize(80, 24)
+	if o.SignIn != nil {
+		m.step = stepSignIn // the start (below) waits for the sign-in
+		return m
+	}
+	m.applyStart()
+	return m
+}
+
+// applyStart opens the wizard at the situation of Options.Start, if any.
+func (m *Model) applyStart() {
+	o := m.opts
 	if o.Start != nil && o.Workspace.Name != "" {
 		m.history = []stepID{stepWorkspace, stepTarget, stepResource}
 		m.step = stepDetails
@@ -175,10 +191,17 @@ func New(ctx context.Context, o Options) *Model {
 		m.form.SetResource(o.Start.ResourceID, id.Name, nil, o.Workspace, nil)
 		m.form.Prefill(*o.Start)
 	}
-	return m
 }
 
 func (m *Model) Init() tea.Cmd {
+	if m.step == stepSignIn {
+		return m.signIn.Init()
+	}
+	return m.startCmds()
+}
+
+// startCmds start the workspace step (and the situation of Options.Start).
+func (m *Model) startCmds() tea.Cmd {
 	cmds := []tea.Cmd{m.workspace.Init()}
 	if m.opts.Start != nil && m.ws.Name != "" {
 		cmds = append(cmds, m.resource.SetWorkspace(m.ws))
@@ -245,12 +268,14 @@ func (m *Model) active() step {
 		return m.fixScr
 	case stepJob:
 		return m.jobScr
+	case stepSignIn:
+		return m.signIn
 	}
 	return m.workspace
 }
 
 func (m *Model) steps() []step {
-	return []step{m.workspace, m.target, m.explain, m.resource, m.form, m.hostkey, m.preflight, m.confirm, m.attach, m.computesScr, m.doctor, m.fixScr, m.jobScr}
+	return []step{m.workspace, m.target, m.explain, m.resource, m.form, m.hostkey, m.preflight, m.confirm, m.attach, m.computesScr, m.doctor, m.fixScr, m.jobScr, m.signIn}
 }
 
 func (m *Model) goTo(s stepID) {
@@ -346,6 +371,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.handleKey(msg)
 	case backMsg:
 		return m.goBack()
+	case signedInDoneMsg:
+		return m.fromSignIn(msg)
 	case workspaceReadyMsg:
 		return m.fromWorkspace(msg)
 	case targetChosenMsg:
@@ -390,6 +417,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.fromFixes(msg)
 	case troubleshootMsg, computeChosenMsg, detachedMsg, reattachMsg, reattachDoneMsg, computesLoadedMsg:
 		return m.troubleshooting(msg)
+	case workspaceReadMsg:
+		if msg.err == nil && m.ws.Location == "" && wsKey(msg.ws) == wsKey(m.ws) {
+			m.ws.Location = msg.ws.Location // read after the sign-in step
+		}
 	}
 	return m.broadcast(msg)
 }
@@ -419,6 +450,18 @@ func (m *Model) goBack() tea.Cmd {
 	return nil
 }
 
+// fromSignIn: a credential works (it did already, or the user signed in):
+// on to the workspace, with no way back to the sign-in.
+func (m *Model) fromSignIn(msg signedInDoneMsg) tea.Cmd {
+	if m.step != stepSignIn {
+		return nil
+	}
+	m.step, m.history = stepWorkspace, nil
+	m.workspace.SetAccount(msg.account)
+	m.applyStart()
+	return m.startCmds()
+}
+
 // fromWorkspace: the workspace is chosen; another one forgets the plan.
 func (m *Model) fromWorkspace(msg workspaceReadyMsg) tea.Cmd {
 	changed := wsKey(msg.ws) != wsKey(m.ws)
@@ -427,7 +470,7 @@ func (m *Model) fromWorkspace(msg workspaceReadyMsg) tea.Cmd {
 		m.plan = nil
 	}
 	m.goTo(stepTarget)
-	return m.resource.SetWorkspace(msg.ws)
+	return tea.Batch(m.resource.SetWorkspace(msg.ws), rememberCmd(m.opts.Memory, m.workspace.Account(), msg.ws))
 }
 
 // fromTarget: an available type goes to its resources; another is explained.
@@ -661,6 +704,7 @@ func (m *Model) quit() tea.Cmd {
 			Msg: "left while a fix was applied: " + m.fixScr.SentText()}}
 	}
 	m.fixScr.Cancel()
+	m.signIn.Cancel()
 	m.hostkey.answer(false)
 	m.cancel()
 	if m.outcome == nil {
@@ -744,6 +788,8 @@ func (m *Model) headerView() string {
 	}
 	where := fmt.Sprintf("Step %d of %d: %s", m.step.number(), stepCount, name)
 	switch {
+	case m.step == stepSignIn:
+		where = "Before step 1: sign in"
 	case m.step == stepComputes:
 		where = "Troubleshoot: the computes"
 	case m.step == stepJob && m.jobScr.Doctor():
@@ -768,6 +814,9 @@ func (m *Model) headerView() string {
 func (m *Model) infoView(width, height int, full bool) string {
 	st := m.c.Styles
 	title, paras := stepInfoFor(m.step, m.typ)
+	if m.step == stepSignIn {
+		title, paras = signInInfo(m.opts.Sandbox)
+	}
 	if m.step == stepExplain && m.explain.target.Type != "" {
 		t := m.explain.target
 		title, paras = t.Title, []string{t.What + ".", "Needs: " + t.Needs + "."}
@@ -796,6 +845,8 @@ func (m *Model) quitView(width int) string {
 		what = "What you typed is lost; nothing was changed."
 	case m.preflight.Running():
 		what = "The preflight stops; nothing was sent to Azure."
+	case m.step == stepSignIn:
+		what = "The sign-in stops; nothing is kept."
 	}
 	return st.Dialog.Width(max(20, width-2)).Render(st.Bold.Render("Quit amlattach?") + " " + what + "\ny quits · n or esc stays")
 }

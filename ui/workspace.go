@@ -46,7 +46,35 @@ type (
 		ws  flows.Workspace
 		err error
 	}
+	// rememberedMsg: the workspace the account chose last, if any.
+	rememberedMsg struct {
+		account string
+		ws      flows.Workspace
+		ok      bool
+	}
 )
+
+func rememberedCmd(mem WorkspaceMemory, account string) tea.Cmd {
+	if mem == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		ws, ok := mem.Last(account)
+		return rememberedMsg{account: account, ws: ws, ok: ok}
+	}
+}
+
+// rememberCmd remembers ws as the account's last choice (best effort: a
+// file that cannot be written only loses the convenience).
+func rememberCmd(mem WorkspaceMemory, account string, ws flows.Workspace) tea.Cmd {
+	if mem == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		_ = mem.Remember(account, ws)
+		return nil
+	}
+}
 
 func signedInCmd(ctx context.Context, be Backend) tea.Cmd {
 	return func() tea.Msg {
@@ -114,6 +142,11 @@ type workspaceScreen struct {
 	wss     []flows.Workspace
 	wsPick  *picker
 	sub     flows.Subscription
+	// memory is where each account's last workspace is kept; last is this
+	// account's, offered first in the lists.
+	memory  WorkspaceMemory
+	last    flows.Workspace
+	hasLast bool
 	spin    spin
 	width   int
 	height  int
@@ -121,7 +154,7 @@ type workspaceScreen struct {
 
 func newWorkspaceScreen(c *Common, ctx context.Context, be Backend, o Options) *workspaceScreen {
 	s := &workspaceScreen{c: c, ctx: ctx, be: be, sandbox: o.Sandbox, ws: o.Workspace, source: o.WorkspaceSource,
-		problem: o.WorkspaceProblem, subPick: newPicker(c, "subscriptions"), wsPick: newPicker(c, "workspaces"), spin: newSpin(c)}
+		problem: o.WorkspaceProblem, subPick: newPicker(c, "subscriptions"), wsPick: newPicker(c, "workspaces"), spin: newSpin(c), memory: o.Memory}
 	if s.ws.Name == "" {
 		s.mode = wsLoadingSubs
 	}
@@ -132,10 +165,47 @@ func (s *workspaceScreen) Init() tea.Cmd {
 	cmds := []tea.Cmd{signedInCmd(s.ctx, s.be), s.spin.start()}
 	if s.ws.Name != "" {
 		cmds = append(cmds, computesCmd(s.ctx, s.be, s.ws))
+		if s.ws.Location == "" {
+			// Not read yet (nobody was signed in before the sign-in step):
+			// its location goes into the attach.
+			cmds = append(cmds, readWorkspaceCmd(s.ctx, s.be, s.ws))
+		}
 	} else {
 		cmds = append(cmds, subscriptionsCmd(s.ctx, s.be))
 	}
 	return tea.Batch(cmds...)
+}
+
+// SetAccount is who signed in at the sign-in step (the check that runs
+// with the workspace step says it again).
+func (s *workspaceScreen) SetAccount(account string) {
+	if account != "" {
+		s.who = account
+	}
+}
+
+// Account is who is signed in, as far as the screen knows.
+func (s *workspaceScreen) Account() string { return s.who }
+
+// offerLast highlights the account's last workspace (and its
+// subscription) in the lists.
+func (s *workspaceScreen) offerLast() {
+	if !s.hasLast {
+		return
+	}
+	for i, sub := range s.subs {
+		if strings.EqualFold(sub.ID, s.last.SubscriptionID) {
+			s.subPick.Select(i)
+		}
+	}
+	if !strings.EqualFold(s.sub.ID, s.last.SubscriptionID) {
+		return
+	}
+	for i, w := range s.wss {
+		if wsKey(w) == wsKey(s.last) {
+			s.wsPick.Select(i)
+		}
+	}
 }
 
 func (s *workspaceScreen) SetSize(w, h int) {
@@ -157,6 +227,14 @@ func (s *workspaceScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case signedInMsg:
 		s.who, s.whoErr, s.whoDone = msg.who, msg.err, true
+		if msg.err == nil {
+			cmd = rememberedCmd(s.memory, msg.who)
+		}
+	case rememberedMsg:
+		if msg.account == s.who && msg.ok {
+			s.last, s.hasLast = msg.ws, true
+			s.offerLast()
+		}
 	case computesLoadedMsg:
 		if msg.wsID == wsKey(s.ws) {
 			s.computes, s.compErr, s.compDone = msg.computes, msg.err, true
@@ -174,6 +252,7 @@ func (s *workspaceScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			s.subPick.SetItems(items)
 			s.mode = wsPickSub
+			s.offerLast()
 		}
 	case workspacesLoadedMsg:
 		if s.mode != wsLoadingWorkspaces || msg.sub != s.sub.ID {
@@ -188,8 +267,13 @@ func (s *workspaceScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			s.wsPick.SetItems(items)
 			s.mode = wsPickWorkspace
+			s.offerLast()
 		}
 	case workspaceReadMsg:
+		if s.mode == wsSummary && msg.err == nil && wsKey(msg.ws) == wsKey(s.ws) {
+			s.ws = msg.ws // the location, read after the sign-in
+			break
+		}
 		if s.mode != wsReading {
 			break
 		}
@@ -341,7 +425,11 @@ func (s *workspaceScreen) View() string {
 		}
 		lines = append(append(lines, ""), s.loading("Listing the subscriptions you can see…")...)
 	case wsPickSub:
-		lines = append(lines, st.Title.Render("Choose a subscription"), st.Subtle.Render(fmt.Sprintf("%d subscriptions; the workspace's decides where VMs are listed", len(s.subs))), "")
+		lines = append(lines, st.Title.Render("Choose a subscription"), st.Subtle.Render(fmt.Sprintf("%d subscriptions; the workspace's decides where VMs are listed", len(s.subs))))
+		if s.hasLast {
+			lines = append(lines, wrap(st.Subtle.Render("Your last choice: "+s.last.Name+" (group "+s.last.ResourceGroup+"), highlighted"), s.width)...)
+		}
+		lines = append(lines, "")
 		lines = append(lines, s.subPick.View())
 	case wsLoadingWorkspaces:
 		lines = append(lines, st.Title.Render("Choose a workspace"), "", "")
@@ -390,7 +478,7 @@ func (s *workspaceScreen) summary() []string {
 		who = s.spin.view() + " checking…"
 	case s.whoErr != nil:
 		who = st.Bad(errorText(s.whoErr))
-	case s.sandbox:
+	case s.sandbox && s.who == "":
 		who = "nobody: the sandbox accepts any credential"
 	case s.who == "":
 		who = "yes (the credential does not say who)"

@@ -46,6 +46,11 @@ type app struct {
 	sandboxFile string   // --sandbox or AMLATTACH_SANDBOX
 	tenant      string   // --tenant
 	closers     []func()
+
+	// wizardSignIn: the wizard signs in itself (wizardCredential), and
+	// signIn is its sign-in step's operations (nil: nothing to offer).
+	wizardSignIn bool
+	signIn       *flows.SignIn
 }
 
 func (a *app) addSecrets(s ...string) {
@@ -118,7 +123,7 @@ func (a *app) setupUnread(needWorkspace bool) (*env, error) {
 			return nil, err
 		}
 		e.sandbox = sb
-		cred, err := a.sandboxCredential(sb)
+		cred, err := a.credential(sb)
 		if err != nil {
 			return nil, err
 		}
@@ -127,6 +132,7 @@ func (a *app) setupUnread(needWorkspace bool) (*env, error) {
 			// MaxRetryDelay lets a Retry-After of a second or two be honoured.
 			Retry: &policy.RetryOptions{MaxRetries: 2, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
 		})
+		a.bindSignIn(e)
 		e.deps.Dial = sb.Dial
 		e.deps.HTTP = sb.HTTPClient()
 		if !needWorkspace {
@@ -156,11 +162,12 @@ func (a *app) setupUnread(needWorkspace bool) (*env, error) {
 		if !slices.Contains(azure.AuthMethods, a.auth) {
 			return nil, &flows.Error{Kind: flows.KindInput, Field: "--auth", Msg: fmt.Sprintf("%q is not an authentication method", a.auth), Fix: "use one of " + strings.Join(azure.AuthMethods, ", ")}
 		}
-		cred, err := a.azureCredential()
+		cred, err := a.credential(nil)
 		if err != nil {
 			return nil, err
 		}
 		e.deps.Azure = azure.New(cred, azure.Options{UserAgent: "amlattach/" + version})
+		a.bindSignIn(e)
 		if a.debugW != nil {
 			sctx, scancel := context.WithTimeout(a.ctx, a.timeout)
 			who, werr := e.deps.Azure.SignedInAs(sctx)
@@ -196,7 +203,7 @@ func (a *app) openSandbox() (sandboxConn, []sandbox.WorkspaceRef, error) {
 	}
 	var w *sandbox.World
 	if a.world == "demo" {
-		w = sandbox.DemoWorld()
+		w = demoWorld(a.auth)
 	} else {
 		var err error
 		w, err = sandbox.LoadWorldFile(a.world)

@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 
+	"amlattach/azure"
+	"amlattach/azure/sandbox"
+
 	"github.com/spf13/cobra"
 
 	"amlattach/flows"
@@ -24,15 +27,20 @@ simulated VMs are saved to a known_hosts file of amlattach's own, never to ~/.ss
 --scenario opens the wizard on the preflight of one situation, with the demo password (or
 token) filled in; --list names them. Every simulated VM's password is ` + flows.DemoPassword + ` (dsvm-legacy's
 is Legacy-Passw0rd!); so is the HDInsight user sshuser's. The working Databricks token is
-` + flows.DemoToken + `.`,
-		Example: "  amlattach demo\n  amlattach demo --list\n  amlattach demo --scenario closed-nsg",
+` + flows.DemoToken + `.
+
+With --auth device-code (or browser) the built-in world requires sign-in: the wizard starts
+with its sign-in step, against the sandbox's simulated Microsoft Entra ID, which approves the
+code by itself after a few seconds. The sign-in is kept, so the next run over the same sandbox
+(amlattach sandbox serve --auth device-code, then --sandbox FILE demo) asks nothing.`,
+		Example: "  amlattach demo\n  amlattach demo --list\n  amlattach demo --scenario closed-nsg\n  amlattach demo --auth device-code   # sign in first, at the sandbox's simulated Entra ID",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if list {
 				return printScenarios(a)
 			}
-			if a.world == "" {
-				a.world = "demo"
+			if a.world == "" && a.sandboxFile == "" && a.getenv("AMLATTACH_SANDBOX") == "" {
+				a.world = "demo" // a shared sandbox (--sandbox) serves its own world
 			}
 			var start *ui.Start
 			if scenario != "" {
@@ -63,4 +71,18 @@ func printScenarios(a *app) error {
 		fmt.Fprintf(tw, "  %s\t%s %s\t%s\n", s.Name, s.TargetType(), s.ResourceName(), s.Summary)
 	}
 	return tw.Flush()
+}
+
+// demoWorld is the built-in world; with --auth device-code or browser its
+// Resource Manager requires a sign-in at its simulated Entra ID, so that the
+// wizard's sign-in step shows.
+func demoWorld(auth string) *sandbox.World {
+	w := sandbox.DemoWorld()
+	if auth == azure.MethodDeviceCode || auth == azure.MethodBrowser {
+		if w.SignIn == nil {
+			w.SignIn = &sandbox.SignIn{}
+		}
+		w.SignIn.Required = true
+	}
+	return w
 }

@@ -96,3 +96,37 @@ func TestPlainDoctorStartsTheDeallocatedVM(t *testing.T) {
 		}
 	}
 }
+
+// The other broken demo VMs of issue 12's "Done when", in the plain wizard
+// on one sandbox each: the preflight fails, f offers the fix and asks, a yes
+// applies it, the fixed probe runs again and passes, and the attach
+// succeeds. answers are the lines typed, in the order the wizard asks.
+func TestPlainWizardFixesEachBrokenDemoVM(t *testing.T) {
+	for _, c := range []struct {
+		scenario, vm, fix string
+		answers           []string
+		want              []string
+	}{
+		{"closed-nsg", "closed-nsg-vm", flows.FixNSGAllowAMLSSH, []string{"y", "f", "y", "y"},
+			[]string{"FAIL  NSG allows Azure ML on SSH", "permission: Microsoft.Network/networkSecurityGroups/securityRules/write",
+				"✓ nsg.allow-aml-ssh applied", "PASS  NSG allows Azure ML on SSH"}},
+		{"no-daemon", "nodaemon-vm", flows.FixDockerSetup, []string{"y", "f", "y", "y"},
+			[]string{"FAIL  Docker", "permission: Microsoft.Compute/virtualMachines/runCommands/write", "✓ host.docker-setup applied", "PASS  Docker"}},
+		{"no-public-ip", "no-ip-vm", flows.FixIPCreate, []string{"f", "y", "y", "y"},
+			[]string{"FAIL  Public IP address", "permission: Microsoft.Network/publicIPAddresses/write", "✓ ip.create applied", "PASS  Public IP address",
+				"PASS  SSH login"}},
+	} {
+		t.Run(c.scenario, func(t *testing.T) {
+			fixDemo(t, nil)
+			r := runPlainCLI(t, c.answers, "demo", "--scenario", c.scenario)
+			for _, want := range append(c.want, "Apply "+c.fix+" now? (y/N)", `✓ Attached: compute "`+c.vm+`" is Succeeded.`) {
+				if !strings.Contains(r.stderr, want) {
+					t.Fatalf("lacks %q:\n%s", want, r)
+				}
+			}
+			if r.code != 0 || strings.Contains(r.stdout+r.stderr, "Demo-Passw0rd!") {
+				t.Fatalf("exit %d (or the password shown)\n%s", r.code, r)
+			}
+		})
+	}
+}

@@ -34,7 +34,7 @@ func newSandboxCmd(a *app) *cobra.Command {
 			var w *sandbox.World
 			var err error
 			if world == "demo" {
-				w = sandbox.DemoWorld()
+				w = demoWorld(a.auth)
 			} else if w, err = sandbox.LoadWorldFile(world); err != nil {
 				return &flows.Error{Kind: flows.KindInput, Field: "--world", Msg: err.Error(), Fix: "fix the world file (see docs/world.md)", Err: err}
 			}

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -18,15 +19,31 @@ type tmuxSession struct {
 	name string
 }
 
-// buildBinary builds amlattach once for the tmux tests.
+// The binary the tests drive is built once per test run (TestMain removes
+// its folder at the end).
+var (
+	builtOnce sync.Once
+	builtDir  string
+	builtBin  string
+	builtErr  error
+)
+
+// buildBinary builds amlattach once per test run and returns its path.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "amlattach")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	builtOnce.Do(func() {
+		if builtDir, builtErr = os.MkdirTemp("", "amlattach-bin-"); builtErr != nil {
+			return
+		}
+		builtBin = filepath.Join(builtDir, "amlattach")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			builtErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if builtErr != nil {
+		t.Fatal(builtErr)
 	}
-	return bin
+	return builtBin
 }
 
 func needTmux(t *testing.T) {

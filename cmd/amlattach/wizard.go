@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/spf13/cobra"
 
+	"amlattach/azure"
 	"amlattach/flows"
 	"amlattach/internal/buildinfo"
 	"amlattach/ui"
@@ -41,6 +42,7 @@ func runWizard(a *app, cmd *cobra.Command, start *ui.Start, plain bool) error {
 		cmd.Help()
 		return usageError{errors.New("the wizard needs a terminal on stdin and stdout: run it in one, give --plain for line prompts, or use the commands above")}
 	}
+	a.wizardSignIn = true
 	e, problem, err := a.wizardEnv(start != nil)
 	if err != nil {
 		return err
@@ -57,6 +59,16 @@ func runWizard(a *app, cmd *cobra.Command, start *ui.Start, plain bool) error {
 		Backend: be, Workspace: e.ws, WorkspaceSource: sourceText(e.sources), WorkspaceProblem: problem,
 		Sandbox: e.sandbox != nil, KnownHosts: a.defaultKnownHosts(), Getenv: a.getenv, Start: start,
 		Command: command, Version: bi.Version, Commit: bi.Commit,
+	}
+	if a.signIn != nil {
+		o.SignIn, o.SignInMethod = a.signIn, a.signIn.Preferred
+		o.SignInChosen = a.auth == azure.MethodDeviceCode || a.auth == azure.MethodBrowser
+		if !plain && !dumb {
+			o.Clipboard = a.clipboard()
+		}
+	}
+	if mem, err := flows.DefaultWorkspaceMemory(e.sandbox != nil); err == nil {
+		o.Memory = mem
 	}
 	if a.world == "demo" {
 		o.SandboxLogin = ui.Login{User: "azureuser", Password: flows.DemoPassword} // the built-in world's VMs, for trainees
@@ -97,6 +109,12 @@ func (a *app) wizardEnv(needWorkspace bool) (*env, string, error) {
 		return e, "", nil
 	}
 	var fe *flows.Error
+	if a.signIn != nil && errors.As(err, &fe) && fe.Kind == flows.KindCredential {
+		// Nobody is signed in yet: the sign-in step comes first, and the
+		// workspace step reads the workspace after it.
+		e, err := a.setupUnread(true)
+		return e, "", err
+	}
 	if needWorkspace || !errors.As(err, &fe) || fe.Kind != flows.KindInput || !namesWorkspace(fe.Field) {
 		return nil, "", err
 	}
