@@ -285,7 +285,7 @@ func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 			if s.phase == attDetaching {
 				op = "detach"
 			}
-			return send(stopWatchingMsg{name: s.plan.Name, op: op})
+			return s.c.post(stopWatchingMsg{name: s.plan.Name, op: op})
 		case key.Matches(msg, k.CancelDetach) && s.phase == attRunning && !s.replace:
 			return s.cancelAndDetach()
 		}
@@ -298,11 +298,11 @@ func (s *attachScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case s.phase == attFailed && s.duplicate() != nil && key.Matches(msg, k.Detach):
 		return s.detachOurs()
 	case s.offersJob() && key.Matches(msg, k.TestJob):
-		return send(jobOpenMsg{compute: s.plan.Name, plan: s.plan})
+		return s.c.post(jobOpenMsg{compute: s.plan.Name, plan: s.plan})
 	case s.Done() && s.replace && key.Matches(msg, k.Select):
-		return send(reattachDoneMsg{})
+		return s.c.post(reattachDoneMsg{})
 	case s.Done() && (key.Matches(msg, k.Done) || key.Matches(msg, k.QuitTyping)):
-		return send(finishedMsg{outcome: s.Outcome()})
+		return s.c.post(finishedMsg{outcome: s.Outcome()})
 	default:
 		s.scrollKey(k, msg, s.page())
 	}

@@ -31,6 +31,8 @@ type Common struct {
 	Styles *Styles
 	Keys   *KeyMap
 	Now    func() time.Time
+	// posted are the steps' reports the wizard has yet to take (post).
+	posted []tea.Msg
 }
 
 // Backend is what the wizard asks of Azure and the resources it attaches; flows.Wizard

@@ -181,12 +181,12 @@ func (s *computesScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Select) && !s.loading:
 		if i, ok := s.pick.Selected(); ok && s.err == nil {
 			s.pick.StopFiltering()
-			return send(computeChosenMsg{compute: s.computes[i]})
+			return s.c.post(computeChosenMsg{compute: s.computes[i]})
 		}
 	case key.Matches(msg, k.Retry) && !s.loading:
 		return s.Load(s.ws, "")
 	case key.Matches(msg, k.Back):
-		return backCmd()
+		return s.c.post(backMsg{})
 	}
 	return nil
 }

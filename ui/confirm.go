@@ -138,7 +138,7 @@ func (s *confirmScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Yes):
 			s.asking = false
-			return send(attachStartMsg{plan: s.plan, results: s.results})
+			return s.c.post(attachStartMsg{plan: s.plan, results: s.results})
 		case key.Matches(msg, k.No):
 			s.asking = false
 		}
@@ -146,14 +146,14 @@ func (s *confirmScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, k.Back):
-		return backCmd()
+		return s.c.post(backMsg{})
 	case key.Matches(msg, k.Attach) && s.canAttach():
-		return send(attachStartMsg{plan: s.plan, results: s.results})
+		return s.c.post(attachStartMsg{plan: s.plan, results: s.results})
 	case key.Matches(msg, k.Force) && s.canForce():
 		s.asking = true
 	case key.Matches(msg, k.Edit):
 		if f, ok := s.editTarget(); ok {
-			return send(editFieldMsg{field: f})
+			return s.c.post(editFieldMsg{field: f})
 		}
 	default:
 		s.scrollKey(k, msg, s.page())

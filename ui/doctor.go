@@ -384,7 +384,7 @@ func (s *doctorScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// stored one stale: the reattach with --replace takes the new one.
 		if l, ok := s.diag.Plan.FixedLogin(); ok && !s.loginUsed && s.typ != "" {
 			s.loginUsed = true
-			return s, send(reattachMsg{compute: s.comp, login: &l})
+			return s, s.c.post(reattachMsg{compute: s.comp, login: &l})
 		}
 		return s, nil
 	case doctorDetachEventMsg:
@@ -412,7 +412,7 @@ func (s *doctorScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return s, nil
 		}
 		s.phase = docDone
-		return s, send(detachedMsg{name: s.comp.Name})
+		return s, s.c.post(detachedMsg{name: s.comp.Name})
 	case reportWrittenMsg:
 		if msg.err != nil {
 			s.note, s.noteBad = fmt.Sprintf("could not write %s: %v", msg.path, msg.err), true
@@ -517,26 +517,26 @@ func (s *doctorScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case docRunning:
 		if key.Matches(msg, k.Back) {
 			s.Cancel()
-			return backCmd()
+			return s.c.post(backMsg{})
 		}
 		s.scrollKey(k, msg, s.page())
 		return nil
 	}
 	switch {
 	case key.Matches(msg, k.Back):
-		return backCmd()
+		return s.c.post(backMsg{})
 	case key.Matches(msg, k.Reattach) && s.typ != "":
-		return send(reattachMsg{compute: s.comp})
+		return s.c.post(reattachMsg{compute: s.comp})
 	case key.Matches(msg, k.Fix) && len(s.offered()) > 0:
-		return send(fixOpenMsg{fixes: s.offered()[:1], doctor: true})
+		return s.c.post(fixOpenMsg{fixes: s.offered()[:1], doctor: true})
 	case key.Matches(msg, k.FixAll) && len(s.offered()) > 0:
-		return send(fixOpenMsg{fixes: s.fixes, all: true, doctor: true})
+		return s.c.post(fixOpenMsg{fixes: s.fixes, all: true, doctor: true})
 	case key.Matches(msg, k.TestJob) && s.offersJob():
 		var plan *flows.Plan
 		if s.diag != nil {
 			plan = s.diag.Plan
 		}
-		return send(jobOpenMsg{compute: s.comp.Name, plan: plan, doctor: true})
+		return s.c.post(jobOpenMsg{compute: s.comp.Name, plan: plan, doctor: true})
 	case key.Matches(msg, k.Detach):
 		s.phase = docConfirmDetach
 	case key.Matches(msg, k.WriteReport) && s.diag != nil:

@@ -230,7 +230,7 @@ func (s *fixScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				outs = append(outs, it.out)
 			}
 		}
-		return s, send(fixesAppliedMsg{outcomes: outs, doctor: s.doctor, job: s.job})
+		return s, s.c.post(fixesAppliedMsg{outcomes: outs, doctor: s.doctor, job: s.job})
 	case tea.KeyMsg:
 		return s, s.handleKey(msg)
 	}
@@ -249,7 +249,7 @@ func (s *fixScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, k.Back):
-		return backCmd() // nothing was sent
+		return s.c.post(backMsg{}) // nothing was sent
 	case key.Matches(msg, k.Apply):
 		chosen := s.chosen()
 		if len(chosen) == 0 {

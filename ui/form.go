@@ -654,7 +654,7 @@ func (s *formScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.validating = false
 		if msg.err == nil {
 			s.editing = false
-			return s, send(planReadyMsg{plan: msg.plan, recheck: msg.recheck})
+			return s, s.c.post(planReadyMsg{plan: msg.plan, recheck: msg.recheck})
 		}
 		var fe *flows.Error
 		if !errors.As(msg.err, &fe) {
@@ -682,14 +682,14 @@ func (s *formScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := s.c.Keys
 	if len(s.fields) == 0 {
 		if key.Matches(msg, k.Back) {
-			return backCmd()
+			return s.c.post(backMsg{})
 		}
 		return nil
 	}
 	f := &s.fields[s.focus]
 	switch {
 	case key.Matches(msg, k.Back):
-		return backCmd()
+		return s.c.post(backMsg{})
 	case s.validating:
 		return nil
 	case f.file() && key.Matches(msg, k.Complete):

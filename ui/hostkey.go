@@ -93,10 +93,10 @@ func (s *hostKeyScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(km, k.Accept):
 		s.answer(true)
-		return s, send(hostKeyAnsweredMsg{accepted: true})
+		return s, s.c.post(hostKeyAnsweredMsg{accepted: true})
 	case key.Matches(km, k.Refuse):
 		s.answer(false)
-		return s, send(hostKeyAnsweredMsg{accepted: false})
+		return s, s.c.post(hostKeyAnsweredMsg{accepted: false})
 	default:
 		s.scrollKey(k, km, s.page())
 	}

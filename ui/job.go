@@ -314,7 +314,7 @@ func (s *jobScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 			s.leave.Store(true)
 			s.stop()
 			s.ended = append(s.ended, s.leftLines()...)
-			return send(jobLeaveMsg{})
+			return s.c.post(jobLeaveMsg{})
 		}
 		return nil
 	}
@@ -323,14 +323,14 @@ func (s *jobScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		s.dialog = true
 		s.scroll.Bottom() // the question is the last lines
 	case s.phase == jobEnded && key.Matches(msg, k.Back):
-		return backCmd()
+		return s.c.post(backMsg{})
 	case s.phase == jobEnded && (key.Matches(msg, k.Done) || key.Matches(msg, k.QuitTyping)):
-		return send(jobLeaveMsg{})
+		return s.c.post(jobLeaveMsg{})
 	case s.phase == jobEnded && key.Matches(msg, k.TestJob):
 		s.outcomes = nil
 		return s.start()
 	case s.phase == jobEnded && key.Matches(msg, k.Fix) && len(s.offered()) > 0:
-		return send(fixOpenMsg{fixes: s.offered()[:1], job: true})
+		return s.c.post(fixOpenMsg{fixes: s.offered()[:1], job: true})
 	default:
 		s.scrollKey(k, msg, s.page())
 	}

@@ -65,6 +65,19 @@ type (
 	backMsg struct{}
 )
 
-func send(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+// post hands msg (what a step reports: a choice made, back, done) to the
+// wizard, which takes it as soon as the Update that posted it returns,
+// before any message that follows, the next key included. Sent through a
+// Cmd instead, it would race the keys typed after it: the key after an
+// enter would be handled by the step the enter left.
+func (c *Common) post(msg tea.Msg) tea.Cmd {
+	c.posted = append(c.posted, msg)
+	return nil
+}
 
-func backCmd() tea.Cmd { return send(backMsg{}) }
+// takePosted returns what was posted, in order, and forgets it.
+func (c *Common) takePosted() []tea.Msg {
+	p := c.posted
+	c.posted = nil
+	return p
+}

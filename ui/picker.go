@@ -353,17 +353,26 @@ func (p *picker) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}, {k.Select, k.Filter, k.ClearFilter}}
 }
 
+// FilterLine is the filter field (or the filter kept) with how many rows
+// pass it; "" when there is no filter.
+func (p *picker) FilterLine() string {
+	if !p.filtering && p.query == "" {
+		return ""
+	}
+	s := p.c.Styles
+	count := s.Subtle.Render("  " + thousands(len(p.shown)) + " of " + thousands(len(p.items)))
+	if p.filtering {
+		return p.filter.View() + count
+	}
+	return s.Subtle.Render("filter: ") + p.query + count
+}
+
 // View draws the filter line (when there is a filter) and the visible rows.
 func (p *picker) View() string {
 	s := p.c.Styles
 	var lines []string
-	if p.filtering || p.query != "" {
-		count := s.Subtle.Render("  " + thousands(len(p.shown)) + " of " + thousands(len(p.items)))
-		if p.filtering {
-			lines = append(lines, p.filter.View()+count)
-		} else {
-			lines = append(lines, s.Subtle.Render("filter: ")+p.query+count)
-		}
+	if l := p.FilterLine(); l != "" {
+		lines = append(lines, l)
 	}
 	if len(p.items) == 0 {
 		lines = append(lines, s.Subtle.Render("  (no "+p.noun+")"))

@@ -355,19 +355,19 @@ func (s *preflightScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Back):
 		s.Cancel()
-		return backCmd()
+		return s.c.post(backMsg{})
 	case key.Matches(msg, k.Rerun):
 		return s.start(s.ws, s.plan, s.replace)
 	case key.Matches(msg, k.Edit) && !s.running:
 		if r, ok := s.fault(); ok {
-			return send(editFieldMsg{field: r.Field})
+			return s.c.post(editFieldMsg{field: r.Field})
 		}
 	case key.Matches(msg, k.Fix) && len(s.offered()) > 0:
-		return send(fixOpenMsg{fixes: s.offered()[:1]})
+		return s.c.post(fixOpenMsg{fixes: s.offered()[:1]})
 	case key.Matches(msg, k.FixAll) && len(s.offered()) > 0:
-		return send(fixOpenMsg{fixes: s.fixes, all: true})
+		return s.c.post(fixOpenMsg{fixes: s.fixes, all: true})
 	case key.Matches(msg, k.Proceed) && s.canProceed():
-		return send(preflightContinueMsg{results: s.results})
+		return s.c.post(preflightContinueMsg{results: s.results})
 	default:
 		s.scrollKey(k, msg, s.page())
 	}

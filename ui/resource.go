@@ -456,7 +456,7 @@ func (s *resourceScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 			if i, ok := s.pick.Selected(); ok {
 				s.pick.StopFiltering()
 				c := s.cands[i]
-				return send(resourceChosenMsg{id: c.ID, name: c.Name, attachedAs: c.AttachedAs})
+				return s.c.post(resourceChosenMsg{id: c.ID, name: c.Name, attachedAs: c.AttachedAs})
 			}
 		case key.Matches(msg, k.PasteID):
 			s.mode = resPaste
@@ -467,7 +467,7 @@ func (s *resourceScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.Retry) && (s.loadErr != nil || s.stopped):
 			return s.load()
 		case key.Matches(msg, k.Back):
-			return backCmd()
+			return s.c.post(backMsg{})
 		}
 	case resPaste:
 		switch {
@@ -479,7 +479,7 @@ func (s *resourceScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 			if chk := flows.CheckResourceID(s.paste.Value(), s.kinds()...); chk.OK {
 				s.paste.Blur()
 				s.mode = resBrowse
-				return send(resourceChosenMsg{id: chk.Canonical, name: chk.Name, attachedAs: s.attachedAs(chk.Canonical)})
+				return s.c.post(resourceChosenMsg{id: chk.Canonical, name: chk.Name, attachedAs: s.attachedAs(chk.Canonical)})
 			}
 			return nil
 		}
@@ -501,7 +501,7 @@ func (s *resourceScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 			if chk.OK {
 				s.build[s.buildFocus].Blur()
 				s.mode = resBrowse
-				return send(resourceChosenMsg{id: chk.Canonical, name: chk.Name, attachedAs: s.attachedAs(chk.Canonical)})
+				return s.c.post(resourceChosenMsg{id: chk.Canonical, name: chk.Name, attachedAs: s.attachedAs(chk.Canonical)})
 			}
 			return s.focusBuild(buildFieldOf(chk.Part, s.build))
 		}
@@ -588,6 +588,10 @@ func (s *resourceScreen) View() string {
 		switch {
 		case s.loading && n == 0:
 			lines = append(lines, "", s.spin.view()+" Listing the "+nouns+" of every subscription you can see…")
+			if l := s.pick.FilterLine(); l != "" {
+				// typed before the first rows: it applies to them as they come
+				lines = append(lines, "", l)
+			}
 		case s.loadErr != nil && n == 0:
 			lines = append(lines, "")
 			lines = append(lines, errorLines(s.c, s.loadErr, s.width)...)

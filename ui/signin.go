@@ -194,7 +194,7 @@ func (s *signInScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if msg.err == nil {
 			s.spin.stop()
-			return s, send(signedInDoneMsg{account: msg.who})
+			return s, s.c.post(signedInDoneMsg{account: msg.who})
 		}
 		s.why, s.mode = msg.err, siChoose
 		if s.chosen {
@@ -219,7 +219,7 @@ func (s *signInScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			s.err, s.mode = msg.err, siTenant
 			break
 		}
-		cmd = send(signedInDoneMsg{account: s.account})
+		cmd = s.c.post(signedInDoneMsg{account: s.account})
 	case clipboardMsg:
 		if msg.err == nil {
 			s.copied = "copied to your clipboard (if your terminal allows programs to set it)"
@@ -275,7 +275,7 @@ func (s *signInScreen) finished(res flows.SignInResult, err error) tea.Cmd {
 		s.mode = siTenant
 		return nil
 	}
-	return send(signedInDoneMsg{account: res.Account})
+	return s.c.post(signedInDoneMsg{account: res.Account})
 }
 
 func (s *signInScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
@@ -309,7 +309,7 @@ func (s *signInScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 			s.tPick.StopFiltering()
 			t := s.tenants[i]
 			if strings.EqualFold(t.ID, s.tenant) {
-				return send(signedInDoneMsg{account: s.account})
+				return s.c.post(signedInDoneMsg{account: s.account})
 			}
 			s.gen++
 			s.mode, s.err, s.tenant = siSwitching, nil, t.ID

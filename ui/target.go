@@ -63,13 +63,13 @@ func (s *targetScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case key.Matches(km, k.Select):
 		if i, ok := s.pick.Selected(); ok {
 			s.pick.StopFiltering()
-			return s, send(targetChosenMsg{target: s.targets[i]})
+			return s, s.c.post(targetChosenMsg{target: s.targets[i]})
 		}
 	case key.Matches(km, k.Troubleshoot):
 		s.pick.StopFiltering()
-		return s, send(troubleshootMsg{})
+		return s, s.c.post(troubleshootMsg{})
 	case key.Matches(km, k.Back):
-		return s, backCmd()
+		return s, s.c.post(backMsg{})
 	}
 	return s, nil
 }
@@ -122,7 +122,7 @@ func (s *explainScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	k := s.c.Keys
 	switch {
 	case key.Matches(km, k.Back), key.Matches(km, k.Select):
-		return s, backCmd()
+		return s, s.c.post(backMsg{})
 	default:
 		s.scrollKey(k, km, scrollPage{body: s.lines()})
 	}

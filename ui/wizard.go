@@ -326,6 +326,9 @@ func (m *Model) setSize(w, h int) {
 // Update moves the wizard on; arriving at the resource step lists again
 // what leaving it cut short, and leaving it stops the listing.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if km, ok := msg.(tea.KeyMsg); ok && km.Type == tea.KeyRunes && len(km.Runes) > 1 && !km.Paste {
+		return m, m.eachKey(km)
+	}
 	was := m.step
 	cmd := m.update(msg)
 	switch {
@@ -334,7 +337,27 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case was != stepResource && m.step == stepResource:
 		cmd = tea.Batch(cmd, m.resource.Enter())
 	}
+	// What the steps reported while handling msg is taken now, before the
+	// next key: a key typed after enter goes to the step enter leads to.
+	for _, p := range m.c.takePosted() {
+		_, c := m.Update(p)
+		cmd = tea.Batch(cmd, c)
+	}
 	return m, cmd
+}
+
+// eachKey hands over, one key at a time, printable keys that Bubble Tea
+// read from the terminal at once and gave as one message (a busy machine or
+// an SSH link sends keystrokes together): as one message they match no
+// binding ("/dsvm" is not "/") and were lost. A bracketed paste stays one
+// message: it is text for a field, not keys.
+func (m *Model) eachKey(km tea.KeyMsg) tea.Cmd {
+	cmds := make([]tea.Cmd, 0, len(km.Runes))
+	for _, r := range km.Runes {
+		_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: km.Alt})
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
 }
 
 // update routes a message: the window and the keys to the wizard, what a

@@ -299,7 +299,7 @@ func (s *workspaceScreen) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case wsSummary:
 		switch {
 		case key.Matches(msg, k.Continue) && s.compDone && s.compErr == nil:
-			return send(workspaceReadyMsg{ws: s.ws, computes: s.computes})
+			return s.c.post(workspaceReadyMsg{ws: s.ws, computes: s.computes})
 		case key.Matches(msg, k.Retry) && s.compErr != nil:
 			s.compErr, s.compDone = nil, false
 			return tea.Batch(computesCmd(s.ctx, s.be, s.ws), s.spin.start())
