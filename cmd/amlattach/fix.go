@@ -188,6 +188,13 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 		verdict = "a probe still fails"
 	}
 	fmt.Fprintf(a.out, "After the fixes: %s.\n", verdict)
+	// A fix can uncover the next one (a new public IP with no NSG): it was
+	// not consented to, so it is offered for the next run.
+	for _, pr := range rep.After.Probes {
+		if pr.Fix != nil && pr.Fix.Needs == "" && pr.Fix.Advice == "" && pr.Status != "pass" {
+			fmt.Fprintf(a.out, "Now offered (run fix again to apply it): %s (for %s): %s\n", pr.Fix.ID, pr.ID, pr.Fix.Summary)
+		}
+	}
 	if rep.Next != "" {
 		fmt.Fprintf(a.out, "Attach with the new key:\n  %s\n", rep.Next)
 	}
