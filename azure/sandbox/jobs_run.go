@@ -227,10 +227,10 @@ func (s *Server) vmHost(j *jobState, c *computeState) (jobHost, *jobError) {
 	if e == nil || e.powerState() != "running" {
 		return nil, unreachable
 	}
-	if ok, _ := nsgAllowsAML(e.vm.SubnetNSGRules, port); !ok {
+	if ok, _ := nsgAllowsAML(e.vm.SubnetNSGRules, port, c.location); !ok {
 		return nil, unreachable
 	}
-	if ok, _ := nsgAllowsAML(e.vm.NSGRules, port); !ok {
+	if ok, _ := nsgAllowsAML(e.vm.NSGRules, port, c.location); !ok {
 		return nil, unreachable
 	}
 	cfg := &ssh.ClientConfig{

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"amlattach/azure"
 	"amlattach/azure/sandbox"
 	"amlattach/flows"
 	"amlattach/probes"
@@ -79,5 +81,73 @@ func TestFixIPCreateUncoversNSGCreate(t *testing.T) {
 		!strings.Contains(r.stdout, "Now offered (run fix again to apply it): nsg.create (for arm.nsg.ssh)") ||
 		strings.Contains(r.stdout, "nsg.create (arm.nsg.ssh)") {
 		t.Fatalf("text: want nsg.create offered for the next run, not in place\n%s", r)
+	}
+}
+
+// closed-nsg-vm with an inbound Deny at priority 200 from 198.51.100.0/24,
+// a range our reading of the NSG cannot resolve (it holds the sandbox's
+// AzureMachineLearning.EastUS addresses, 198.51.100.0/28): the probe's
+// remedy and nsg.allow-aml-ssh put the rule before it, not at 1000 where
+// the Deny would still win; after the fix the preflight (Network Watcher
+// included) passes and the attach, decided on the NSG as it stands, goes
+// through.
+func TestFixNSGRuleComesBeforeADenyOfAnUnresolvedRange(t *testing.T) {
+	args, az := netDemo(t, "closed-nsg-vm", func(w *sandbox.World) {
+		vm := worldVM(t, w, "closed-nsg-vm")
+		rules := append(*vm.NSGRules, sandbox.NSGRule{Name: "DenyPartnerSSH", Priority: 200, Direction: "Inbound", Access: "Deny",
+			Source: "198.51.100.0/24", Protocol: "Tcp", Ports: "22"})
+		vm.NSGRules = &rules
+	})
+	r := runCLI(t, nil, append([]string{"probe"}, append(args, "-o", "json")...)...)
+	p := probeOf(t, report(t, r).Probes, probes.IDNSGSSH)
+	if p.Status != "fail" || !strings.Contains(p.Remedy, "--priority 190 ") || p.Fix == nil || p.Fix.ID != flows.FixNSGAllowAMLSSH ||
+		!strings.Contains(strings.Join(p.Fix.Changes, "\n"), "priority: 190") {
+		t.Fatalf("probe: want the remedy and the fix at priority 190, before the Deny at 200; got %+v %+v\n%s", p, p.Fix, r)
+	}
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes")...)...)
+	rep := fixReport(t, r)
+	if f := fixOutcome(t, rep, flows.FixNSGAllowAMLSSH); r.code != 0 || !rep.OK || f.Status != flows.FixApplied ||
+		probeOf(t, rep.After.Probes, probes.IDNSGSSH).Status != "pass" {
+		t.Fatalf("fix --yes: want exit 0 and arm.nsg.ssh passing after\n%s", r)
+	}
+	g, err := az.GetNSG(context.Background(), demoNet("networkSecurityGroups", "closed-nsg-vm-nsg"))
+	must(t, err)
+	ours, found := azure.SecurityRule{}, false
+	for _, rule := range g.Rules {
+		if rule.Name == "AllowAzureMLSSH" {
+			ours, found = rule, true
+		}
+	}
+	if !found || ours.Priority >= 200 {
+		t.Fatalf("our rule must come before the Deny at 200: %+v", g.Rules)
+	}
+	r = runCLI(t, nil, append([]string{"attach"}, append(args, "--yes", "-o", "json")...)...)
+	if r.code != 0 {
+		t.Fatalf("attach after the fix\n%s", r)
+	}
+}
+
+// A rule that Network Watcher names as denying is put after ours even when
+// our reading of the NSG lets Azure ML in: here our reading skips a Deny of
+// the workspace region's own addresses (a prefix it cannot resolve) and
+// takes a later Allow of another region's tag for Azure ML's, while Azure
+// finds the Deny deciding. Without Azure's word nothing would be offered.
+func TestFixNSGRuleComesBeforeTheRuleNetworkWatcherNames(t *testing.T) {
+	args, _ := netDemo(t, "closed-nsg-vm", func(w *sandbox.World) {
+		vm := worldVM(t, w, "closed-nsg-vm")
+		rules := append(*vm.NSGRules,
+			sandbox.NSGRule{Name: "DenyEastUS", Priority: 250, Direction: "Inbound", Access: "Deny", Source: "198.51.100.0/28", Protocol: "Tcp", Ports: "22"},
+			sandbox.NSGRule{Name: "AllowWestEurope", Priority: 260, Direction: "Inbound", Access: "Allow", Source: "AzureMachineLearning.WestEurope", Protocol: "Tcp", Ports: "22"})
+		vm.NSGRules = &rules
+	})
+	r := runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes")...)...)
+	rep := fixReport(t, r)
+	before := probeOf(t, rep.Before.Probes, probes.IDNSGSSH)
+	if before.Status != "fail" || !strings.Contains(before.Detail, "DenyEastUS") {
+		t.Fatalf("before: want Network Watcher's Deny by DenyEastUS, got %+v\n%s", before, r)
+	}
+	if f := fixOutcome(t, rep, flows.FixNSGAllowAMLSSH); r.code != 0 || f.Status != flows.FixApplied || len(f.Changed) != 1 ||
+		!strings.Contains(f.Changed[0].After, "priority 240") {
+		t.Fatalf("fix --yes: want our rule at 240, before DenyEastUS, and the preflight passing\n%s", r)
 	}
 }
