@@ -209,17 +209,17 @@ func (c *Client) SubnetNSG(ctx context.Context, id ResourceID) (string, error) {
 
 // SecurityRule is one NSG rule, flattened.
 type SecurityRule struct {
-	Name      string
-	Priority  int
-	Inbound   bool
-	Allow     bool
-	Protocol  string   // Tcp, Udp, Icmp, *, ...
-	Sources   []string // address prefixes or service tags
+	Name     string
+	Priority int
+	Inbound  bool
+	Allow    bool
+	Protocol string   // Tcp, Udp, Icmp, *, ...
+	Sources  []string // address prefixes or service tags
 	// SourceASGs are the IDs of the application security groups the rule
 	// takes traffic from (instead of, or beside, Sources).
 	SourceASGs []string
-	Ports     []string // destination port ranges: "22", "1000-2000", "*"
-	IsDefault bool
+	Ports      []string // destination port ranges: "22", "1000-2000", "*"
+	IsDefault  bool
 	// Description is the rule's own (a rule amlattach made says so).
 	Description string
 }
