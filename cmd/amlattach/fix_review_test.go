@@ -151,3 +151,47 @@ func TestFixNSGRuleComesBeforeTheRuleNetworkWatcherNames(t *testing.T) {
 		t.Fatalf("fix --yes: want our rule at 240, before DenyEastUS, and the preflight passing\n%s", r)
 	}
 }
+
+// A job on an attached VM is decided on the VM's network as it stands
+// (after fixes), as an attach is, not on the world file's rules.
+// no-nsg-vm, attached before (the world's compute no-nsg): its Standard
+// public IP with no NSG is closed, so the job fails unreachable; after
+// nsg.create the same compute runs a job. closed-nsg-vm: fix, attach, and
+// the job completes.
+func TestJobFollowsTheNetworkAsFixesLeaveIt(t *testing.T) {
+	quick := func(w *sandbox.World) {
+		w.Faults.JobStepSeconds, w.Faults.AttachSeconds = 0.05, 0.1
+		ws := &w.Subscriptions[0].ResourceGroups[0].Workspaces[0]
+		ws.Computes = append(ws.Computes, sandbox.Compute{Name: "no-nsg", Type: "VirtualMachine", ProvisioningState: "Succeeded",
+			ResourceID: "/subscriptions/" + demoSub + "/resourceGroups/ml-rg/providers/Microsoft.Compute/virtualMachines/no-nsg-vm",
+			Properties: sandbox.ComputeProperties{Address: "20.1.2.11", SSHPort: 22,
+				AdministratorAccount: sandbox.AdminAccount{Username: "azureuser", Password: "Demo-Passw0rd!"}}})
+	}
+	args, _ := netDemo(t, "no-nsg-vm", quick)
+	r := runCLI(t, nil, "job", "no-nsg", "--world", "demo", "-o", "json")
+	rep := jobDoc(t, r)
+	if r.code != 3 || rep.Job.Status != "Failed" || rep.Error == nil || !strings.Contains(rep.Error.Message, "Unable to establish SSH connection") {
+		t.Fatalf("no NSG before a Standard IP: want the job Failed, unreachable\n%s", r)
+	}
+	// (exit 1: the VM is attached already, as ws.duplicate says.)
+	r = runCLI(t, nil, append([]string{"fix"}, append(args, "--yes", "-o", "json", "--only", flows.FixNSGCreate)...)...)
+	if f := fixOutcome(t, fixReport(t, r), flows.FixNSGCreate); f.Status != flows.FixApplied {
+		t.Fatalf("nsg.create\n%s", r)
+	}
+	r = runCLI(t, nil, "job", "no-nsg", "--world", "demo", "-o", "json")
+	if rep := jobDoc(t, r); r.code != 0 || rep.Job.Status != "Completed" {
+		t.Fatalf("after nsg.create: want the job Completed\n%s", r)
+	}
+
+	args, _ = netDemo(t, "closed-nsg-vm", quick)
+	if r := runCLI(t, nil, append([]string{"fix"}, append(args, "--yes")...)...); r.code != 0 {
+		t.Fatalf("fix\n%s", r)
+	}
+	if r := runCLI(t, nil, append([]string{"attach"}, append(args, "--name", "closed", "--yes")...)...); r.code != 0 {
+		t.Fatalf("attach\n%s", r)
+	}
+	r = runCLI(t, nil, "job", "closed", "--world", "demo", "-o", "json")
+	if rep := jobDoc(t, r); r.code != 0 || rep.Job.Status != "Completed" {
+		t.Fatalf("closed-nsg-vm after the fix: want the job Completed\n%s", r)
+	}
+}
