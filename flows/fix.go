@@ -560,8 +560,9 @@ func FixesInPlace(p *Plan, rs []probes.Result, only []string) []FixOutcome {
 }
 
 // rerunFrom are the probes a rerun starts from: those of the fixes applied,
-// and those of fixes that found their change made already (by someone else
-// since the preflight) while their probe had not passed.
+// of fixes that changed something and then failed (an NSG made, the NIC
+// not updated), and of fixes that found their change made already (by
+// someone else since the preflight) while their probe had not passed.
 func rerunFrom(before []probes.Result, fixes []FixOutcome) map[string]bool {
 	status := map[string]probes.Status{}
 	for _, r := range before {
@@ -569,7 +570,7 @@ func rerunFrom(before []probes.Result, fixes []FixOutcome) map[string]bool {
 	}
 	out := map[string]bool{}
 	for _, f := range fixes {
-		if f.Status == FixApplied || (f.Status == FixUnchanged && status[f.Probe] != probes.Pass) {
+		if f.Status == FixApplied || len(f.Changed) > 0 || (f.Status == FixUnchanged && status[f.Probe] != probes.Pass) {
 			out[f.Probe] = true
 		}
 	}

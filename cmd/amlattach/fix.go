@@ -179,8 +179,16 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 	if len(inPlace) > 0 {
 		fmt.Fprintf(a.out, "Already in place, nothing sent: %s.\n", strings.Join(inPlace, ", "))
 	}
+	changed := false
+	for _, f := range rep.Fixes {
+		changed = changed || len(f.Changed) > 0
+	}
 	if rep.After == rep.Before {
-		fmt.Fprintln(a.out, "Nothing was changed.")
+		// No preflight after: nothing was changed (a fix that changed
+		// something, even one that then failed, reruns what it touched).
+		if !changed {
+			fmt.Fprintln(a.out, "Nothing was changed.")
+		}
 		return nil
 	}
 	verdict := "the preflight passes"

@@ -195,3 +195,20 @@ func TestJobFollowsTheNetworkAsFixesLeaveIt(t *testing.T) {
 		t.Fatalf("closed-nsg-vm after the fix: want the job Completed\n%s", r)
 	}
 }
+
+// nsg.create makes the NSG, then its NIC update is refused twice for a
+// stale etag: the fix fails (exit 3) having changed something. What it
+// changed is listed, the probes it touched run again, and the run never
+// says "Nothing was changed."
+func TestAFixThatFailsHalfWayReportsWhatItChanged(t *testing.T) {
+	args, az := netDemo(t, "no-nsg-vm", func(w *sandbox.World) { w.Faults.ETagConflicts = 2 })
+	r := runCLI(t, nil, append([]string{"fix"}, append(args, "--yes")...)...)
+	if r.code != 3 || !strings.Contains(r.stdout, "fix nsg.create (for arm.nsg.ssh): failed") ||
+		!strings.Contains(r.stdout, "changed: NSG /subscriptions/") || !strings.Contains(r.stdout, "Preflight again, after the fixes") ||
+		strings.Contains(r.stdout, "Nothing was changed.") {
+		t.Fatalf("want exit 3, the NSG made listed, a preflight after and no \"Nothing was changed.\"\n%s", r)
+	}
+	if _, err := az.GetNSG(context.Background(), demoNet("networkSecurityGroups", "no-nsg-vm-nsg")); err != nil {
+		t.Fatalf("the NSG the fix reports made is not there: %v", err)
+	}
+}
