@@ -212,3 +212,27 @@ func TestAFixThatFailsHalfWayReportsWhatItChanged(t *testing.T) {
 		t.Fatalf("the NSG the fix reports made is not there: %v", err)
 	}
 }
+
+// Another client installs the Azure ML extension between k8s.extension's
+// read and its PUT: the PUT (If-None-Match: *) is answered 412 and
+// overwrites nothing; the fix reads the cluster again, finds the extension
+// Succeeded, and ends unchanged, with the preflight after passing. One PUT
+// only.
+func TestFixK8sExtensionCreatedMeanwhileIsNotOverwritten(t *testing.T) {
+	trace := k8sDemo(t, func(w *sandbox.World) { w.Faults.ExtensionRaces = 1 })
+	args := []string{"kubernetes", "--world", "demo", "--resource-id", demoGroup + "Microsoft.ContainerService/managedClusters/aks-noext", "--timeout", "5s"}
+	log := trace("race.log")
+	r := runCLI(t, nil, append([]string{"fix"}, append(args, "-o", "json", "--yes", "--debug", log)...)...)
+	rep := fixReport(t, r)
+	f := fixOutcome(t, rep, flows.FixK8sExtension)
+	if r.code != 0 || !rep.OK || f.Status != flows.FixUnchanged || len(f.Changed) != 0 || probeOf(t, rep.After.Probes, probes.IDK8sExtension).Status != "pass" {
+		t.Fatalf("want exit 0, k8s.extension unchanged and the preflight passing after\n%s", r)
+	}
+	tr := readTrace(t, log)
+	if n := puts(tr, "/providers/Microsoft.KubernetesConfiguration/extensions/azureml"); n != 1 || !strings.Contains(tr, "RESPONSE Status: 412") {
+		t.Fatalf("want one PUT of the extension, answered 412; got %d\n%s", n, tr)
+	}
+	if !strings.Contains(strings.ToLower(tr), "if-none-match: *") {
+		t.Fatalf("the PUT does not carry If-None-Match: *\n%s", tr)
+	}
+}
