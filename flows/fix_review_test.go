@@ -149,3 +149,83 @@ func TestInstallKeyRefusesAKeyFileOthersMayRead(t *testing.T) {
 		t.Fatalf("ensureKey took a key others may read: %v", err)
 	}
 }
+
+// dockerKeepWorld is a VM whose Docker daemon is stopped, in a group where
+// Run Commands may be written but not deleted: each run leaves its Run
+// Command behind.
+const dockerKeepWorld = `subscriptions:
+  - id: 00000000-0000-0000-0000-000000000001
+    resourceGroups:
+      - name: keep
+        location: eastus
+        permissions: {actions: ["*"], notActions: ["Microsoft.Compute/virtualMachines/runCommands/delete"]}
+        virtualMachines:
+          - name: kept
+            publicIP: 20.9.0.3
+            ssh: {sim: {os: ubuntu 20.04, docker: 24.0.7, users: {azureuser: {password: pw}}}}
+`
+
+// host.docker-setup after an earlier run left its Run Command on the VM
+// (the delete was refused): a PUT of the same body would not run again
+// (the sandbox, as Azure, runs nothing for identical settings), so each
+// fix's script carries a run ID of its own, shown in the script, and the
+// second fix really starts the daemon again. The same fix applied twice
+// over its own leftover says it cannot run it rather than report the
+// earlier run's output.
+func TestDockerSetupRunsAgainOverItsLeftover(t *testing.T) {
+	srv := sandboxtest.Start(t, []byte(dockerKeepWorld), "keep.yaml")
+	d := Deps{Azure: sandboxtest.Client(srv, azure.Options{PollInterval: 20 * time.Millisecond}), Timeout: 5 * time.Second}
+	id, err := azure.ParseResourceID("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/keep/providers/Microsoft.Compute/virtualMachines/kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	daemon := func(name string) string {
+		t.Helper()
+		res, err := d.Azure.RunScript(ctx, id, "eastus", name, "systemctl is-active docker || true", time.Minute, "test", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(res.Output)
+	}
+	stop := func(name string) {
+		t.Helper()
+		if _, err := d.Azure.RunScript(ctx, id, "eastus", name, "systemctl stop docker", time.Minute, "test", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	f1 := dockerSetupFix(id, "azureuser")
+	if !strings.Contains(f1.Script, "\n# run ") {
+		t.Fatalf("the script shown does not carry its run ID:\n%s", f1.Script)
+	}
+	st, ch, err := f1.apply(ctx, d, nil)
+	if err != nil || st != FixApplied || !strings.Contains(fmt.Sprint(ch), "left on the VM") {
+		t.Fatalf("first fix: want applied with the Run Command left over: %s %+v %v", st, ch, err)
+	}
+	if got := daemon("check-1"); got != "active" {
+		t.Fatalf("after the first fix the daemon is %q", got)
+	}
+	stop("stop-1")
+	if got := daemon("check-2"); got == "active" {
+		t.Fatal("the daemon did not stop")
+	}
+
+	f2 := dockerSetupFix(id, "azureuser")
+	if f2.Script == f1.Script {
+		t.Fatal("two fixes carry the same script: Azure may not run the second")
+	}
+	st, ch, err = f2.apply(ctx, d, nil)
+	if err != nil || st != FixApplied || !strings.Contains(fmt.Sprint(ch), "service docker") {
+		t.Fatalf("second fix: want the daemon started again: %s %+v %v", st, ch, err)
+	}
+	if got := daemon("check-3"); got != "active" {
+		t.Fatalf("after the second fix the daemon is %q: its script did not run", got)
+	}
+
+	stop("stop-2")
+	st, _, err = f2.apply(ctx, d, nil)
+	if st != FixFailed || err == nil || !strings.Contains(err.Error(), "would not run again") {
+		t.Fatalf("the same fix over its own leftover: want it failed, saying why: %s %v", st, err)
+	}
+}
