@@ -65,7 +65,9 @@ func ExtensionURL(cluster ResourceID, name string) string {
 // the whole wait. It returns the extension as read at the end; an install
 // that ends in another state than Succeeded is an error naming it. Azure's
 // refusal (403 AuthorizationFailed, ...) comes back as an
-// *azcore.ResponseError, wrapped.
+// *azcore.ResponseError, wrapped. The PUT carries If-None-Match: *, so an
+// extension of that name that exists is never replaced: Azure answers 412
+// (IsPreconditionFailed).
 func (c *Client) InstallExtension(ctx context.Context, cluster ResourceID, name string, spec ExtensionSpec, progress func(Progress)) (Extension, error) {
 	if progress == nil {
 		progress = func(Progress) {}
@@ -92,6 +94,9 @@ func (c *Client) InstallExtension(ctx context.Context, cluster ResourceID, name 
 	q.Set("api-version", ExtensionsAPIVersion)
 	req.Raw().URL.RawQuery = q.Encode()
 	req.Raw().Header["Accept"] = []string{"application/json"}
+	// Create only: an extension of that name made since our read is not
+	// overwritten (a PUT on an existing one updates it); Azure answers 412.
+	req.Raw().Header["If-None-Match"] = []string{"*"}
 	if err := runtime.MarshalAsJSON(req, body); err != nil {
 		return Extension{}, err
 	}

@@ -209,14 +209,17 @@ func (c *Client) SubnetNSG(ctx context.Context, id ResourceID) (string, error) {
 
 // SecurityRule is one NSG rule, flattened.
 type SecurityRule struct {
-	Name      string
-	Priority  int
-	Inbound   bool
-	Allow     bool
-	Protocol  string   // Tcp, Udp, Icmp, *, ...
-	Sources   []string // address prefixes or service tags
-	Ports     []string // destination port ranges: "22", "1000-2000", "*"
-	IsDefault bool
+	Name     string
+	Priority int
+	Inbound  bool
+	Allow    bool
+	Protocol string   // Tcp, Udp, Icmp, *, ...
+	Sources  []string // address prefixes or service tags
+	// SourceASGs are the IDs of the application security groups the rule
+	// takes traffic from (instead of, or beside, Sources).
+	SourceASGs []string
+	Ports      []string // destination port ranges: "22", "1000-2000", "*"
+	IsDefault  bool
 	// Description is the rule's own (a rule amlattach made says so).
 	Description string
 }
@@ -280,6 +283,11 @@ func ruleFrom(sr *network.SecurityRule, def bool) (SecurityRule, bool) {
 	for _, s := range p.SourceAddressPrefixes {
 		if s != nil {
 			x.Sources = append(x.Sources, *s)
+		}
+	}
+	for _, g := range p.SourceApplicationSecurityGroups {
+		if g != nil {
+			x.SourceASGs = append(x.SourceASGs, str(g.ID))
 		}
 	}
 	if s := str(p.DestinationPortRange); s != "" {

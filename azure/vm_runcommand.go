@@ -72,6 +72,13 @@ func (c *Client) RunScript(ctx context.Context, id ResourceID, location, name, s
 		if t := old.Tags["createdBy"]; t == nil || *t != RunCommandTag {
 			return RunCommandResult{}, &ForeignRunCommandError{VM: id.Name, Name: name}
 		}
+		// Ours, left by an earlier run with this very script: a PUT of the
+		// same body may not run it again, so it goes first.
+		if old.Properties != nil && old.Properties.Source != nil && old.Properties.Source.Script != nil && *old.Properties.Source.Script == script {
+			if why := c.deleteRunCommand(ctx, rc, id, name, progress); why != "" {
+				return RunCommandResult{}, fmt.Errorf("VM %s has a Run Command %s of ours with this same script, left by an earlier run, which Azure would not run again, and deleting it failed (%s); nothing was run", id.Name, name, why)
+			}
+		}
 	case !IsNotFound(err):
 		return RunCommandResult{}, fmt.Errorf("read Run Command %s of VM %s: %w", name, id.Name, err)
 	}

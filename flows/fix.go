@@ -468,7 +468,6 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 	offers := FixesFor(ctx, d, p, rs)
 	before := NewReport(p.Type, p.Name, p.reportID(), rs).WithFixes(offers)
 	out := &FixReport{Before: before, After: before, Fixes: []FixOutcome{}, Offers: offers}
-	inPlace := FixesInPlace(p, rs, o.Only)
 	var chosen []Fix
 	var invalid error
 	for _, f := range offers {
@@ -496,7 +495,7 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 		for _, f := range chosen {
 			out.Fixes = append(out.Fixes, FixOutcome{ID: f.ID, Probe: f.Probe, Status: FixPlanned, Summary: f.Summary})
 		}
-		out.Fixes = append(out.Fixes, inPlace...)
+		out.Fixes = append(out.Fixes, FixesInPlace(p, rs, o.Only)...)
 		return out, out.verdict(false)
 	}
 	if o.Confirm != nil {
@@ -520,12 +519,32 @@ func ApplyFixes(ctx context.Context, d Deps, ws azure.Workspace, p *Plan, o FixO
 			return out, &Error{Kind: KindInterrupted, Msg: "interrupted while applying " + f.ID, Err: ctx.Err()}
 		}
 	}
-	out.Fixes = append(out.Fixes, inPlace...)
+	// What is in place is judged on the last preflight: a fix can make
+	// another probe fail (a new public IP with no NSG in front of it).
+	final := rs
 	if len(rerunFrom(rs, out.Fixes)) > 0 {
-		after := RerunAfterFixes(ctx, d, ws, p, rs, out.Fixes, emit)
-		out.After = NewReport(p.Type, p.Name, p.reportID(), after).WithFixes(FixesFor(ctx, d, p, after))
+		final = RerunAfterFixes(ctx, d, ws, p, rs, out.Fixes, emit)
+		out.After = NewReport(p.Type, p.Name, p.reportID(), final).WithFixes(FixesFor(ctx, d, p, final))
 	}
+	out.Fixes = append(out.Fixes, inPlaceBeside(FixesInPlace(p, final, o.Only), out.Fixes)...)
 	return out, out.verdict(sentFailed)
+}
+
+// inPlaceBeside are the fixes of inPlace whose probe no outcome of this
+// run is for already (a fix just applied is not also "already in place",
+// nor is the other fix of its probe).
+func inPlaceBeside(inPlace, ran []FixOutcome) []FixOutcome {
+	done := map[string]bool{}
+	for _, f := range ran {
+		done[f.Probe] = true
+	}
+	var out []FixOutcome
+	for _, f := range inPlace {
+		if !done[f.Probe] {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // FixesInPlace are the fixes whose probe passes in rs, one outcome per fix
@@ -554,8 +573,9 @@ func FixesInPlace(p *Plan, rs []probes.Result, only []string) []FixOutcome {
 }
 
 // rerunFrom are the probes a rerun starts from: those of the fixes applied,
-// and those of fixes that found their change made already (by someone else
-// since the preflight) while their probe had not passed.
+// of fixes that changed something and then failed (an NSG made, the NIC
+// not updated), and of fixes that found their change made already (by
+// someone else since the preflight) while their probe had not passed.
 func rerunFrom(before []probes.Result, fixes []FixOutcome) map[string]bool {
 	status := map[string]probes.Status{}
 	for _, r := range before {
@@ -563,7 +583,7 @@ func rerunFrom(before []probes.Result, fixes []FixOutcome) map[string]bool {
 	}
 	out := map[string]bool{}
 	for _, f := range fixes {
-		if f.Status == FixApplied || (f.Status == FixUnchanged && status[f.Probe] != probes.Pass) {
+		if f.Status == FixApplied || len(f.Changed) > 0 || (f.Status == FixUnchanged && status[f.Probe] != probes.Pass) {
 			out[f.Probe] = true
 		}
 	}

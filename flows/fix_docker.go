@@ -2,6 +2,8 @@ package flows
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -67,9 +69,12 @@ func sudoersFile(user string) string { return "/etc/sudoers.d/amlattach-docker-"
 // sh; user has passed checkScriptUser). Each change it makes is one line
 // "changed: RESOURCE: BEFORE -> AFTER" on its output; it checks the result
 // as Azure ML will use it (sudo -n docker as the user) before it ends.
-func dockerSetupScript(user string) string {
+// runID tells one run from another: Azure may not run again a Run Command
+// whose body has not changed, so each one carries a new ID.
+func dockerSetupScript(user, runID string) string {
 	return fmt.Sprintf(`#!/bin/sh
 # amlattach %[1]s: Docker for %[2]s, whom Azure ML runs docker as through sudo -n.
+# run %[4]s (a new ID for each fix, so that Azure runs the script again)
 set -eu
 user='%[2]s'
 sudoers='%[3]s'
@@ -110,11 +115,19 @@ if ! sudo -u "$user" sudo -n "$docker" version --format '{{.Server.Version}}' >/
 fi
 version=$(sudo -u "$user" sudo -n "$docker" version --format '{{.Server.Version}}')
 echo "ok: $user runs $docker through sudo -n; the daemon answers (Docker $version)"
-`, FixDockerSetup, user, sudoersFile(user))
+`, FixDockerSetup, user, sudoersFile(user), runID)
+}
+
+// newRunID is a random ID of 12 hex digits.
+func newRunID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // dockerSetupFix runs dockerSetupScript through a managed Run Command.
 func dockerSetupFix(id azure.ResourceID, user string) *Fix {
+	script := dockerSetupScript(user, newRunID())
 	f := &Fix{
 		ID:      FixDockerSetup,
 		Summary: fmt.Sprintf("set Docker up on VM %s for %s: install it if missing, start its daemon, let %s run docker through sudo without a password", id.Name, user, user),
@@ -127,7 +140,7 @@ func dockerSetupFix(id azure.ResourceID, user string) *Fix {
 		Permission: azure.ActionRunCommandWrite, Scope: id.String(),
 		Risk:   fmt.Sprintf("the script runs as root on the VM; it may install packages (docker.io and what it needs) from the VM's apt sources; %s can then run docker as root without a password, which is root access to the VM", user),
 		Undo:   fmt.Sprintf("sudo rm %s; and, if the fix's output says it installed docker.io, sudo apt-get remove -y docker.io", sudoersFile(user)),
-		Script: dockerSetupScript(user),
+		Script: script,
 	}
 	if err := checkScriptUser(user); err != nil {
 		// Nothing of the name goes into a script, nor into a command shown
@@ -154,7 +167,7 @@ func dockerSetupFix(id azure.ResourceID, user string) *Fix {
 		}
 		oc, ocancel := d.OperationContext(ctx)
 		defer ocancel()
-		res, err := d.Azure.RunScript(oc, id, vm.Location, dockerRunCommand, dockerSetupScript(user), dockerScriptTimeout, FixDockerSetup, func(pr azure.Progress) {
+		res, err := d.Azure.RunScript(oc, id, vm.Location, dockerRunCommand, script, dockerScriptTimeout, FixDockerSetup, func(pr azure.Progress) {
 			if emit != nil {
 				emit(Event{Kind: FixProgress, Fix: FixDockerSetup, Phase: pr.Phase, State: pr.State, At: d.now()})
 			}

@@ -111,7 +111,7 @@ func TestCheckScriptUser(t *testing.T) {
 // The script is POSIX sh (Ubuntu runs it with dash): it parses as POSIX,
 // and the system's sh finds no syntax error in it.
 func TestDockerSetupScriptIsPOSIX(t *testing.T) {
-	script := dockerSetupScript("azureuser")
+	script := dockerSetupScript("azureuser", newRunID())
 	if _, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader(script), "script.sh"); err != nil {
 		t.Fatalf("not POSIX sh: %v", err)
 	}

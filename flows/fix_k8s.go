@@ -155,6 +155,24 @@ func k8sExtensionFix(ctx context.Context, d Deps, cluster azure.ResourceID) *Fix
 				emit(Event{Kind: FixProgress, Fix: FixK8sExtension, Phase: pr.Phase, State: pr.State, At: d.now()})
 			}
 		})
+		if azure.IsPreconditionFailed(err) {
+			// Someone made an extension of that name between our read and
+			// our PUT: nothing of ours was written; read again.
+			ml, named, rerr := azureMLExtensionOn(ctx, d, cluster)
+			switch {
+			case rerr != nil:
+				return FixFailed, nil, fmt.Errorf("an extension named %s was created on the cluster meanwhile (HTTP 412; nothing was changed), and reading it again failed: %w", k8sExtensionName, rerr)
+			case ml != nil && strings.EqualFold(ml.ProvisioningState, "Succeeded"):
+				return FixUnchanged, nil, nil
+			case ml != nil:
+				return FixFailed, nil, fmt.Errorf("the Azure ML extension %s was created on the cluster meanwhile by someone else, provisioning %s; nothing was changed: run the preflight again when it settles", ml.Name, ml.ProvisioningState)
+			}
+			what := k8sExtensionName
+			if named != nil {
+				what = fmt.Sprintf("%s (%s)", named.Name, named.ExtensionType)
+			}
+			return FixFailed, nil, fmt.Errorf("an extension named %s was created on the cluster meanwhile; nothing was changed, and amlattach does not overwrite it", what)
+		}
 		if err != nil {
 			return FixFailed, nil, err
 		}

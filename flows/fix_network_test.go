@@ -147,27 +147,53 @@ func TestNSGAllowFixCoversEveryBlockingNSG(t *testing.T) {
 	}
 }
 
+// The priority our rule takes comes before every inbound Deny of TCP on
+// the port whose source may hold Azure ML's addresses (a public prefix, a
+// tag, an application security group; not a private range) and before the
+// rule Network Watcher names, and is free among the inbound rules.
 func TestWinningPriority(t *testing.T) {
-	rule := func(name string, prio int, in bool) azure.SecurityRule {
-		return azure.SecurityRule{Name: name, Priority: prio, Inbound: in}
+	deny := func(name string, prio int, srcs ...string) azure.SecurityRule {
+		return azure.SecurityRule{Name: name, Priority: prio, Inbound: true, Protocol: "Tcp", Ports: []string{"22"}, Sources: srcs}
 	}
-	def := rule("DenyAllInBound", 65500, true)
-	def.IsDefault = true
+	other := func(name string, prio int, in bool) azure.SecurityRule {
+		return azure.SecurityRule{Name: name, Priority: prio, Inbound: in, Allow: true, Protocol: "Tcp", Ports: []string{"80"}, Sources: []string{"*"}}
+	}
+	def := deny("DenyAllInBound", 65500, "*")
+	def.IsDefault, def.Protocol, def.Ports = true, "*", []string{"*"}
+	asg := deny("DenyASG", 400)
+	asg.SourceASGs = []string{"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/applicationSecurityGroups/web"}
+	udp := deny("DenyUDP", 200, "*")
+	udp.Protocol = "Udp"
+	web := deny("web", 150, "*")
+	web.Ports = []string{"80-90"}
 	for _, tc := range []struct {
 		rules   []azure.SecurityRule
-		decider azure.SecurityRule
+		decider string
 		want    int
 	}{
-		{nil, def, 1000},
-		{[]azure.SecurityRule{rule("a", 1000, true)}, def, 999},
-		{[]azure.SecurityRule{rule("out", 1000, false)}, def, 1000}, // unique per direction only
-		{[]azure.SecurityRule{rule("deny", 300, true)}, rule("deny", 300, true), 290},
-		{[]azure.SecurityRule{rule("deny", 105, true)}, rule("deny", 105, true), 100},
-		{[]azure.SecurityRule{rule("deny", 100, true)}, rule("deny", 100, true), 0}, // nothing comes before 100
-		{[]azure.SecurityRule{rule("a", 100, true), rule("deny", 101, true)}, rule("deny", 101, true), 0},
+		{[]azure.SecurityRule{def}, "", 1000},
+		{[]azure.SecurityRule{other("a", 1000, true), def}, "", 999},
+		{[]azure.SecurityRule{other("out", 1000, false), def}, "", 1000}, // unique per direction only
+		{[]azure.SecurityRule{deny("deny", 300, "*")}, "", 290},
+		{[]azure.SecurityRule{deny("deny", 105, "Internet")}, "", 100},
+		{[]azure.SecurityRule{deny("deny", 100, "*")}, "", 0}, // nothing comes before 100
+		{[]azure.SecurityRule{other("a", 100, true), deny("deny", 101, "*")}, "", 0},
+		// A public prefix may hold Azure ML's addresses; a private one cannot.
+		{[]azure.SecurityRule{deny("cidr", 200, "198.51.100.0/24"), def}, "", 190},
+		{[]azure.SecurityRule{deny("office", 200, "203.0.113.7"), def}, "", 190},
+		{[]azure.SecurityRule{deny("private", 200, "10.0.0.0/8", "192.168.1.0/24"), def}, "", 1000},
+		{[]azure.SecurityRule{deny("tag", 200, "Storage"), def}, "", 190},
+		{[]azure.SecurityRule{asg, def}, "", 390},
+		// Another protocol or port does not block SSH.
+		{[]azure.SecurityRule{udp, def}, "", 1000},
+		{[]azure.SecurityRule{web, def}, "", 1000},
+		// The rule Network Watcher names comes after ours, whatever our
+		// reading makes of it.
+		{[]azure.SecurityRule{deny("private", 600, "10.0.0.0/8"), def}, "PRIVATE", 590},
+		{[]azure.SecurityRule{deny("a", 100, "10.0.0.0/8"), deny("b", 103, "8.8.8.0/24"), def}, "", 101},
 	} {
-		if got := winningPriority(azure.NSG{Rules: tc.rules}, tc.decider); got != tc.want {
-			t.Errorf("rules %+v, decided by %s: got %d, want %d", tc.rules, tc.decider.Name, got, tc.want)
+		if got := probes.WinningPriority(azure.NSG{Rules: tc.rules}, 22, tc.decider); got != tc.want {
+			t.Errorf("rules %+v, decider %q: got %d, want %d", tc.rules, tc.decider, got, tc.want)
 		}
 	}
 	// A name in use is never reused (a PUT would replace that rule).

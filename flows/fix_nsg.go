@@ -28,7 +28,7 @@ func init() {
 		if len(path.groups) == 0 {
 			return nsgCreateFix(ctx, d, path, port)
 		}
-		return nsgAllowFix(ctx, d, path, port)
+		return nsgAllowFix(ctx, d, path, port, r.Decider)
 	})
 }
 
@@ -57,55 +57,43 @@ func amlRuleName(g azure.NSG, port int) string {
 	}
 }
 
-// winningPriority is a priority for our rule that comes before the rule
-// that decides against Azure ML now (so ours decides instead) and that no
-// other inbound rule of g uses: just below a custom deciding rule, around
-// 1000 when Azure's default DenyAllInBound decides. 0 when none is free
-// (the deciding rule has priority 100, or every one below it is taken).
-func winningPriority(g azure.NSG, decider azure.SecurityRule) int {
-	used := map[int]bool{}
-	for _, r := range g.Rules {
-		if r.Inbound {
-			used[r.Priority] = true
-		}
-	}
-	hi := 4096
-	start := 1000
-	if decider.Name != "" && decider.Priority <= 4096 {
-		hi = decider.Priority - 1
-		start = decider.Priority - 10
-	}
-	start = min(max(start, 100), hi)
-	for p := start; p >= 100; p-- {
-		if !used[p] {
-			return p
-		}
-	}
-	for p := start + 1; p <= hi; p++ {
-		if !used[p] {
-			return p
-		}
-	}
-	return 0
-}
-
 // amlRule is the rule that lets Azure ML in on port, for g as it stands,
 // or nil when g lets it in already; ok is false when no priority is free.
-func amlRule(g azure.NSG, port int) (rule *azure.NewRule, why string, ok bool) {
+// Its priority comes before every inbound Deny that may cover Azure ML's
+// addresses (a public prefix, another tag, an application security group:
+// our reading of the NSG cannot tell), and before decider, the rule Network
+// Watcher found deciding ("" when none).
+func amlRule(g azure.NSG, port int, decider string) (rule *azure.NewRule, why string, ok bool) {
 	v := probes.EvaluateNSG(g, port)
-	if v.Allowed {
-		return nil, "", true
-	}
 	why = "no rule allows it"
-	if v.Rule.Name != "" {
+	switch {
+	case v.Allowed:
+		// Our reading lets it in, unless Azure found a rule of g denying it
+		// that comes first (a source our reading cannot resolve).
+		d, found := ruleNamed(g, decider)
+		if !found || d.Allow || d.Priority >= v.Rule.Priority {
+			return nil, "", true
+		}
+		why = fmt.Sprintf("Network Watcher finds rule %s (priority %d) denies it", d.Name, d.Priority)
+	case v.Rule.Name != "":
 		why = fmt.Sprintf("rule %s (priority %d) denies it", v.Rule.Name, v.Rule.Priority)
 	}
-	prio := winningPriority(g, v.Rule)
+	prio := probes.WinningPriority(g, port, decider)
 	if prio == 0 {
 		return nil, why, false
 	}
 	return &azure.NewRule{Name: amlRuleName(g, port), Priority: prio, Source: probes.AzureMLTag, Port: port,
 		Description: fmt.Sprintf("Made by amlattach (fix %s): lets Azure Machine Learning reach SSH on TCP %d", FixNSGAllowAMLSSH, port)}, why, true
+}
+
+// ruleNamed is g's inbound rule called name ("" finds none).
+func ruleNamed(g azure.NSG, name string) (azure.SecurityRule, bool) {
+	for _, r := range g.Rules {
+		if name != "" && r.Inbound && strings.EqualFold(r.Name, name) {
+			return r, true
+		}
+	}
+	return azure.SecurityRule{}, false
 }
 
 // ruleRequest describes the PUT of a rule: method, path, the body's
@@ -116,7 +104,7 @@ func ruleRequest(nsgID string, r azure.NewRule) string {
 }
 
 // nsgAllowFix adds our rule to each NSG on the path that blocks Azure ML.
-func nsgAllowFix(ctx context.Context, d Deps, path *vmPath, port int) *Fix {
+func nsgAllowFix(ctx context.Context, d Deps, path *vmPath, port int, decider string) *Fix {
 	type target struct {
 		g    nsgOnPath
 		rule azure.NewRule
@@ -124,7 +112,7 @@ func nsgAllowFix(ctx context.Context, d Deps, path *vmPath, port int) *Fix {
 	}
 	var targets []target
 	for _, g := range path.groups {
-		rule, why, ok := amlRule(g.nsg, port)
+		rule, why, ok := amlRule(g.nsg, port, decider)
 		if !ok {
 			return nil // no free priority wins: the remedy stays advice
 		}
@@ -160,7 +148,7 @@ func nsgAllowFix(ctx context.Context, d Deps, path *vmPath, port int) *Fix {
 			oc, cancel := d.OperationContext(ctx)
 			_, added, err := d.Azure.AddSecurityRule(oc, t.g.id, func(g azure.NSG) (*azure.NewRule, error) {
 				// Decided on each read: the NSG as it stands now.
-				rule, why, ok := amlRule(g, port)
+				rule, why, ok := amlRule(g, port, decider)
 				if !ok {
 					return nil, fmt.Errorf("no priority from 100 up to the one that blocks is free in NSG %s: %s", g.Name, why)
 				}

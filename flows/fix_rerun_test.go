@@ -217,6 +217,21 @@ func TestRerunAfterFixesRunsNothingWhenNothingWasApplied(t *testing.T) {
 	}
 }
 
+// A fix that failed or was refused after changing something (an NSG made,
+// its NIC not updated) reruns its probe as an applied one does.
+func TestRerunFromAPartialChange(t *testing.T) {
+	before := []probes.Result{{ID: probes.IDNSGSSH, Status: probes.Fail}, {ID: probes.IDVMPublicIP, Status: probes.Fail}}
+	for _, st := range []FixStatus{FixFailed, FixRefused} {
+		got := rerunFrom(before, []FixOutcome{
+			{ID: FixNSGCreate, Probe: probes.IDNSGSSH, Status: st, Changed: []Change{{Resource: "NSG x", Before: "none", After: "created"}}},
+			{ID: FixIPCreate, Probe: probes.IDVMPublicIP, Status: st},
+		})
+		if !got[probes.IDNSGSSH] || got[probes.IDVMPublicIP] || len(got) != 1 {
+			t.Fatalf("%s: rerun from %v, want arm.nsg.ssh only", st, got)
+		}
+	}
+}
+
 // The steps to rerun: the fixed probe, what needs it (transitively, also
 // when a need comes later in the plan), and what those need; nothing else.
 func TestRerunSetFollowsNeedsBothWays(t *testing.T) {

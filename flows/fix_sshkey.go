@@ -84,6 +84,12 @@ func sshKeyFix(ctx context.Context, d Deps, p *Plan) *Fix {
 		keyLine = fmt.Sprintf("key file %s exists (made by an earlier run): it is used as it is, not overwritten; if it logs in already, nothing is sent", path)
 	}
 	comment := keyComment(id.Name)
+	if err := keyFilePrivate(path, user, comment); err != nil {
+		// Shown, not offered: a key others may have read is not installed.
+		return &Fix{ID: FixSSHInstallKey, Summary: fmt.Sprintf("make a dedicated SSH key for %s on %s (not with the key file as it is)", user, id.Name),
+			Permission: azure.ActionVMExtensionWrite, Scope: id.String(), Risk: "none: nothing is sent", Undo: "nothing to undo",
+			Needs: err.Msg + ": " + err.Fix, invalid: err}
+	}
 	f := &Fix{
 		ID:      FixSSHInstallKey,
 		Summary: fmt.Sprintf("make a dedicated SSH key for %s on %s, install it through the VM access extension, and log in (and attach) with it", user, id.Name),
@@ -179,7 +185,11 @@ func installKey(ctx context.Context, d Deps, p *Plan, path string, emit Emit) (F
 	pub := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.Signer.PublicKey()))) + " " + keyComment(id.Name)
 	oc, ocancel := d.OperationContext(ctx)
 	defer ocancel()
+	accepted := false // Azure took the PUT: the agent may act on it
 	x, err := d.Azure.InstallSSHKey(oc, azure.SSHKeyRequest{VM: id, Location: location, Extension: name, Username: user, PublicKey: pub}, func(pr azure.Progress) {
+		if pr.Phase == "submitted" {
+			accepted = true
+		}
 		if emit != nil {
 			emit(Event{Kind: FixProgress, Fix: FixSSHInstallKey, Phase: pr.Phase, State: pr.State, At: d.now()})
 		}
@@ -188,6 +198,19 @@ func installKey(ctx context.Context, d Deps, p *Plan, path string, emit Emit) (F
 	if errors.As(err, &xe) && xe.Code == "VMAgentStatusCommunicationError" {
 		err = fmt.Errorf("%w (the VM agent does not report: see its state with az vm get-instance-view -g %s -n %s --query instanceView.vmAgent, restart it on the VM with sudo systemctl restart walinuxagent, then run the fix again)",
 			err, id.ResourceGroup, id.Name)
+	}
+	if err != nil && accepted && xe == nil {
+		// Sent and accepted, then not followed to its end (interrupted, or
+		// the polls failed): Azure may still add the public key, so its
+		// private half is kept, and the change is recorded as pending.
+		var out []Change
+		if created {
+			out = append(out, Change{Resource: "key file " + path, Before: "absent",
+				After: fmt.Sprintf("%d-bit RSA private key, PEM, mode 0600 (kept: the install may still complete)", sshKeyBits)})
+		}
+		out = append(out, Change{Resource: fmt.Sprintf("~%s/.ssh/authorized_keys on VM %s", user, id.Name), Before: "without the key",
+			After: fmt.Sprintf("pending, not confirmed: the VM access extension %s was asked to add RSA key %s (comment %s)", name, probes.Fingerprint(k.Signer.PublicKey()), keyComment(id.Name))})
+		return FixFailed, out, fmt.Errorf("%w; the key file %s is kept: run the fix again to see whether it logs in, or undo as the fix says", err, path)
 	}
 	if err != nil {
 		return FixFailed, nil, discardKey(path, created, err)
@@ -206,14 +229,49 @@ func installKey(ctx context.Context, d Deps, p *Plan, path string, emit Emit) (F
 	), nil
 }
 
-// discardKey removes a key made in this run whose install failed, so that
-// nothing is left that is not in use; err is returned as it was.
+// discardKey removes a key made in this run whose install failed (Azure
+// refused it, or it ended Failed), so that nothing is left that is not in
+// use; err is returned as it was. Its .pub goes only when this run wrote it
+// (it is the key's own public half, which ensureKey writes with O_EXCL).
 func discardKey(path string, created bool, err error) error {
 	if created {
+		if pubOf(path) {
+			os.Remove(path + ".pub")
+		}
 		os.Remove(path)
-		os.Remove(path + ".pub")
 	}
 	return err
+}
+
+// pubOf says whether path.pub holds the public half of the key at path.
+func pubOf(path string) bool {
+	priv, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	pub, err := os.ReadFile(path + ".pub")
+	if err != nil {
+		return false
+	}
+	k, err := probes.ParseKey(path, priv)
+	if err != nil || k.Signer == nil {
+		return false
+	}
+	pk, _, _, _, err := ssh.ParseAuthorizedKey(pub)
+	return err == nil && string(pk.Marshal()) == string(k.Signer.PublicKey().Marshal())
+}
+
+// keyFilePrivate refuses a key file at path that others than its owner
+// may read or write (group or other permission bits): whoever read it can
+// log in with it. Nothing is changed; a missing file is fine.
+func keyFilePrivate(path, user, comment string) *Error {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return inputErr("", fmt.Sprintf("if no one else can have read it: chmod 600 %s and run again; otherwise remove it (rm %s %s.pub, and on the VM the line ending %s in ~%s/.ssh/authorized_keys) so that a new key is made",
+		path, path, path, comment, user),
+		"the key file %s has mode %04o: others than you may read it, so amlattach does not use it", path, fi.Mode().Perm())
 }
 
 // ensureKey returns the key at path: the one there (it must be an
@@ -224,6 +282,9 @@ func ensureKey(path, comment string) (*probes.Key, bool, error) {
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
+		if err := keyFilePrivate(path, "", comment); err != nil {
+			return nil, false, fmt.Errorf("%s: %s", err.Msg, err.Fix)
+		}
 		k, perr := probes.ParseKey(path, data)
 		if perr != nil || k.Encrypted || k.Format != "PEM" || k.Type != ssh.KeyAlgoRSA {
 			return nil, false, fmt.Errorf("%s exists and is not an unencrypted RSA key in PEM form, as amlattach makes them; it is left as it is: move it away and run again", path)

@@ -240,7 +240,9 @@ func VMSteps(d Deps, ws azure.Workspace, p *VMPlan) ([]Step, func()) {
 			p.mu.Unlock()
 			return r
 		}},
-		{ID: probes.IDNSGSSH, Needs: []string{probes.IDArmResource}, Follows: []string{probes.IDVMRunning}, Run: func(ctx context.Context) probes.Result {
+		// arm.nsg.ssh reflects the public IP too (with no NSG, a NIC without
+		// one passes, a Standard one is closed): a fix of either reruns it.
+		{ID: probes.IDNSGSSH, Needs: []string{probes.IDArmResource}, Follows: []string{probes.IDVMRunning, probes.IDVMPublicIP}, Run: func(ctx context.Context) probes.Result {
 			c, cancel := d.withTimeout(ctx)
 			defer cancel()
 			// Our reading of the NSGs, with Network Watcher's verdict

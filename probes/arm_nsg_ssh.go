@@ -3,6 +3,7 @@ package probes
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -183,15 +184,15 @@ func NSGSSH(ctx context.Context, r NetworkReader, vm azure.VM, port int) Result 
 		v := EvaluateNSG(nsg, port)
 		if !v.Allowed {
 			why := "no rule allows it"
-			prio := 1000
 			if v.Rule.Name != "" {
 				why = fmt.Sprintf("rule %s (priority %d) denies it", v.Rule.Name, v.Rule.Priority)
-				prio = freePriority(nsg, v.Rule.Priority)
 			}
-			return failf(FieldPort,
-				fmt.Sprintf("allow it: az network nsg rule create -g %s --nsg-name %s -n AllowAzureMLSSH --priority %d --direction Inbound --access Allow --protocol Tcp --source-address-prefixes %s --destination-port-ranges %d",
-					gid.ResourceGroup, nsg.Name, prio, AzureMLTag, port),
-				"NSG %s on %s blocks TCP %d from %s: %s", nsg.Name, g.where, port, AzureMLTag, why)
+			remedy := fmt.Sprintf("no priority is free before the inbound Deny rules of NSG %s that may cover %s's addresses: free one below them (or change them) and allow TCP %d from %s there", nsg.Name, AzureMLTag, port, AzureMLTag)
+			if prio := WinningPriority(nsg, port, ""); prio > 0 {
+				remedy = fmt.Sprintf("allow it: az network nsg rule create -g %s --nsg-name %s -n AllowAzureMLSSH --priority %d --direction Inbound --access Allow --protocol Tcp --source-address-prefixes %s --destination-port-ranges %d",
+					gid.ResourceGroup, nsg.Name, prio, AzureMLTag, port)
+			}
+			return failf(FieldPort, remedy, "NSG %s on %s blocks TCP %d from %s: %s", nsg.Name, g.where, port, AzureMLTag, why)
 		}
 		src := strings.Join(v.Rule.Sources, ",")
 		allowed = append(allowed, fmt.Sprintf("%s on %s allows it (rule %s, priority %d, source %s)", nsg.Name, g.where, v.Rule.Name, v.Rule.Priority, src))
@@ -223,22 +224,87 @@ func startNSGRead(ctx context.Context, r NetworkReader, id string) *nsgRead {
 	return nr
 }
 
-// freePriority picks an unused priority just below the denying rule's.
-func freePriority(g azure.NSG, deny int) int {
+// notAzureML are address ranges Azure ML's service addresses (public ones)
+// are never in: private, shared, loopback and link-local space.
+var notAzureML = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("169.254.0.0/16"),
+	netip.MustParsePrefix("fc00::/7"), netip.MustParsePrefix("fe80::/10"), netip.MustParsePrefix("::1/128"),
+}
+
+// disjointFromAzureML says whether the source s (an address, a prefix, a
+// service tag) provably holds none of Azure ML's addresses: only an
+// address or prefix inside private or special-use space does. A public
+// prefix may hold some (we do not resolve the tag's addresses here), and so
+// may any other tag.
+func disjointFromAzureML(s string) bool {
+	s = strings.TrimSpace(s)
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		a, aerr := netip.ParseAddr(s)
+		if aerr != nil {
+			return false
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	for _, n := range notAzureML {
+		if n.Bits() <= p.Bits() && n.Contains(p.Masked().Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+// MayHoldAzureML says whether the rule's sources may include Azure ML's
+// addresses: those EvaluateNSG matches, and every source that is not
+// provably disjoint from them (a public prefix, another service tag, an
+// application security group).
+func MayHoldAzureML(r azure.SecurityRule) bool {
+	if len(r.SourceASGs) > 0 || len(r.Sources) == 0 {
+		return true
+	}
+	for _, s := range r.Sources {
+		if sourceMatchesAzureML([]string{s}) || !disjointFromAzureML(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// WinningPriority is a priority, free among g's inbound rules, for an
+// Allow rule from AzureMachineLearning on TCP port that comes before every
+// inbound Deny of TCP on port whose source may hold Azure ML's addresses
+// (MayHoldAzureML), and before the rule decider names (the rule Network
+// Watcher found deciding, "" when none): just below the first of them, or
+// around 1000 when only Azure's default rules deny. 0 when none is free
+// (such a Deny has priority 100, or every priority before it is taken).
+func WinningPriority(g azure.NSG, port int, decider string) int {
 	used := map[int]bool{}
+	bound := 4097 // the first priority ours must come before
 	for _, r := range g.Rules {
+		if !r.Inbound {
+			continue
+		}
 		used[r.Priority] = true
+		denies := !r.Allow && protoMatches(r.Protocol) && portMatches(r.Ports, port) && MayHoldAzureML(r)
+		if (denies || (decider != "" && strings.EqualFold(r.Name, decider))) && r.Priority < bound {
+			bound = r.Priority
+		}
 	}
-	start := deny - 10
-	if deny > 4096 { // a default rule
-		start = 1000
-	}
+	hi := bound - 1
+	start := min(1000, bound-10)
+	start = min(max(start, 100), hi)
 	for p := start; p >= 100; p-- {
 		if !used[p] {
 			return p
 		}
 	}
-	return 100
+	for p := start + 1; p <= hi; p++ {
+		if !used[p] {
+			return p
+		}
+	}
+	return 0
 }
 
 // noNSG judges a NIC with no NSG on it or its subnet: a Basic public IP is

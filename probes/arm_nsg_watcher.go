@@ -216,6 +216,12 @@ func mergeWatcher(ours Result, w watcherOutcome, port int) Result {
 	}
 	says := fmt.Sprintf("Network Watcher says %s%s (%s, TCP from %s)", w.verdict.Access, by, w.watcher, w.from)
 	oursAllows := ours.Status == Pass
+	if !w.verdict.Allowed() && nsgRuleName(w.verdict.RuleName) {
+		_, name, _ := strings.Cut(w.verdict.RuleName, "/")
+		if !strings.HasPrefix(strings.ToLower(w.verdict.RuleName), "default") {
+			ours.Decider = name
+		}
+	}
 	switch {
 	case w.verdict.Allowed() == oursAllows:
 		ours.Detail += "; " + says + ": it agrees"
@@ -234,6 +240,6 @@ func mergeWatcher(ours Result, w watcherOutcome, port int) Result {
 	} else if w.verdict.RuleName == "" {
 		remedy = fmt.Sprintf("no rule on the path allows TCP %d from %s: add an inbound Allow rule for it", port, AzureMLTag)
 	}
-	return Result{Status: Fail, Field: FieldPort, Remedy: remedy,
+	return Result{Status: Fail, Field: FieldPort, Remedy: remedy, Decider: ours.Decider,
 		Detail: fmt.Sprintf("%s; our reading of the NSGs said allow (%s): Network Watcher's verdict wins", says, ours.Detail)}
 }

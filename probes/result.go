@@ -139,6 +139,10 @@ type Result struct {
 	Remedy   string        `json:"remedy,omitempty"`
 	Duration time.Duration `json:"-"`
 	Field    Field         `json:"-"`
+	// Decider is the NSG security rule Azure's own verdict (Network
+	// Watcher) names as denying, without its "securityRules/" prefix; ""
+	// when there is none. A fix puts its rule before it.
+	Decider string `json:"-"`
 }
 
 func passf(format string, a ...any) Result {

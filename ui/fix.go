@@ -427,6 +427,10 @@ func outcomeLines(c *Common, o flows.FixOutcome, w, indent int) []string {
 	}
 	if o.Error != "" {
 		out = append(out, hang(pad+st.Bad(o.Error), w, indent+4)...)
+		// A fix that failed part way lists what it changed before that.
+		for _, ch := range o.Changed {
+			out = append(out, hang(pad+"changed "+ch.String(), w, indent+4)...)
+		}
 	}
 	return out
 }

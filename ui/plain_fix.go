@@ -130,6 +130,9 @@ func (p *plainRun) outcomeLine(o flows.FixOutcome) {
 		p.say("✓ %s: already in place, nothing was changed", o.ID)
 	default:
 		p.say("✗ %s %s: %s", o.ID, o.Status, o.Error)
+		for _, c := range o.Changed { // what it changed before it failed
+			p.say("  changed %s", c)
+		}
 	}
 }
 

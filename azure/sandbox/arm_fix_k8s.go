@@ -180,8 +180,11 @@ type extensionRequest struct {
 // putExtension serves the PUT of a cluster extension: 201 Created with the
 // extension (provisioningState Creating) and an Azure-AsyncOperation
 // header, as Microsoft.KubernetesConfiguration answers; the extension is
-// Succeeded after faults.extensionInstallSeconds; 409 Conflict over an
-// extension of that name that exists (the sandbox does not update one). A
+// Succeeded after faults.extensionInstallSeconds; over an extension of
+// that name that exists, 412 PreconditionFailed when the PUT carries
+// If-None-Match: * (create only), else 409 Conflict (the sandbox does not
+// update one). faults.extensionRaces makes the first N PUTs find one made
+// by another client just before them (the Azure ML extension, Succeeded). A
 // caller whose permissions in the group do not grant
 // Microsoft.KubernetesConfiguration/extensions/write is refused before
 // (authorize).
@@ -210,9 +213,18 @@ func (s *Server) putExtension(typ string) handler {
 			return
 		}
 		name := m.vars[1]
+		createOnly := strings.TrimSpace(r.Header.Get("If-None-Match")) == "*"
+		exists := func(n string) {
+			if createOnly {
+				armError(w, http.StatusPreconditionFailed, "PreconditionFailed",
+					fmt.Sprintf("The extension '%s' already exists on the cluster '%s' and the request's If-None-Match: * asks to create it only.", n, cluster))
+				return
+			}
+			armError(w, http.StatusConflict, "Conflict", fmt.Sprintf("The extension '%s' already exists on the cluster '%s'.", n, cluster))
+		}
 		for _, e := range exts {
 			if strings.EqualFold(e.Name, name) {
-				armError(w, http.StatusConflict, "Conflict", fmt.Sprintf("The extension '%s' already exists on the cluster '%s'.", e.Name, cluster))
+				exists(e.Name)
 				return
 			}
 		}
@@ -222,11 +234,17 @@ func (s *Server) putExtension(typ string) handler {
 			s.installs = map[string]*extInstall{}
 		}
 		k := key(clusterID, name)
+		now := s.now()
+		if s.extRaces < s.world.Faults.ExtensionRaces && s.installs[k] == nil {
+			// Another client's install, finished, just before this PUT.
+			s.extRaces++
+			s.installs[k] = &extInstall{clusterID: clusterID, name: name, extType: "microsoft.azureml.kubernetes", releaseTrain: "Stable", autoUpgrade: true,
+				namespace: "azureml", settings: map[string]string{"enableTraining": "True"}, opID: randomUUID(), start: now.Add(-time.Hour), due: now.Add(-time.Hour)}
+		}
 		if e := s.installs[k]; e != nil {
-			armError(w, http.StatusConflict, "Conflict", fmt.Sprintf("The extension '%s' already exists on the cluster '%s'.", e.name, cluster))
+			exists(e.name)
 			return
 		}
-		now := s.now()
 		e := &extInstall{clusterID: clusterID, name: name, extType: p.ExtensionType, releaseTrain: p.ReleaseTrain, autoUpgrade: true,
 			settings: map[string]string{}, opID: randomUUID(), start: now, due: now.Add(seconds(s.world.Faults.ExtensionInstallSeconds))}
 		if e.releaseTrain == "" {

@@ -584,7 +584,7 @@ func (s *Server) attachOutcome(c *computeState) (*ProvisioningError, string) {
 			"Could not find the virtual machine '%s'. Check that the resource ID is right and that the VM exists in a subscription the workspace can read.", c.resourceID)}, ""
 	}
 	unreachable := &ProvisioningError{Code: "InternalServerError", Message: unreachableMsg}
-	ok, address := s.reachesAML(e, c.sshPort)
+	ok, address := s.reachesAML(e, c.sshPort, c.location)
 	if e.powerState() != "running" || !ok {
 		return unreachable, ""
 	}

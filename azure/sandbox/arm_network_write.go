@@ -1077,10 +1077,11 @@ func (s *Server) nsgRulesOf(id string) *[]NSGRule {
 	return &out
 }
 
-// reachesAML says whether Azure ML reaches the VM's SSH port through what
-// stands now, and at which address. A Standard public IP with no NSG on
-// either side is closed to inbound traffic.
-func (s *Server) reachesAML(e *vmEntry, port int) (bool, string) {
+// reachesAML says whether Azure ML (from its addresses for region, the
+// workspace's location) reaches the VM's SSH port through what stands now,
+// and at which address. A Standard public IP with no NSG on either side is
+// closed to inbound traffic.
+func (s *Server) reachesAML(e *vmEntry, port int, region string) (bool, string) {
 	v := s.vmNetView(e)
 	if v.address == "" {
 		return false, ""
@@ -1088,10 +1089,10 @@ func (s *Server) reachesAML(e *vmEntry, port int) (bool, string) {
 	if v.nicNSG == nil && v.subnetNSG == nil && !strings.EqualFold(v.sku, "Basic") {
 		return false, v.address
 	}
-	if ok, _ := nsgAllowsAML(v.subnetNSG, port); !ok {
+	if ok, _ := nsgAllowsAML(v.subnetNSG, port, region); !ok {
 		return false, v.address
 	}
-	if ok, _ := nsgAllowsAML(v.nicNSG, port); !ok {
+	if ok, _ := nsgAllowsAML(v.nicNSG, port, region); !ok {
 		return false, v.address
 	}
 	return true, v.address

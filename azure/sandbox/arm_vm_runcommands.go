@@ -52,6 +52,12 @@ type runCommand struct {
 	lastModified, create time.Time
 }
 
+// sameRun says whether rc asks for what r asked for: the same script, as
+// the same user, with the same timeout and failure handling.
+func (r *runCommand) sameRun(rc *runCommand) bool {
+	return r.script == rc.script && r.runAs == rc.runAs && r.timeout == rc.timeout && r.treatFailure == rc.treatFailure && r.async == rc.async
+}
+
 // runCommandOp is a PUT or DELETE of a Run Command in progress.
 type runCommandOp struct {
 	id, key    string
@@ -174,6 +180,18 @@ func (s *Server) putRunCommand(w http.ResponseWriter, r *http.Request, m *match)
 	}
 	status := http.StatusCreated
 	if old := st.cmds[k]; old != nil {
+		if old.ran && old.provisioning != "Deleting" && old.sameRun(rc) {
+			// Nothing in the body changed: the agent has nothing new to do,
+			// so the script is not run again (as Azure: identical settings
+			// may not re-run). The answer and the instance view are the
+			// earlier run's.
+			old.tags, old.lastModified = body.Tags, now
+			op := &runCommandOp{id: randomUUID(), key: k, rc: old, start: now, due: now, done: true}
+			st.ops[op.id] = op
+			w.Header().Set("Azure-AsyncOperation", s.computeOperationURL(m, old.location, op.id))
+			writeJSON(w, http.StatusOK, runCommandJSON(old, false))
+			return
+		}
 		rc.provisioning, rc.create, status = "Updating", old.create, http.StatusOK
 	}
 	st.cmds[k] = rc

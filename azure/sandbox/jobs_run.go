@@ -232,18 +232,18 @@ func (s *Server) vmHost(j *jobState, c *computeState) (jobHost, *jobError) {
 	unreachable := &jobError{"UserError", fmt.Sprintf(sshFailMsg, hostport)}
 	// Azure ML connects from the AzureMachineLearning service tag, to the
 	// address stored at attach: only world VMs answer it, and only as their
-	// NSGs allow. Nothing is ever dialed outside the sandbox.
+	// network stands now (the NSGs and public IP after any writes, judged
+	// as an attach is). Nothing is ever dialed outside the sandbox.
 	var e *vmEntry
 	if ip := net.ParseIP(c.address); ip != nil {
+		s.nw.ipMu.RLock()
 		e = s.byIP[ip.String()]
+		s.nw.ipMu.RUnlock()
 	}
 	if e == nil || e.powerState() != "running" {
 		return nil, unreachable
 	}
-	if ok, _ := nsgAllowsAML(e.vm.SubnetNSGRules, port); !ok {
-		return nil, unreachable
-	}
-	if ok, _ := nsgAllowsAML(e.vm.NSGRules, port); !ok {
+	if ok, _ := s.reachesAML(e, port, c.location); !ok {
 		return nil, unreachable
 	}
 	cfg := &ssh.ClientConfig{

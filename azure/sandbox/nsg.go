@@ -1,24 +1,55 @@
 package sandbox
 
 import (
+	"net/netip"
 	"sort"
 	"strings"
 )
 
-// amlSources are the rule sources that match traffic from Azure ML's
-// service (the AzureMachineLearning service tag is part of Internet).
-func matchesAML(src string) bool {
+// matchesAML says whether a rule source matches traffic from Azure ML's
+// service in region (a workspace's location): the AzureMachineLearning
+// service tag (part of Internet), and an address or prefix that overlaps
+// the tag's addresses for region (the sandbox's, as serviceTagDetails
+// serves them; every region's when region has no entry).
+func matchesAML(src, region string) bool {
 	switch strings.ToLower(src) {
 	case "*", "any", "internet", "azuremachinelearning", "0.0.0.0/0":
 		return true
 	}
-	return strings.HasPrefix(strings.ToLower(src), "azuremachinelearning.")
+	if strings.HasPrefix(strings.ToLower(src), "azuremachinelearning.") {
+		return true
+	}
+	p, err := netip.ParsePrefix(strings.TrimSpace(src))
+	if err != nil {
+		a, aerr := netip.ParseAddr(strings.TrimSpace(src))
+		if aerr != nil {
+			return false
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	entries := amlTags
+	for _, e := range amlTags {
+		if e.region == normLocation(region) {
+			entries = []amlTagEntry{e}
+		}
+	}
+	for _, e := range entries {
+		for _, tp := range e.prefixes {
+			if tp.Overlaps(p) {
+				return true
+			}
+		}
+	}
+	return false
 }
+
+// amlTags is the sandbox's AzureMachineLearning tag, made once.
+var amlTags = amlTagTable()
 
 // nsgAllowsAML evaluates an NSG (nil: none, so everything passes) for
 // inbound TCP to port from Azure ML, rules by priority, Azure's defaults
 // included. It returns the verdict and the deciding rule's name.
-func nsgAllowsAML(rules *[]NSGRule, port int) (bool, string) {
+func nsgAllowsAML(rules *[]NSGRule, port int, region string) (bool, string) {
 	if rules == nil {
 		return true, ""
 	}
@@ -36,7 +67,7 @@ func nsgAllowsAML(rules *[]NSGRule, port int) (bool, string) {
 		}
 		src := false
 		for _, s := range splitList(r.Source) {
-			src = src || matchesAML(s)
+			src = src || matchesAML(s, region)
 		}
 		if !src {
 			continue

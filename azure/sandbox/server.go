@@ -68,6 +68,7 @@ type Server struct {
 	flowOps    map[string]*ipFlowOp    // IP flow verify operations (arm_watcher.go), made on first use
 	provRegs   map[string]*providerReg // registrations asked for, by lower(sub/namespace)
 	installs   map[string]*extInstall  // extensions created with a PUT, by lower(cluster ID/name)
+	extRaces   int                     // faults.extensionRaces used so far (under mu)
 	runCmds    runCommandStore         // the VMs' Run Commands (arm_vm_runcommands.go)
 	opSeq      int
 

@@ -289,6 +289,10 @@ type Faults struct {
 	// ExtensionInstallSeconds is how long a cluster extension created with
 	// a PUT stays Creating before it is Succeeded.
 	ExtensionInstallSeconds float64 `yaml:"extensionInstallSeconds" check:"nonneg"`
+	// ExtensionRaces makes the first N cluster extension PUTs find an
+	// extension of that name made by another client just before them (the
+	// Azure ML extension, Succeeded).
+	ExtensionRaces int `yaml:"extensionRaces" check:"nonneg"`
 
 	// The faults below make Resource Manager unreliable; see docs/world.md.
 	// Requests are numbered from 1 in the order they arrive.

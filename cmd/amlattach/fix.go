@@ -179,8 +179,16 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 	if len(inPlace) > 0 {
 		fmt.Fprintf(a.out, "Already in place, nothing sent: %s.\n", strings.Join(inPlace, ", "))
 	}
+	changed := false
+	for _, f := range rep.Fixes {
+		changed = changed || len(f.Changed) > 0
+	}
 	if rep.After == rep.Before {
-		fmt.Fprintln(a.out, "Nothing was changed.")
+		// No preflight after: nothing was changed (a fix that changed
+		// something, even one that then failed, reruns what it touched).
+		if !changed {
+			fmt.Fprintln(a.out, "Nothing was changed.")
+		}
 		return nil
 	}
 	verdict := "the preflight passes"
@@ -188,6 +196,13 @@ func (a *app) printFixReport(rep *flows.FixReport) error {
 		verdict = "a probe still fails"
 	}
 	fmt.Fprintf(a.out, "After the fixes: %s.\n", verdict)
+	// A fix can uncover the next one (a new public IP with no NSG): it was
+	// not consented to, so it is offered for the next run.
+	for _, pr := range rep.After.Probes {
+		if pr.Fix != nil && pr.Fix.Needs == "" && pr.Fix.Advice == "" && pr.Status != "pass" {
+			fmt.Fprintf(a.out, "Now offered (run fix again to apply it): %s (for %s): %s\n", pr.Fix.ID, pr.ID, pr.Fix.Summary)
+		}
+	}
 	if rep.Next != "" {
 		fmt.Fprintf(a.out, "Attach with the new key:\n  %s\n", rep.Next)
 	}
