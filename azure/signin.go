@@ -181,7 +181,7 @@ type SignInConfig struct {
 	// Notice receives one-line notices (how the sign-in is kept).
 	Notice func(string)
 	// OpenURL, when set, replaces the system browser of the browser flow
-	// (the sandbox's, see sandboxBrowser).
+	// (the sandbox's: SandboxBrowser; see signin_opener.go).
 	OpenURL func(ctx context.Context, url string) error
 }
 
@@ -308,7 +308,11 @@ func (c *SignInCredential) GetToken(ctx context.Context, o policy.TokenRequestOp
 	if t := c.tenant.Load(); t != nil && *t != "" && o.TenantID == "" {
 		o.TenantID = *t
 	}
-	t, err := c.cred.GetToken(ctx, o)
+	var t azcore.AccessToken
+	err := c.withBrowser(ctx, c.cfg.Interactive, func(ctx context.Context) (err error) {
+		t, err = c.cred.GetToken(ctx, o)
+		return err
+	})
 	return t, c.explain(err)
 }
 
@@ -371,7 +375,11 @@ func (t *oauthTap) Do(req *http.Request) (*http.Response, error) {
 func (c *SignInCredential) Login(ctx context.Context) (KeptSignIn, error) {
 	// EnableCAE as Resource Manager's bearer policy asks: azidentity keeps
 	// CAE and non-CAE tokens apart.
-	rec, err := c.cred.Authenticate(ctx, &policy.TokenRequestOptions{Scopes: []string{armScope}, EnableCAE: true})
+	var rec azidentity.AuthenticationRecord
+	err := c.withBrowser(ctx, true, func(ctx context.Context) (err error) {
+		rec, err = c.cred.Authenticate(ctx, &policy.TokenRequestOptions{Scopes: []string{armScope}, EnableCAE: true})
+		return err
+	})
 	if err != nil {
 		return KeptSignIn{}, c.explain(err)
 	}

@@ -46,6 +46,9 @@ func (a *app) signInConfig(sb sandboxConn, method string, interactive bool) (azu
 			return cfg, &flows.Error{Kind: flows.KindInput, Field: "--sandbox", Msg: "this sandbox has no simulated Entra ID (it was started by an older amlattach)", Fix: "start it again with this amlattach: amlattach sandbox serve"}
 		}
 		cfg.AuthorityHost, cfg.HTTPClient = sb.EntraEndpoint(), sb.HTTPClient()
+		// The browser flow against the sandbox: the simulated user's
+		// browser, not the user's own (azure/signin_opener.go).
+		cfg.OpenURL = azure.SandboxBrowser(sb.EntraEndpoint(), sb.HTTPClient())
 	}
 	return cfg, nil
 }
