@@ -148,3 +148,38 @@ func TestAuthLoginBrowserErrors(t *testing.T) {
 		})
 	}
 }
+
+// The wizard's sign-in step with --auth browser on the sandbox: it signs in
+// by itself (the simulated browser), moves on to the workspace, and the
+// next run asks nothing.
+func TestPlainWizardBrowserSignInOnTheSandbox(t *testing.T) {
+	sb, world, _ := authSandbox(t, "")
+	ran := userBrowser(t)
+	r := runPlainWizard(t, "1\nq\n", "--world", world, "demo", "--auth", "browser", "--plain")
+	for _, want := range []string{"No credential works here yet", "Signed in as grace@fabrikam.example.", "Workspace: ws"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Fatalf("plain browser sign-in lacks %q\n%s", want, r)
+		}
+	}
+	if r.code != 130 || strings.Contains(r.stderr, "enter the code") {
+		t.Fatalf("want exit 130 at the workspace, no device code\n%s", r)
+	}
+	if st := sb.SignInStats(); st.CodeGrants != 1 || st.DeviceCodes != 0 {
+		t.Fatalf("sign-in stats %+v: want one authorization code grant", st)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Fatal("the user's browser was opened")
+	}
+	for _, s := range sb.IssuedSecrets() {
+		if strings.Contains(r.stdout+r.stderr, s) {
+			t.Fatal("a token or code reached the output")
+		}
+	}
+	r = runPlainWizard(t, "q\n", "--world", world, "demo", "--auth", "browser", "--plain")
+	if strings.Contains(r.stderr, "No credential works") || !strings.Contains(r.stderr, "Workspace: ws") {
+		t.Fatalf("the second run asked again\n%s", r)
+	}
+	if st := sb.SignInStats(); st.CodeGrants != 1 {
+		t.Fatalf("sign-in stats %+v: the second run signed in again", st)
+	}
+}
