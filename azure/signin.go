@@ -442,6 +442,17 @@ type SignInStatus struct {
 // silently (from the cache, or by refreshing) to say until when it holds.
 // It never asks the user. cfg.Method is ignored: the kept sign-in's is used.
 func Status(ctx context.Context, cfg SignInConfig) (SignInStatus, error) {
+	return status(ctx, cfg, nil)
+}
+
+// Status is Status with the credential itself for the token: right after
+// Login, its tokens are in its memory even when they could not be kept
+// (no keyring), where a new credential would find none.
+func (c *SignInCredential) Status(ctx context.Context) (SignInStatus, error) {
+	return status(ctx, c.cfg, c)
+}
+
+func status(ctx context.Context, cfg SignInConfig, c *SignInCredential) (SignInStatus, error) {
 	st := SignInStatus{Cache: CacheNone}
 	if cfg.Store == nil {
 		return st, nil
@@ -460,10 +471,11 @@ func Status(ctx context.Context, cfg SignInConfig) (SignInStatus, error) {
 		st.Problem = fmt.Sprintf("kept for %s, not for this Entra ID (%s)", k.Record.Authority, orAzure(cfg.AuthorityHost))
 		return st, nil
 	}
-	cfg.Method, cfg.Tenant, cfg.Interactive, cfg.Notice = k.Method, k.Tenant, false, nil
-	c, err := NewSignInCredential(cfg)
-	if err != nil {
-		return st, err
+	if c == nil {
+		cfg.Method, cfg.Tenant, cfg.Interactive, cfg.Notice = k.Method, k.Tenant, false, nil
+		if c, err = NewSignInCredential(cfg); err != nil {
+			return st, err
+		}
 	}
 	tok, err := c.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{armScope}, EnableCAE: true})
 	if err != nil {

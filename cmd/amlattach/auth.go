@@ -249,7 +249,7 @@ ask nothing until it expires.`,
 			if err != nil {
 				return signInError(err)
 			}
-			st, err := azure.Status(a.ctx, cfg)
+			st, err := c.Status(a.ctx)
 			if err != nil {
 				return signInError(err)
 			}
