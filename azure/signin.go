@@ -181,7 +181,7 @@ type SignInConfig struct {
 	// Notice receives one-line notices (how the sign-in is kept).
 	Notice func(string)
 	// OpenURL, when set, replaces the system browser of the browser flow
-	// (the sandbox's, see sandboxBrowser).
+	// (the sandbox's: SandboxBrowser; see signin_opener.go).
 	OpenURL func(ctx context.Context, url string) error
 }
 
@@ -308,7 +308,11 @@ func (c *SignInCredential) GetToken(ctx context.Context, o policy.TokenRequestOp
 	if t := c.tenant.Load(); t != nil && *t != "" && o.TenantID == "" {
 		o.TenantID = *t
 	}
-	t, err := c.cred.GetToken(ctx, o)
+	var t azcore.AccessToken
+	err := c.withBrowser(ctx, c.cfg.Interactive, func(ctx context.Context) (err error) {
+		t, err = c.cred.GetToken(ctx, o)
+		return err
+	})
 	return t, c.explain(err)
 }
 
@@ -371,7 +375,11 @@ func (t *oauthTap) Do(req *http.Request) (*http.Response, error) {
 func (c *SignInCredential) Login(ctx context.Context) (KeptSignIn, error) {
 	// EnableCAE as Resource Manager's bearer policy asks: azidentity keeps
 	// CAE and non-CAE tokens apart.
-	rec, err := c.cred.Authenticate(ctx, &policy.TokenRequestOptions{Scopes: []string{armScope}, EnableCAE: true})
+	var rec azidentity.AuthenticationRecord
+	err := c.withBrowser(ctx, true, func(ctx context.Context) (err error) {
+		rec, err = c.cred.Authenticate(ctx, &policy.TokenRequestOptions{Scopes: []string{armScope}, EnableCAE: true})
+		return err
+	})
 	if err != nil {
 		return KeptSignIn{}, c.explain(err)
 	}
@@ -434,6 +442,17 @@ type SignInStatus struct {
 // silently (from the cache, or by refreshing) to say until when it holds.
 // It never asks the user. cfg.Method is ignored: the kept sign-in's is used.
 func Status(ctx context.Context, cfg SignInConfig) (SignInStatus, error) {
+	return status(ctx, cfg, nil)
+}
+
+// Status is Status with the credential itself for the token: right after
+// Login, its tokens are in its memory even when they could not be kept
+// (no keyring), where a new credential would find none.
+func (c *SignInCredential) Status(ctx context.Context) (SignInStatus, error) {
+	return status(ctx, c.cfg, c)
+}
+
+func status(ctx context.Context, cfg SignInConfig, c *SignInCredential) (SignInStatus, error) {
 	st := SignInStatus{Cache: CacheNone}
 	if cfg.Store == nil {
 		return st, nil
@@ -452,10 +471,11 @@ func Status(ctx context.Context, cfg SignInConfig) (SignInStatus, error) {
 		st.Problem = fmt.Sprintf("kept for %s, not for this Entra ID (%s)", k.Record.Authority, orAzure(cfg.AuthorityHost))
 		return st, nil
 	}
-	cfg.Method, cfg.Tenant, cfg.Interactive, cfg.Notice = k.Method, k.Tenant, false, nil
-	c, err := NewSignInCredential(cfg)
-	if err != nil {
-		return st, err
+	if c == nil {
+		cfg.Method, cfg.Tenant, cfg.Interactive, cfg.Notice = k.Method, k.Tenant, false, nil
+		if c, err = NewSignInCredential(cfg); err != nil {
+			return st, err
+		}
 	}
 	tok, err := c.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{armScope}, EnableCAE: true})
 	if err != nil {

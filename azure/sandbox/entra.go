@@ -507,6 +507,10 @@ func (e *entra) authorize(w http.ResponseWriter, r *http.Request, t Tenant) {
 		back.Set("code", code)
 		back.Set("client_info", e.clientInfo(t.ID))
 	}
+	if q.Get("response_mode") == "form_post" {
+		e.formPost(w, ru.String(), back)
+		return
+	}
 	ru.RawQuery = back.Encode()
 	http.Redirect(w, r, ru.String(), http.StatusFound)
 }

@@ -46,6 +46,9 @@ func (a *app) signInConfig(sb sandboxConn, method string, interactive bool) (azu
 			return cfg, &flows.Error{Kind: flows.KindInput, Field: "--sandbox", Msg: "this sandbox has no simulated Entra ID (it was started by an older amlattach)", Fix: "start it again with this amlattach: amlattach sandbox serve"}
 		}
 		cfg.AuthorityHost, cfg.HTTPClient = sb.EntraEndpoint(), sb.HTTPClient()
+		// The browser flow against the sandbox: the simulated user's
+		// browser, not the user's own (azure/signin_opener.go).
+		cfg.OpenURL = azure.SandboxBrowser(sb.EntraEndpoint(), sb.HTTPClient())
 	}
 	return cfg, nil
 }
@@ -246,7 +249,7 @@ ask nothing until it expires.`,
 			if err != nil {
 				return signInError(err)
 			}
-			st, err := azure.Status(a.ctx, cfg)
+			st, err := c.Status(a.ctx)
 			if err != nil {
 				return signInError(err)
 			}
