@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"amlattach/azure"
 	"amlattach/flows"
 )
 
@@ -106,7 +107,9 @@ wait:
 				lines = nil // the input ended: follow the job to its end
 			case a == "c":
 				stop()
-			case a == "s" || a == "q":
+			case a == "s":
+				// Only s leaves: a q typed ahead is the next question's
+				// answer, not a way out of a job that is nearly done.
 				leave.Store(true)
 				stop()
 			default:
@@ -119,7 +122,7 @@ wait:
 		p.fail(err)
 		return nil, err
 	}
-	if leave.Load() && jctx.Err() != nil {
+	if leave.Load() && jctx.Err() != nil && !azure.TerminalJobStatus(rep.Job.Status) {
 		p.say("Left test job %s running in Azure (%s); follow it in the studio: %s", rep.Job.Name, rep.Job.Status, orDash(rep.Job.StudioURL))
 		return rep, err
 	}
