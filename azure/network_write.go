@@ -109,8 +109,9 @@ func noProgress(Progress) {}
 
 // AddSecurityRule reads the NSG, asks decide what rule to add (nil: none,
 // the NSG is as wanted) and PUTs it (.../securityRules/{name}, a
-// long-running write) with If-Match: the NSG's etag, which is its rules'
-// too. On 412 it reads the NSG again and decides again, once. It returns
+// long-running write) with If-None-Match: * under a name the NSG does not
+// use, so no rule is ever replaced. On 412 (a rule of that name appeared
+// meanwhile) it reads the NSG again and decides again, once. It returns
 // the NSG as last read and the rule it added (nil when none).
 func (c *Client) AddSecurityRule(ctx context.Context, nsg ResourceID, decide func(NSG) (*NewRule, error), progress func(Progress)) (NSG, *NewRule, error) {
 	if progress == nil {
@@ -131,7 +132,11 @@ func (c *Client) AddSecurityRule(ctx context.Context, nsg ResourceID, decide fun
 		if err != nil || rule == nil {
 			return g, nil, err
 		}
-		sctx, scancel := stepContext(conditional(ctx, "If-Match", g.ETag))
+		// The rule is new: If-None-Match: * (a rule has an etag of its own,
+		// so the NSG's would not match a rule that does not exist yet). A
+		// rule of that name made meanwhile is never replaced: 412, read
+		// again, another name.
+		sctx, scancel := stepContext(conditional(ctx, "If-None-Match", "*"))
 		poller, err := rc.BeginCreateOrUpdate(sctx, nsg.ResourceGroup, nsg.Name, rule.Name, *rule.sdk(), nil)
 		scancel()
 		if IsPreconditionFailed(err) {

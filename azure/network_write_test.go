@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,10 +103,11 @@ func TestAddSecurityRuleThroughTheSDK(t *testing.T) {
 	}
 }
 
-// Someone changes the NSG between our read and our write (etagConflicts):
-// the PUT with the stale If-Match is answered 412, the NSG is read again
-// and the rule decided again on what it holds now, once; a second 412 in a
-// row ends in a ConflictError that says nothing was written.
+// Another client adds a rule of our rule's name between our read and our
+// write (etagConflicts): the PUT with If-None-Match: * is answered 412 and
+// replaces nothing, the NSG is read again and the rule decided again on
+// what it holds now (another name), once; a second 412 in a row ends in a
+// ConflictError that says nothing was written.
 func TestAddSecurityRuleRereadsOnceOn412(t *testing.T) {
 	c := netClient(t, "faults: {etagConflicts: 1}\n")
 	ctx := context.Background()
@@ -114,7 +116,7 @@ func TestAddSecurityRuleRereadsOnceOn412(t *testing.T) {
 	var phases []string
 	_, added, err := c.AddSecurityRule(ctx, nsg, func(g azure.NSG) (*azure.NewRule, error) {
 		seen = append(seen, g.ETag+" "+g.Tags["changedBy"])
-		return amlRule(290), nil
+		return freeNamed(g, amlRule(290)), nil
 	}, func(p azure.Progress) { phases = append(phases, p.Phase) })
 	if err != nil || added == nil || len(seen) != 2 || !strings.HasSuffix(seen[1], "another-client") || strings.HasPrefix(seen[1], strings.Fields(seen[0])[0]) {
 		t.Fatalf("want one 412, a second read that sees the other client's change, and the rule added: %v %v, reads %q", added, err, seen)
@@ -125,17 +127,37 @@ func TestAddSecurityRuleRereadsOnceOn412(t *testing.T) {
 
 	c = netClient(t, "faults: {etagConflicts: 2}\n")
 	calls := 0
-	_, added, err = c.AddSecurityRule(ctx, nsg, func(azure.NSG) (*azure.NewRule, error) { calls++; return amlRule(290), nil }, nil)
+	_, added, err = c.AddSecurityRule(ctx, nsg, func(g azure.NSG) (*azure.NewRule, error) { calls++; return freeNamed(g, amlRule(290)), nil }, nil)
 	var ce *azure.ConflictError
 	if !errors.As(err, &ce) || added != nil || calls != 2 || !azure.IsPreconditionFailed(ce.Err) || !strings.Contains(err.Error(), "nothing of ours was written") {
 		t.Fatalf("two 412s: want a ConflictError after two reads, got %v (%d reads)", err, calls)
 	}
 	g, _ := c.GetNSG(ctx, nsg)
+	others := 0
 	for _, r := range g.Rules {
-		if r.Name == "AllowAzureMLSSH" {
-			t.Fatal("the rule was written despite the 412s")
+		if strings.HasPrefix(r.Name, "AllowAzureMLSSH") && !slices.Equal(r.Sources, []string{"192.0.2.0/24"}) {
+			t.Fatalf("the rule was written despite the 412s: %+v", r)
+		}
+		if strings.HasPrefix(r.Name, "AllowAzureMLSSH") {
+			others++
 		}
 	}
+	if others != 2 {
+		t.Fatalf("the other client's two rules are not both there, untouched: %+v", g.Rules)
+	}
+}
+
+// freeNamed gives rule a name g does not use (AllowAzureMLSSH, -2, ...),
+// as the fix does.
+func freeNamed(g azure.NSG, rule *azure.NewRule) *azure.NewRule {
+	used := map[string]bool{}
+	for _, r := range g.Rules {
+		used[r.Name] = true
+	}
+	for i := 1; used[rule.Name]; i++ {
+		rule.Name = fmt.Sprintf("AllowAzureMLSSH-%d", i+1)
+	}
+	return rule
 }
 
 // A new NSG is created with If-None-Match: * (a second create of the name

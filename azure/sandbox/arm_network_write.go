@@ -486,6 +486,49 @@ func (s *Server) getSecurityRule(w http.ResponseWriter, _ *http.Request, m *matc
 	notFound(w, "Microsoft.Network/networkSecurityGroups/"+m.vars[0]+"/securityRules", m.vars[1], m.rg.Name)
 }
 
+// ruleNamedIn reports whether the NSG body has a rule called name.
+func ruleNamedIn(b map[string]any, name string) bool {
+	rules, _ := b["properties"].(map[string]any)["securityRules"].([]any)
+	for _, x := range rules {
+		if strings.EqualFold(fmt.Sprint(x.(map[string]any)["name"]), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// foreignRule is another client adding a rule called name to n (an Allow
+// of TCP 8080 from a documentation range, which lets Azure ML in on no SSH
+// port) at the first inbound priority free from 3000: n's etag moves and a
+// tag says who changed it.
+func (s *Server) foreignRule(n *netRes, name string) {
+	b := copyBody(n.body())
+	props := b["properties"].(map[string]any)
+	rules, _ := props["securityRules"].([]any)
+	prio := 3000
+	for ruleConflict(b, name, prio, "Inbound") != "" {
+		prio++
+	}
+	var rb ruleBody
+	rb.Properties.Protocol, rb.Properties.Access, rb.Properties.Direction = "Tcp", "Allow", "Inbound"
+	rb.Properties.SourceAddressPrefix, rb.Properties.SourcePortRange = "192.0.2.0/24", "*"
+	rb.Properties.DestinationAddressPrefix, rb.Properties.DestinationPortRange = "*", "8080"
+	rb.Properties.Description = "made by another client"
+	rb.Properties.Priority = &prio
+	rule := rb.json(b["id"].(string), name, "Succeeded")
+	rule["etag"] = b["etag"]
+	props["securityRules"] = append(rules, rule)
+	tags, _ := b["tags"].(map[string]any)
+	if tags == nil {
+		tags = map[string]any{}
+	}
+	tags["changedBy"] = "another-client"
+	b["tags"] = tags
+	b["etag"] = newETag()
+	setChildETags(b)
+	n.replace(b)
+}
+
 // putSecurityRule serves PUT .../networkSecurityGroups/{nsg}/securityRules/{rule}.
 // The rule's etag is its NSG's, so If-Match is checked against the NSG's.
 func (s *Server) putSecurityRule(w http.ResponseWriter, r *http.Request, m *match) {
@@ -509,7 +552,18 @@ func (s *Server) putSecurityRule(w http.ResponseWriter, r *http.Request, m *matc
 		armError(w, http.StatusBadRequest, code, msg)
 		return
 	}
-	if !s.preconditions(w, r, n) {
+	if r.Header.Get("If-None-Match") == "*" {
+		// A new rule: 412 when one of that name exists. With
+		// etagConflicts, another client makes one of that name first.
+		if s.nw.conflicts < s.world.Faults.ETagConflicts {
+			s.nw.conflicts++
+			s.foreignRule(n, m.vars[1])
+		}
+		if ruleNamedIn(n.body(), m.vars[1]) {
+			armError(w, http.StatusPreconditionFailed, "PreconditionFailed", "The condition specified using HTTP conditional header(s) is not met.")
+			return
+		}
+	} else if !s.preconditions(w, r, n) {
 		return
 	}
 	b := copyBody(n.body())
