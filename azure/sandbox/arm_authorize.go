@@ -202,9 +202,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, segs []string
 		return true
 	}
 	if !allows(m, action) {
-		armError(w, http.StatusForbidden, "AuthorizationFailed", fmt.Sprintf(
-			"The client '%[1]s' with object id '%[1]s' does not have authorization to perform action '%[2]s' over scope '%[3]s' or the scope is invalid. If access was recently granted, please refresh your credentials.",
-			callerObjectID, action, scope))
+		authorizationFailed(w, action, scope)
 		return false
 	}
 	if rule == nil || rule.links == nil || r.Body == nil {
@@ -229,9 +227,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, segs []string
 	if len(order) == 0 {
 		return true
 	}
-	armError(w, http.StatusForbidden, "LinkedAuthorizationFailed", fmt.Sprintf(
-		"The client '%[1]s' with object id '%[1]s' has permission to perform action '%[2]s' on scope '%[3]s'; however, it does not have permission to perform action '%[4]s' on the linked scope(s) '%[5]s' or the linked scope(s) are invalid.",
-		callerObjectID, action, scope, order[0], strings.Join(denied[order[0]], ",")))
+	linkedAuthorizationFailed(w, action, scope, order[0], strings.Join(denied[order[0]], ","))
 	return false
 }
 
@@ -301,4 +297,19 @@ func subnetLinks(body []byte) []linkedAction {
 		return nil
 	}
 	return []linkedAction{{"Microsoft.Network/networkSecurityGroups/join/action", sn.Properties.NetworkSecurityGroup.ID}}
+}
+
+// authorizationFailed is Azure's 403 for an action the caller lacks at scope.
+func authorizationFailed(w http.ResponseWriter, action, scope string) {
+	armError(w, http.StatusForbidden, "AuthorizationFailed", fmt.Sprintf(
+		"The client '%[1]s' with object id '%[1]s' does not have authorization to perform action '%[2]s' over scope '%[3]s' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+		callerObjectID, action, scope))
+}
+
+// linkedAuthorizationFailed is Azure's 403 for a write the caller may make
+// that references a resource it may not join (an NSG, a public IP).
+func linkedAuthorizationFailed(w http.ResponseWriter, action, scope, linkedAction, linked string) {
+	armError(w, http.StatusForbidden, "LinkedAuthorizationFailed", fmt.Sprintf(
+		"The client '%[1]s' with object id '%[1]s' has permission to perform action '%[2]s' on scope '%[3]s'; however, it does not have permission to perform action '%[4]s' on the linked scope(s) '%[5]s' or the linked scope(s) are invalid.",
+		callerObjectID, action, scope, linkedAction, linked))
 }

@@ -24,14 +24,12 @@ import (
 // points to the NSG and the public IP and they point back, and attaches and
 // dials follow (see netView).
 
-// The RBAC actions the network writes need.
+// The RBAC actions of a NIC write that joins an NSG or a public IP (the
+// writes themselves are checked in authorize, before any handler).
 const (
-	actionRuleWrite = "Microsoft.Network/networkSecurityGroups/securityRules/write"
-	actionNSGWrite  = "Microsoft.Network/networkSecurityGroups/write"
-	actionNSGJoin   = "Microsoft.Network/networkSecurityGroups/join/action"
-	actionNICWrite  = "Microsoft.Network/networkInterfaces/write"
-	actionPIPWrite  = "Microsoft.Network/publicIPAddresses/write"
-	actionPIPJoin   = "Microsoft.Network/publicIPAddresses/join/action"
+	actionNSGJoin  = "Microsoft.Network/networkSecurityGroups/join/action"
+	actionNICWrite = "Microsoft.Network/networkInterfaces/write"
+	actionPIPJoin  = "Microsoft.Network/publicIPAddresses/join/action"
 )
 
 // NewPublicIPRange is where the sandbox takes the address of a public IP
@@ -172,21 +170,6 @@ func (s *Server) listNetworkPermissions(typ string) handler {
 		}
 		s.writePermissions(w, r, m)
 	}
-}
-
-// authorizationFailed is Azure's 403 for an action the caller lacks.
-func authorizationFailed(w http.ResponseWriter, action, scope string) {
-	armError(w, http.StatusForbidden, "AuthorizationFailed", fmt.Sprintf(
-		"The client '00000000-0000-0000-0000-0000000000aa' with object id '00000000-0000-0000-0000-0000000000aa' does not have authorization to perform action '%s' over scope '%s' or the scope is invalid. If access was recently granted, please refresh your credentials.",
-		action, scope))
-}
-
-// linkedAuthorizationFailed is Azure's 403 for a write that references a
-// resource the caller may not join (an NSG, a public IP).
-func linkedAuthorizationFailed(w http.ResponseWriter, action, scope, linkedAction, linked string) {
-	armError(w, http.StatusForbidden, "LinkedAuthorizationFailed", fmt.Sprintf(
-		"The client '00000000-0000-0000-0000-0000000000aa' with object id '00000000-0000-0000-0000-0000000000aa' has permission to perform action '%s' on scope '%s'; however, it does not have permission to perform action(s) '%s' on the linked scope(s) '%s' (respectively) or the linked scope(s) are invalid.",
-		action, scope, linkedAction, linked))
 }
 
 // readJSONBody reads a request body into v; false after answering 400.
@@ -544,10 +527,6 @@ func (s *Server) putSecurityRule(w http.ResponseWriter, r *http.Request, m *matc
 		return
 	}
 	nsgID := n.body()["id"].(string)
-	if !allows(m, actionRuleWrite) {
-		authorizationFailed(w, actionRuleWrite, nsgID+"/securityRules/"+m.vars[1])
-		return
-	}
 	if code, msg := rb.check(m.vars[1]); code != "" {
 		armError(w, http.StatusBadRequest, code, msg)
 		return
@@ -620,10 +599,6 @@ func (s *Server) putNSG(w http.ResponseWriter, r *http.Request, m *match) {
 	defer s.nw.mu.Unlock()
 	n := s.findNet(m, "networkSecurityGroups", m.vars[0])
 	id := rgPrefix(m.sub, m.rg) + "/providers/Microsoft.Network/networkSecurityGroups/" + m.vars[0]
-	if !allows(m, actionNSGWrite) {
-		authorizationFailed(w, actionNSGWrite, id)
-		return
-	}
 	if nb.Location == "" {
 		armError(w, http.StatusBadRequest, "LocationRequired", "The location property is required for this definition.")
 		return
@@ -740,10 +715,6 @@ func (s *Server) putPublicIP(w http.ResponseWriter, r *http.Request, m *match) {
 	defer s.nw.mu.Unlock()
 	n := s.findNet(m, "publicIPAddresses", m.vars[0])
 	id := rgPrefix(m.sub, m.rg) + "/providers/Microsoft.Network/publicIPAddresses/" + m.vars[0]
-	if !allows(m, actionPIPWrite) {
-		authorizationFailed(w, actionPIPWrite, id)
-		return
-	}
 	if pb.Location == "" {
 		armError(w, http.StatusBadRequest, "LocationRequired", "The location property is required for this definition.")
 		return
@@ -859,10 +830,6 @@ func (s *Server) putNIC(w http.ResponseWriter, r *http.Request, m *match) {
 	defer s.nw.mu.Unlock()
 	n := s.findNet(m, "networkInterfaces", m.vars[0])
 	id := rgPrefix(m.sub, m.rg) + "/providers/Microsoft.Network/networkInterfaces/" + m.vars[0]
-	if !allows(m, actionNICWrite) {
-		authorizationFailed(w, actionNICWrite, id)
-		return
-	}
 	if n == nil {
 		armError(w, http.StatusBadRequest, "InvalidRequestFormat", "The sandbox changes the network interfaces of the world's VMs; it does not make new ones.")
 		return

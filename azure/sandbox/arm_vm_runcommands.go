@@ -20,10 +20,10 @@ import (
 // the sandbox does not run scripts on real machines.
 
 const (
-	actionRunCommandWrite  = "Microsoft.Compute/virtualMachines/runCommands/write"
-	actionRunCommandRead   = "Microsoft.Compute/virtualMachines/runCommands/read"
-	actionRunCommandDelete = "Microsoft.Compute/virtualMachines/runCommands/delete"
-	runCommandType         = "Microsoft.Compute/virtualMachines/runCommands"
+	// actionRunCommandRead is checked here (a read); the writes are checked
+	// in authorize, before any handler.
+	actionRunCommandRead = "Microsoft.Compute/virtualMachines/runCommands/read"
+	runCommandType       = "Microsoft.Compute/virtualMachines/runCommands"
 	// runCommandOutputMax is how much of the output and error streams the
 	// instance view keeps (their last 4 KB, as Azure documents).
 	runCommandOutputMax = 4096
@@ -113,11 +113,6 @@ func (s *Server) putRunCommand(w http.ResponseWriter, r *http.Request, m *match)
 		return
 	}
 	name := m.vars[1]
-	id := e.id() + "/runCommands/" + name
-	if !allows(m, actionRunCommandWrite) {
-		forbidden(w, actionRunCommandWrite, id)
-		return
-	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	var body runCommandBody
 	if err != nil || json.Unmarshal(raw, &body) != nil {
@@ -221,7 +216,7 @@ func (s *Server) getRunCommand(w http.ResponseWriter, r *http.Request, m *match)
 		return
 	}
 	if !allows(m, actionRunCommandRead) {
-		forbidden(w, actionRunCommandRead, e.id()+"/runCommands/"+m.vars[1])
+		authorizationFailed(w, actionRunCommandRead, e.id()+"/runCommands/"+m.vars[1])
 		return
 	}
 	s.mu.Lock()
@@ -241,10 +236,6 @@ func (s *Server) getRunCommand(w http.ResponseWriter, r *http.Request, m *match)
 func (s *Server) deleteRunCommand(w http.ResponseWriter, _ *http.Request, m *match) {
 	e := s.vmEntry(w, m)
 	if e == nil {
-		return
-	}
-	if !allows(m, actionRunCommandDelete) {
-		forbidden(w, actionRunCommandDelete, e.id()+"/runCommands/"+m.vars[1])
 		return
 	}
 	s.mu.Lock()

@@ -156,14 +156,6 @@ func watcherScope(m *match, group string) *match {
 	return &match{sub: m.sub, rg: findRG(m.sub, group), api: m.api}
 }
 
-// forbidden answers 403 AuthorizationFailed for action at scope, as
-// Resource Manager words it.
-func forbidden(w http.ResponseWriter, action, scope string) {
-	armError(w, http.StatusForbidden, "AuthorizationFailed", fmt.Sprintf(
-		"The client '00000000-0000-0000-0000-0000000000aa' with object id '00000000-0000-0000-0000-0000000000aa' does not have authorization to perform action '%s' over scope '%s' or the scope is invalid. If access was recently granted, please refresh your credentials.",
-		action, scope))
-}
-
 func (s *Server) listWatchers(w http.ResponseWriter, r *http.Request, m *match) {
 	scope := "/subscriptions/" + m.sub.ID
 	group := ""
@@ -176,7 +168,7 @@ func (s *Server) listWatchers(w http.ResponseWriter, r *http.Request, m *match) 
 		}
 	}
 	if !allows(watcherScope(m, group), actionWatchersRead) {
-		forbidden(w, actionWatchersRead, scope)
+		authorizationFailed(w, actionWatchersRead, scope)
 		return
 	}
 	items := []any{}
@@ -195,7 +187,7 @@ func (s *Server) getWatcher(w http.ResponseWriter, _ *http.Request, m *match) {
 		return
 	}
 	if !allows(watcherScope(m, m.vars[0]), actionWatchersRead) {
-		forbidden(w, actionWatchersRead, watcherID(m.sub, region))
+		authorizationFailed(w, actionWatchersRead, watcherID(m.sub, region))
 		return
 	}
 	writeJSON(w, http.StatusOK, watcherJSON(m.sub, region))
@@ -233,7 +225,7 @@ func (s *Server) verifyIPFlow(w http.ResponseWriter, r *http.Request, m *match) 
 		return
 	}
 	if !allows(watcherScope(m, m.vars[0]), actionIPFlowVerify) {
-		forbidden(w, actionIPFlowVerify, watcherID(m.sub, region))
+		authorizationFailed(w, actionIPFlowVerify, watcherID(m.sub, region))
 		return
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -768,7 +760,7 @@ const amlTagChangeNumber = "61"
 // gives an empty list); noAddressPrefixes=true leaves the addresses out.
 func (s *Server) serviceTagDetails(w http.ResponseWriter, r *http.Request, m *match) {
 	if !allows(m, actionServiceTagsRead) {
-		forbidden(w, actionServiceTagsRead, "/subscriptions/"+m.sub.ID)
+		authorizationFailed(w, actionServiceTagsRead, "/subscriptions/"+m.sub.ID)
 		return
 	}
 	q := r.URL.Query()
